@@ -1,0 +1,45 @@
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+import prettier from 'eslint-config-prettier';
+import globals from 'globals';
+
+export default tseslint.config(
+  { ignores: ['dist/', 'node_modules/', 'data/', 'coverage/'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    languageOptions: { globals: { ...globals.node } },
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/consistent-type-imports': 'error',
+      eqeqeq: ['error', 'always'],
+      'no-console': 'off',
+    },
+  },
+  {
+    // Operators are pure: time comes from the injected scheduler, never from the wall clock.
+    files: ['src/operators/**/*.ts', 'src/domain/**/*.ts'],
+    rules: {
+      'no-restricted-properties': [
+        'error',
+        {
+          object: 'Date',
+          property: 'now',
+          message: 'Use scheduler.now(): operators take time from the injected scheduler.',
+        },
+        {
+          object: 'Math',
+          property: 'random',
+          message: 'Randomness must be injected (seeded) into operators.',
+        },
+      ],
+      'no-restricted-globals': [
+        'error',
+        { name: 'setTimeout', message: 'Use scheduler.schedule().' },
+        { name: 'setInterval', message: 'Use scheduler.schedule().' },
+        { name: 'process', message: 'Operators take their configuration as arguments.' },
+      ],
+    },
+  },
+  prettier,
+);
