@@ -1,0 +1,9 @@
+/** Where a command writes: injected so tests run commands in-process and read what they printed. */
+export interface CliIo {
+  readonly stdout: NodeJS.WritableStream;
+  readonly stderr: NodeJS.WritableStream;
+  /** Whether stderr is an interactive terminal (progress lines are only drawn there). */
+  readonly interactive: boolean;
+  /** Resolves when the user asks to stop (Ctrl-C); long-running commands race their work against it. */
+  readonly interrupted: Promise<void>;
+}

@@ -1,0 +1,28 @@
+import type { CliIo } from './io.js';
+
+/** A one-line progress indicator on an interactive stderr; silent otherwise (pipes, CI, tests). */
+export class Progress {
+  private lastDrawMs = 0;
+  private drawn = false;
+
+  constructor(
+    private readonly io: CliIo,
+    private readonly label: string,
+    private readonly total: number | undefined,
+  ) {}
+
+  update(done: number): void {
+    if (!this.io.interactive) return;
+    const now = Date.now();
+    if (now - this.lastDrawMs < 200) return;
+    this.lastDrawMs = now;
+    const pct = this.total ? ` ${Math.min(100, Math.floor((100 * done) / this.total))}%` : '';
+    this.io.stderr.write(`\r${this.label}${pct} (${(done / 1e6).toFixed(1)} MB)\u001b[K`);
+    this.drawn = true;
+  }
+
+  done(): void {
+    if (this.drawn) this.io.stderr.write('\r\u001b[K');
+    this.drawn = false;
+  }
+}
