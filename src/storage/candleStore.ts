@@ -1,0 +1,126 @@
+import type { Candle } from '../domain/candle.js';
+import { isTimeframe, type Timeframe } from '../domain/timeframe.js';
+import type { Database } from './database.js';
+
+export interface UpsertResult {
+  readonly inserted: number;
+  readonly updated: number;
+  /** Candles identical to their row (a replay), or older revisions than the row: nothing written. */
+  readonly unchanged: number;
+}
+
+const COLUMNS = [
+  'exchange',
+  'symbol',
+  'timeframe',
+  'timestamp',
+  'open',
+  'high',
+  'low',
+  'close',
+  'volume',
+  'trades_count',
+  'revision',
+] as const;
+
+/**
+ * Candles in `market_data`, stamped by CLOSE time. Writes go through COPY into a staging table and one
+ * upsert, so a batch costs two round trips whatever its size, and replays are idempotent: a row changes
+ * only when the candle differs and its revision is not older than the row's.
+ */
+export class CandleStore {
+  constructor(
+    private readonly db: Database,
+    private readonly exchange = 'okx',
+  ) {}
+
+  async upsert(candles: readonly Candle[]): Promise<UpsertResult> {
+    const closed = candles.filter((c) => c.closed);
+    if (closed.length === 0) return { inserted: 0, updated: 0, unchanged: 0 };
+    const counts = await this.db.transaction(async (tx) => {
+      await tx.exec(
+        `CREATE TEMP TABLE IF NOT EXISTS market_data_staging (
+           exchange text, symbol text, timeframe text, timestamp timestamptz,
+           open numeric(18,8), high numeric(18,8), low numeric(18,8), close numeric(18,8), volume numeric(18,8),
+           trades_count integer, revision integer
+         ) ON COMMIT DELETE ROWS`,
+      );
+      await tx.copyRows(
+        'market_data_staging',
+        COLUMNS,
+        closed.map((c) => [
+          this.exchange,
+          c.symbol,
+          c.timeframe,
+          new Date(c.closeTimeMs).toISOString(),
+          c.open,
+          c.high,
+          c.low,
+          c.close,
+          c.volume,
+          c.tradesCount,
+          c.revision,
+        ]),
+      );
+      // DISTINCT ON: one row per key (the newest revision), as ON CONFLICT may touch a row only once.
+      return tx.query<{ inserted: number | string; updated: number | string }>(
+        `WITH up AS (
+           INSERT INTO market_data (${COLUMNS.join(', ')})
+           SELECT DISTINCT ON (exchange, symbol, timeframe, timestamp) ${COLUMNS.join(', ')}
+             FROM market_data_staging
+            ORDER BY exchange, symbol, timeframe, timestamp, revision DESC
+           ON CONFLICT (exchange, symbol, timeframe, timestamp) DO UPDATE
+              SET open = EXCLUDED.open, high = EXCLUDED.high, low = EXCLUDED.low, close = EXCLUDED.close,
+                  volume = EXCLUDED.volume, trades_count = EXCLUDED.trades_count, revision = EXCLUDED.revision
+            WHERE EXCLUDED.revision >= market_data.revision
+              AND (market_data.open, market_data.high, market_data.low, market_data.close, market_data.volume,
+                   market_data.trades_count, market_data.revision)
+                  IS DISTINCT FROM
+                  (EXCLUDED.open, EXCLUDED.high, EXCLUDED.low, EXCLUDED.close, EXCLUDED.volume,
+                   EXCLUDED.trades_count, EXCLUDED.revision)
+           RETURNING (xmax = 0) AS inserted
+         )
+         SELECT count(*) FILTER (WHERE inserted) AS inserted, count(*) FILTER (WHERE NOT inserted) AS updated FROM up`,
+      );
+    });
+    const inserted = Number(counts[0]?.inserted ?? 0);
+    const updated = Number(counts[0]?.updated ?? 0);
+    return { inserted, updated, unchanged: closed.length - inserted - updated };
+  }
+
+  /** Closed candles with `fromMs ≤ closeTimeMs < toMs`, oldest first (uses the (symbol, timeframe, timestamp) index). */
+  async range(symbol: string, timeframe: Timeframe, fromMs: number, toMs: number): Promise<Candle[]> {
+    const rows = await this.db.query<{
+      timeframe: string;
+      ts: number | string;
+      open: string;
+      high: string;
+      low: string;
+      close: string;
+      volume: string;
+      trades_count: number;
+      revision: number;
+    }>(
+      `SELECT timeframe, (extract(epoch from timestamp) * 1000)::bigint AS ts, open, high, low, close, volume,
+              trades_count, revision
+         FROM market_data
+        WHERE symbol = $1 AND timeframe = $2 AND exchange = $3
+          AND timestamp >= to_timestamp($4::double precision / 1000) AND timestamp < to_timestamp($5::double precision / 1000)
+        ORDER BY timestamp`,
+      [symbol, timeframe, this.exchange, fromMs, toMs],
+    );
+    return rows.map((r) => ({
+      symbol,
+      timeframe: isTimeframe(r.timeframe) ? r.timeframe : timeframe,
+      closeTimeMs: Number(r.ts),
+      open: Number(r.open),
+      high: Number(r.high),
+      low: Number(r.low),
+      close: Number(r.close),
+      volume: Number(r.volume),
+      tradesCount: r.trades_count,
+      closed: true,
+      revision: r.revision,
+    }));
+  }
+}

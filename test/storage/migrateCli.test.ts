@@ -1,0 +1,69 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { runMigrate } from '../../src/cli/commands/migrate.js';
+import { openDatabase } from '../../src/storage/database.js';
+import { runCli } from '../support/cli.js';
+
+describe('rxtrade migrate', () => {
+  let dir: string;
+
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'rxtrade-migrate-'));
+  });
+
+  afterAll(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('applies the migrations to a PGlite directory, then finds it up to date', async () => {
+    const path = join(dir, 'pglite');
+    const first = await runCli(['migrate', '--pglite', path]);
+    expect(first).toEqual({
+      code: 0,
+      stdout: `applied 001_initial\nPGlite at ${path}: applied 1 migration\n`,
+      stderr: '',
+    });
+
+    const second = await runCli(['migrate', '--pglite', path]);
+    expect(second).toEqual({ code: 0, stdout: `PGlite at ${path} is up to date\n`, stderr: '' });
+
+    const db = await openDatabase({ pglitePath: path });
+    try {
+      expect(await db.query('SELECT id, name FROM schema_migrations')).toEqual([{ id: 1, name: 'initial' }]);
+    } finally {
+      await db.close();
+    }
+  }, 60_000);
+
+  it('explains an unreachable Postgres in one line (exit 1)', async () => {
+    const result = await runCli(['migrate', '--database-url', 'postgres://postgres@127.0.0.1:1/rxtrade']);
+    expect(result).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: 'rxtrade: cannot use Postgres at 127.0.0.1:1/rxtrade: nothing answers (ECONNREFUSED)\n',
+    });
+  });
+
+  it('refuses both --database-url and --pglite', async () => {
+    const result = await runCli(['migrate', '--database-url', 'postgres://x', '--pglite', dir]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toBe('rxtrade: give --database-url or --pglite, not both\n');
+  });
+
+  it('uses DATABASE_URL from the environment when no flag is given', async () => {
+    const io = {
+      stdout: new PassThrough(),
+      stderr: new PassThrough(),
+      interactive: false,
+      interrupted: new Promise<void>(() => {}),
+    };
+    await expect(
+      runMigrate({}, io, { DATABASE_URL: 'postgres://postgres@127.0.0.1:1/from_env' }),
+    ).rejects.toMatchObject({
+      code: 'db_unavailable',
+      message: expect.stringContaining('127.0.0.1:1/from_env') as unknown,
+    });
+  });
+});
