@@ -13,6 +13,11 @@ export interface RedisBusOptions {
   readonly maxRetryDelayMs?: number;
   /** Publishes allowed to wait for the first connection at once; beyond that they fail at once. */
   readonly maxOfflinePublishes?: number;
+  /**
+   * Prepended to every Redis channel name (and stripped on delivery), so several deployments, or test files,
+   * can share one Redis without hearing each other. Default '' (channels exactly as named: `market:BTC-USDT`).
+   */
+  readonly channelPrefix?: string;
 }
 
 /**
@@ -41,7 +46,13 @@ export class RedisBus implements Bus {
   /** Set while at least one connection is down, with `failed` as it was when the outage began. */
   private outage: { readonly failedBefore: number } | undefined;
 
+  private readonly prefix: string;
+
   constructor(private readonly options: RedisBusOptions) {
+    this.prefix = options.channelPrefix ?? '';
+    if (/[\s*?[\]\\]/.test(this.prefix)) {
+      throw new RangeError(`Redis channel prefix '${this.prefix}' must not contain whitespace or * ? [ ] \\`);
+    }
     this.url = redactUrl(options.redisUrl);
     this.maxOfflinePublishes = options.maxOfflinePublishes ?? 1000;
     const maxDelay = options.maxRetryDelayMs ?? 2000;
@@ -58,18 +69,23 @@ export class RedisBus implements Bus {
     this.subscriptions = new Subscriptions(
       (pattern) =>
         this.command(
-          isGlob(pattern) ? this.subscriber.psubscribe(pattern) : this.subscriber.subscribe(pattern),
+          isGlob(pattern)
+            ? this.subscriber.psubscribe(this.prefix + pattern)
+            : this.subscriber.subscribe(this.prefix + pattern),
         ),
       (pattern) =>
         this.command(
-          isGlob(pattern) ? this.subscriber.punsubscribe(pattern) : this.subscriber.unsubscribe(pattern),
+          isGlob(pattern)
+            ? this.subscriber.punsubscribe(this.prefix + pattern)
+            : this.subscriber.unsubscribe(this.prefix + pattern),
         ),
     );
+    const strip = (name: string): string => name.slice(this.prefix.length);
     this.subscriber.on('message', (channel: string, payload: string) =>
-      this.subscriptions.deliver(channel, channel, payload),
+      this.subscriptions.deliver(strip(channel), strip(channel), payload),
     );
     this.subscriber.on('pmessage', (pattern: string, channel: string, payload: string) =>
-      this.subscriptions.deliver(pattern, channel, payload),
+      this.subscriptions.deliver(strip(pattern), strip(channel), payload),
     );
     for (const connection of [this.publisher, this.subscriber]) {
       connection.on('error', (err: Error) => this.down(err));
@@ -86,7 +102,7 @@ export class RedisBus implements Bus {
     const payload = JSON.stringify(message);
     if (this.publisher.status === 'ready') {
       try {
-        await this.publisher.publish(channel, payload);
+        await this.publisher.publish(this.prefix + channel, payload);
         this.published++;
       } catch {
         this.failed++;
@@ -97,7 +113,7 @@ export class RedisBus implements Bus {
       this.failed++; // known outage: fail at once so a pipeline awaiting publish never stalls
       return;
     }
-    await this.publishOffline(channel, payload);
+    await this.publishOffline(this.prefix + channel, payload);
   }
 
   subscribe(pattern: string): Observable<BusDelivery> {
