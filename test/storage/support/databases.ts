@@ -7,6 +7,9 @@ export const ADMIN_URL = process.env.TEST_POSTGRES_ADMIN_URL ?? 'postgres://post
 
 export interface TestDatabase {
   readonly db: Database;
+  /** Postgres only: the database's name and connection string. */
+  readonly name?: string;
+  readonly url?: string;
   /** Closes the connection and, for Postgres, drops the database this file created. */
   dispose(): Promise<void>;
 }
@@ -23,6 +26,8 @@ export async function freshPostgres(): Promise<TestDatabase> {
   const db = await openDatabase({ url: url.toString() });
   return {
     db,
+    name,
+    url: url.toString(),
     dispose: async () => {
       await db.close();
       await admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
