@@ -1,0 +1,72 @@
+import type { Candle } from '../candle.js';
+import { UsageError } from '../errors.js';
+
+/** What an indicator reads from a candle. A Candle is one; tests and custom feeds may pass less. */
+export type IndicatorInput = Pick<
+  Candle,
+  'closeTimeMs' | 'timeframe' | 'open' | 'high' | 'low' | 'close' | 'volume'
+>;
+
+/**
+ * One incremental indicator: a small stateful object fed one CLOSED candle at a time, in time order.
+ *
+ * - `update` returns the value for that candle once the indicator is warmed up, and `undefined` before
+ *   (warm-up is explicit: there is never a half-stable value). Values follow TA-Lib's conventions.
+ * - `lookback` is how many candles come before the first value (TA-Lib's lookback): the first value is
+ *   returned by the `lookback + 1`-th update.
+ * - `key` names the indicator and its parameters (`sma_20`, `macd_12_26_9`): stable, usable as a column.
+ *
+ * Custom indicators implement this interface and plug into `withIndicators` like the built-in ones.
+ */
+export interface Indicator<V = number> {
+  readonly key: string;
+  readonly lookback: number;
+  update(candle: IndicatorInput): V | undefined;
+  /** Forgets everything seen: the next update is the first again. */
+  reset(): void;
+}
+
+/** Makes a fresh indicator; `withIndicators` calls it once per symbol and timeframe. */
+export type IndicatorFactory<V = unknown> = () => Indicator<V>;
+
+/** The series an indicator reads; `typical` is (high + low + close) / 3. */
+export type PriceSource = 'open' | 'high' | 'low' | 'close' | 'volume' | 'typical';
+
+export function sourceReader(source: PriceSource): (c: IndicatorInput) => number {
+  switch (source) {
+    case 'open':
+      return (c) => c.open;
+    case 'high':
+      return (c) => c.high;
+    case 'low':
+      return (c) => c.low;
+    case 'close':
+      return (c) => c.close;
+    case 'volume':
+      return (c) => c.volume;
+    case 'typical':
+      return (c) => (c.high + c.low + c.close) / 3;
+  }
+}
+
+/** `sma_20` for closes, `volume_sma_20` for another source. */
+export function keyOf(name: string, source: PriceSource, ...params: number[]): string {
+  const base = [name, ...params].join('_');
+  return source === 'close' ? base : `${source}_${base}`;
+}
+
+/**
+ * TA-Lib's TA_IS_ZERO (ta_utility.h, TA_EPSILON = 1e-14 in 0.6): where TA-Lib divides by a sum that may
+ * vanish (RSI, DI, DX) it outputs 0 instead; we do the same to give the same numbers.
+ */
+export const TA_EPSILON = 1e-14;
+export function isTaZero(v: number): boolean {
+  return v > -TA_EPSILON && v < TA_EPSILON;
+}
+
+export function checkPeriod(indicator: string, name: string, value: number, min = 1): number {
+  if (!Number.isSafeInteger(value) || value < min || value > 100_000) {
+    throw new UsageError(`${indicator}: ${name} must be an integer from ${min} to 100000, got ${value}`);
+  }
+  return value;
+}
