@@ -58,10 +58,16 @@ function runnerOf(client: PgRunner, url: string): Queryable {
     async copyRows(table, columns, rows): Promise<number> {
       if (client instanceof pg.Pool) {
         const own = await client.connect().catch((err: unknown) => Promise.reject(asUnavailable(err, url)));
+        const detach = guard(own);
+        let broken = false;
         try {
           return await copyWith(own, table, columns, rows);
+        } catch (err) {
+          broken = true; // a COPY that failed half-way leaves the connection in an unknown state
+          throw asUnavailable(err, url);
         } finally {
-          own.release();
+          detach();
+          own.release(broken);
         }
       }
       return copyWith(client, table, columns, rows);
@@ -82,6 +88,17 @@ async function copyWith(
 
 function* csvLines(rows: Iterable<readonly unknown[]>): Generator<string> {
   for (const row of rows) yield csvRow(row);
+}
+
+/**
+ * A checked-out client whose server goes away between two queries (pg_terminate_backend, a restart) emits
+ * 'error' with nobody listening, which would crash the process. While we hold it, the failure is left to
+ * surface through the next query instead. Returns the function that removes the listener.
+ */
+function guard(client: pg.PoolClient): () => void {
+  const ignore = (): void => undefined;
+  client.on('error', ignore);
+  return () => client.removeListener('error', ignore);
 }
 
 class PostgresDatabase implements Database {
@@ -111,6 +128,7 @@ class PostgresDatabase implements Database {
     const client = await this.pool
       .connect()
       .catch((err: unknown) => Promise.reject(asUnavailable(err, this.url)));
+    const detach = guard(client);
     let broken = false;
     try {
       await client.query('BEGIN');
@@ -125,6 +143,7 @@ class PostgresDatabase implements Database {
       }
       throw err;
     } finally {
+      detach();
       client.release(broken);
     }
   }

@@ -22,7 +22,7 @@ describe('rxtrade migrate', () => {
     const first = await runCli(['migrate', '--pglite', path]);
     expect(first).toEqual({
       code: 0,
-      stdout: `applied 001_initial\nPGlite at ${path}: applied 1 migration\n`,
+      stdout: `applied 001_initial\napplied 002_raw_trades_unique\nPGlite at ${path}: applied 2 migrations\n`,
       stderr: '',
     });
 
@@ -31,7 +31,10 @@ describe('rxtrade migrate', () => {
 
     const db = await openDatabase({ pglitePath: path });
     try {
-      expect(await db.query('SELECT id, name FROM schema_migrations')).toEqual([{ id: 1, name: 'initial' }]);
+      expect(await db.query('SELECT id, name FROM schema_migrations ORDER BY id')).toEqual([
+        { id: 1, name: 'initial' },
+        { id: 2, name: 'raw_trades_unique' },
+      ]);
     } finally {
       await db.close();
     }
