@@ -1,0 +1,245 @@
+/**
+ * Performance metrics of a trading run, one module for backtests and live bots alike.
+ *
+ * `MetricsAccumulator` takes one equity value per candle and one record per closed round trip, in O(1)
+ * time and memory each (no series kept), so a backtest loop and a live bot update it the same way;
+ * `computeMetrics` runs it over arrays. Undefined values (a ratio over zero, too few periods) are NaN —
+ * print them as "n/a" / JSON null.
+ *
+ * Definitions (returns are fractions: 0.05 = 5 %):
+ * - Per-candle returns `r_i = E_i / E_{i−1} − 1`, i = 1..n, with `E_0` the initial equity and `E_i` the
+ *   equity after candle i. `P = periodsPerYear = 365 days / candle length` (crypto trades every day).
+ * - totalReturn = E_n / E_0 − 1. CAGR = (E_n / E_0)^(1 / years) − 1, years = (end − start) / 365 days, from
+ *   the first candle's open time to the last candle's close time.
+ * - Sharpe = mean(r) / std(r) × √P, std the sample standard deviation (ddof = 1), risk-free rate 0.
+ * - Sortino = mean(r) / DD × √P, DD = √(Σ min(r_i, 0)² / n) (downside deviation over all n periods, target 0).
+ * - maxDrawdown = max over i of (peak_i − E_i) / peak_i, peak_i = max(E_0..E_i). maxDrawdownDurationMs: the
+ *   longest time spent below a previous peak, from that peak's time (E_0's: the start) to the first time
+ *   equity is back at or above it (or the last candle). Calmar = CAGR / maxDrawdown.
+ * - Per round trip (a partial exit is a trip of its own), pnl net of fees: winRate = share with pnl > 0;
+ *   profitFactor = Σ pnl>0 / |Σ pnl<0| (∞ with no loss); expectancy = mean pnl (quote currency);
+ *   SQN = √N × mean(pnl) / std(pnl) (ddof = 1); average / best / worst trade both in pnl and in return
+ *   (pnl / entry value).
+ * - exposure = share of candles after which a position was open. buyAndHoldReturn = last close / first
+ *   close − 1 (the first candle's close: the first price a decision can be made on).
+ */
+
+export const YEAR_MS = 365 * 24 * 60 * 60 * 1000;
+
+export interface Metrics {
+  readonly startTimeMs: number;
+  readonly endTimeMs: number;
+  readonly candles: number;
+  readonly periodsPerYear: number;
+  readonly initialEquity: number;
+  readonly finalEquity: number;
+  readonly totalReturn: number;
+  readonly cagr: number;
+  readonly sharpe: number;
+  readonly sortino: number;
+  readonly calmar: number;
+  readonly maxDrawdown: number;
+  readonly maxDrawdownDurationMs: number;
+  readonly trades: number;
+  readonly winRate: number;
+  readonly profitFactor: number;
+  readonly expectancy: number;
+  readonly sqn: number;
+  readonly avgTradePnl: number;
+  readonly bestTradePnl: number;
+  readonly worstTradePnl: number;
+  readonly avgTradeReturn: number;
+  readonly bestTradeReturn: number;
+  readonly worstTradeReturn: number;
+  readonly exposure: number;
+  readonly feesPaid: number;
+  readonly buyAndHoldReturn: number;
+}
+
+/** What metrics need of a closed round trip (RoundTrip has it). */
+export interface TradeResult {
+  readonly pnl: number;
+  readonly returnPct: number;
+}
+
+export class MetricsAccumulator {
+  private n = 0;
+  private startTimeMs = Number.NaN;
+  private endTimeMs = Number.NaN;
+  private prevEquity: number;
+  private mean = 0;
+  private m2 = 0;
+  private downSq = 0;
+  private peak: number;
+  private peakTimeMs = Number.NaN;
+  private maxDd = 0;
+  private maxDdDurationMs = 0;
+  private underwater = false;
+  private inMarket = 0;
+  private firstPrice = Number.NaN;
+  private lastPrice = Number.NaN;
+  private fees = 0;
+  // trades
+  private t = 0;
+  private wins = 0;
+  private grossWin = 0;
+  private grossLoss = 0;
+  private pnlMean = 0;
+  private pnlM2 = 0;
+  private bestPnl = Number.NaN;
+  private worstPnl = Number.NaN;
+  private sumRet = 0;
+  private bestRet = Number.NaN;
+  private worstRet = Number.NaN;
+
+  constructor(
+    readonly initialEquity: number,
+    /** Candle length in ms (annualization and the start time). */
+    readonly periodMs: number,
+  ) {
+    this.prevEquity = initialEquity;
+    this.peak = initialEquity;
+  }
+
+  /** After each candle: its close time, the equity then, whether a position is open, and its close. */
+  onCandle(timeMs: number, equity: number, inMarket: boolean, price: number): void {
+    if (this.n === 0) {
+      this.startTimeMs = timeMs - this.periodMs;
+      this.peakTimeMs = this.startTimeMs;
+      this.firstPrice = price;
+    }
+    const r = equity / this.prevEquity - 1;
+    this.prevEquity = equity;
+    const n = ++this.n;
+    const delta = r - this.mean;
+    this.mean += delta / n;
+    this.m2 += delta * (r - this.mean);
+    if (r < 0) this.downSq += r * r;
+    if (equity >= this.peak) {
+      // Back at the peak: the drawdown lasted from the peak's time until now.
+      if (this.underwater && timeMs - this.peakTimeMs > this.maxDdDurationMs) {
+        this.maxDdDurationMs = timeMs - this.peakTimeMs;
+      }
+      this.underwater = false;
+      this.peak = equity;
+      this.peakTimeMs = timeMs;
+    } else {
+      this.underwater = true;
+      const dd = (this.peak - equity) / this.peak;
+      if (dd > this.maxDd) this.maxDd = dd;
+    }
+    if (inMarket) this.inMarket++;
+    this.lastPrice = price;
+    this.endTimeMs = timeMs;
+  }
+
+  onTrade(trade: TradeResult): void {
+    const pnl = trade.pnl;
+    const t = ++this.t;
+    if (pnl > 0) {
+      this.wins++;
+      this.grossWin += pnl;
+    } else if (pnl < 0) {
+      this.grossLoss -= pnl;
+    }
+    const delta = pnl - this.pnlMean;
+    this.pnlMean += delta / t;
+    this.pnlM2 += delta * (pnl - this.pnlMean);
+    if (t === 1 || pnl > this.bestPnl) this.bestPnl = pnl;
+    if (t === 1 || pnl < this.worstPnl) this.worstPnl = pnl;
+    const ret = trade.returnPct;
+    this.sumRet += ret;
+    if (t === 1 || ret > this.bestRet) this.bestRet = ret;
+    if (t === 1 || ret < this.worstRet) this.worstRet = ret;
+  }
+
+  /** Fees paid (every fill's, open positions' entries included). */
+  onFee(amount: number): void {
+    this.fees += amount;
+  }
+
+  result(): Metrics {
+    const n = this.n;
+    const P = YEAR_MS / this.periodMs;
+    const finalEquity = n === 0 ? this.initialEquity : this.prevEquity;
+    const growth = finalEquity / this.initialEquity;
+    const years = (this.endTimeMs - this.startTimeMs) / YEAR_MS;
+    const cagr = n > 0 && years > 0 ? (growth > 0 ? growth ** (1 / years) - 1 : -1) : Number.NaN;
+    const std = n > 1 ? Math.sqrt(this.m2 / (n - 1)) : Number.NaN;
+    const dd = n > 0 ? Math.sqrt(this.downSq / n) : Number.NaN;
+    const t = this.t;
+    const pnlStd = t > 1 ? Math.sqrt(this.pnlM2 / (t - 1)) : Number.NaN;
+    return {
+      startTimeMs: this.startTimeMs,
+      endTimeMs: this.endTimeMs,
+      candles: n,
+      periodsPerYear: P,
+      initialEquity: this.initialEquity,
+      finalEquity,
+      totalReturn: growth - 1,
+      cagr,
+      sharpe: ratio(this.mean, std) * Math.sqrt(P),
+      sortino: ratio(this.mean, dd) * Math.sqrt(P),
+      calmar: ratio(cagr, this.maxDd),
+      maxDrawdown: this.maxDd,
+      // A drawdown still open at the end lasts until the last candle.
+      maxDrawdownDurationMs: this.underwater
+        ? Math.max(this.maxDdDurationMs, this.endTimeMs - this.peakTimeMs)
+        : this.maxDdDurationMs,
+      trades: t,
+      winRate: t > 0 ? this.wins / t : Number.NaN,
+      profitFactor:
+        this.grossLoss > 0
+          ? this.grossWin / this.grossLoss
+          : this.grossWin > 0
+            ? Number.POSITIVE_INFINITY
+            : Number.NaN,
+      expectancy: t > 0 ? this.pnlMean : Number.NaN,
+      sqn: ratio(this.pnlMean, pnlStd) * Math.sqrt(t),
+      avgTradePnl: t > 0 ? this.pnlMean : Number.NaN,
+      bestTradePnl: this.bestPnl,
+      worstTradePnl: this.worstPnl,
+      avgTradeReturn: t > 0 ? this.sumRet / t : Number.NaN,
+      bestTradeReturn: this.bestRet,
+      worstTradeReturn: this.worstRet,
+      exposure: n > 0 ? this.inMarket / n : Number.NaN,
+      feesPaid: this.fees,
+      buyAndHoldReturn: this.lastPrice / this.firstPrice - 1,
+    };
+  }
+}
+
+export interface MetricsSeries {
+  readonly initialEquity: number;
+  readonly periodMs: number;
+  /** Close time of each candle. */
+  readonly timesMs: ArrayLike<number>;
+  /** Equity after each candle. */
+  readonly equity: ArrayLike<number>;
+  /** Close of each candle (buy and hold). */
+  readonly prices: ArrayLike<number>;
+  /** Whether a position was open after each candle (default: never). */
+  readonly inMarket?: ArrayLike<boolean>;
+  readonly trades: readonly TradeResult[];
+  readonly feesPaid?: number;
+}
+
+/** The metrics of a whole series (see the module comment for the definitions). */
+export function computeMetrics(s: MetricsSeries): Metrics {
+  const acc = new MetricsAccumulator(s.initialEquity, s.periodMs);
+  for (let i = 0; i < s.equity.length; i++) {
+    acc.onCandle(
+      s.timesMs[i] as number,
+      s.equity[i] as number,
+      s.inMarket?.[i] ?? false,
+      s.prices[i] as number,
+    );
+  }
+  for (const t of s.trades) acc.onTrade(t);
+  acc.onFee(s.feesPaid ?? 0);
+  return acc.result();
+}
+
+function ratio(a: number, b: number): number {
+  return b > 0 ? a / b : Number.NaN;
+}
