@@ -87,6 +87,7 @@ export class Collector {
   /** Closed candles as they are stored and published (hot: subscribe before `start`). */
   readonly candles$: Observable<Candle> = this.candleSubject.asObservable();
   private readonly log: Logger;
+  private readonly root: Logger;
   private readonly candles: BatchWriter<Candle>;
   private readonly raw: BatchWriter<Trade> | undefined;
   private readonly publisher: CandlePublisher;
@@ -97,7 +98,8 @@ export class Collector {
   private finished!: Promise<void>;
 
   constructor(private readonly options: CollectorOptions) {
-    this.log = (options.logger ?? silentLogger).child({ component: 'collector' });
+    this.root = options.logger ?? silentLogger;
+    this.log = this.root.child({ component: 'collector' });
     const exchange = options.exchange ?? 'okx';
     const spillDir = options.spillDir ?? './data/spill';
     this.candles = candleSink(options.db, {
@@ -122,14 +124,17 @@ export class Collector {
     const o = this.options;
     const scheduler = o.scheduler ?? asyncScheduler;
     const timeframes = o.timeframes ?? TIMEFRAMES;
-    const rest = new OkxRestClient({ baseUrl: o.restUrl, logger: this.log });
+    const rest = new OkxRestClient({
+      baseUrl: o.restUrl,
+      logger: this.root.child({ component: 'okx-rest' }),
+    });
     const trades$ = okxTrades({
       ...o.feed,
       symbols: o.symbols,
       wsUrl: o.wsUrl,
       ...(o.backupWsUrl !== undefined ? { backupWsUrl: o.backupWsUrl } : {}),
       rest,
-      logger: this.log,
+      logger: this.root,
       onEvent: (e) => this.onFeedEvent(e),
     }).pipe(
       tap((t) => {

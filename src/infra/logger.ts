@@ -13,8 +13,12 @@ export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', '
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /** JSON lines on stderr (stdout stays for command output), at `level` (LOG_LEVEL, default info). */
-export function createLogger(level: LogLevel = 'info', name = 'rxtrade'): Logger {
-  return pino({ name, level, base: undefined }, pino.destination({ fd: 2, sync: false }));
+export function createLogger(
+  level: LogLevel = 'info',
+  name = 'rxtrade',
+  stream?: NodeJS.WritableStream,
+): Logger {
+  return pino({ name, level, base: undefined }, stream ?? pino.destination({ fd: 2, sync: false }));
 }
 
 export interface LogRecord {

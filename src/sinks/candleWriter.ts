@@ -60,6 +60,11 @@ export class CandleWriter {
     this.count += 1;
   }
 
+  /** Hands what is buffered to the stream now (live output: each candle as it closes). */
+  flush(): void {
+    if (this.size > 0) this.out.write(this.take());
+  }
+
   /** Writes what is buffered and the closing bracket (JSON); resolves once the stream has taken it. */
   async end(): Promise<void> {
     if (this.format === 'json') this.buffer.push(this.count === 0 ? ']\n' : '\n]\n');

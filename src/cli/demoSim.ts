@@ -1,0 +1,65 @@
+import { join } from 'node:path';
+import { asyncScheduler, type SchedulerLike } from 'rxjs';
+import { UsageError } from '../domain/errors.js';
+import { ReplayClock } from '../scheduling/replayClock.js';
+import { OkxSimulator, type SimAddress, type SimInstrument } from '../sim/okxSimulator.js';
+import { readTradeCsv } from '../streams/tradeCsv.js';
+import { packageRoot } from './packageRoot.js';
+
+const SAMPLES: Readonly<Record<string, string>> = {
+  'BTC-USDT': 'samples/binance_spot_BTCUSDT_trades_20240808T2354_20240809T0005.csv',
+  'ETH-USDT': 'samples/binance_spot_ETHUSDT_trades_20240808T2354_20240809T0005.csv',
+};
+export const DEMO_SYMBOLS = Object.keys(SAMPLES);
+
+export interface DemoMarket {
+  readonly sim: OkxSimulator;
+  readonly address: SimAddress;
+  /** The pipeline's scheduler, running on the simulator's clock. */
+  readonly scheduler: SchedulerLike;
+  readonly precision: { readonly price: number; readonly volume: number };
+  /**
+   * Grace before a quiet minute is closed by the clock, in simulated time: trades reach us some wall-clock
+   * milliseconds after they happen (the simulator pushes every 10 ms), which is `speed` times longer on
+   * the simulated clock.
+   */
+  readonly graceMs: number;
+}
+
+/**
+ * The embedded OKX simulator playing the bundled recorded trades (looping), on a clock `speed`× faster
+ * than the wall clock (trades keep their recorded spacing on that clock), for `start` without an exchange
+ * and `collect --sim`. Its data is stored as exchange `okx-sim`, never mixed with real OKX candles.
+ */
+export async function startDemoMarket(symbols: readonly string[], speed: number): Promise<DemoMarket> {
+  if (!(speed > 0) || !Number.isFinite(speed))
+    throw new UsageError(`--speed must be a number > 0, got "${speed}"`);
+  const instruments: SimInstrument[] = [];
+  let price = 0;
+  let volume = 0;
+  for (const symbol of symbols) {
+    const file = SAMPLES[symbol];
+    if (file === undefined) {
+      throw new UsageError(
+        `the embedded simulator has recorded trades for ${DEMO_SYMBOLS.join(', ')} only, not ${symbol} ` +
+          '(run `rxtrade okx-sim --trades FILE --symbol S` for other data and point OKX_WS_PUBLIC_URL/OKX_REST_URL at it)',
+      );
+    }
+    const data = await readTradeCsv(join(packageRoot(), file), { symbol });
+    instruments.push({ instId: symbol, trades: data.trades });
+    price = Math.max(price, data.priceDecimals);
+    volume = Math.max(volume, data.sizeDecimals);
+  }
+  const t0 = Date.now();
+  const sim = new OkxSimulator({
+    instruments,
+    speed: 1,
+    now: speed === 1 ? Date.now : () => t0 + (Date.now() - t0) * speed,
+    maxStoredTrades: 200_000,
+    // OKX's 30 s idle close is on the simulator's clock: keep it 30 s of wall time for our client.
+    idleCloseMs: 30_000 * Math.max(1, speed),
+  });
+  const address = await sim.start();
+  const scheduler = speed === 1 ? asyncScheduler : new ReplayClock(t0 + (Date.now() - t0) * speed, speed);
+  return { sim, address, scheduler, precision: { price, volume }, graceMs: Math.max(2000, 250 * speed) };
+}
