@@ -1,6 +1,9 @@
 import { Command, CommanderError } from 'commander';
 import { RxtradeError } from '../domain/errors.js';
 import { registerCandles } from './commands/candles.js';
+import { registerCollect } from './commands/collect.js';
+import { registerIndicators } from './commands/indicators.js';
+import { registerImport } from './commands/import.js';
 import { registerMigrate } from './commands/migrate.js';
 import { registerOkxSim } from './commands/okxSim.js';
 import { registerStart } from './commands/start.js';
@@ -19,8 +22,11 @@ export function buildProgram(io: CliIo): Command {
     .allowExcessArguments(false);
   registerStart(program, io);
   registerCandles(program, io);
+  registerCollect(program, io);
+  registerIndicators(program, io);
   registerOkxSim(program, io);
   registerMigrate(program, io);
+  registerImport(program, io);
   return program;
 }
 

@@ -1,6 +1,6 @@
 import type { Candle } from '../domain/candle.js';
 import { isTimeframe, type Timeframe } from '../domain/timeframe.js';
-import type { Database } from './database.js';
+import type { Database, Queryable } from './database.js';
 
 export interface UpsertResult {
   readonly inserted: number;
@@ -9,7 +9,8 @@ export interface UpsertResult {
   readonly unchanged: number;
 }
 
-const COLUMNS = [
+/** The columns of `market_data` a candle fills, in the order `candleRow` gives them. */
+export const CANDLE_COLUMNS = [
   'exchange',
   'symbol',
   'timeframe',
@@ -23,6 +24,72 @@ const COLUMNS = [
   'revision',
 ] as const;
 
+/** One candle as a `market_data` row (CANDLE_COLUMNS order), for COPY. */
+export function candleRow(exchange: string, c: Candle): unknown[] {
+  return [
+    exchange,
+    c.symbol,
+    c.timeframe,
+    new Date(c.closeTimeMs).toISOString(),
+    c.open,
+    c.high,
+    c.low,
+    c.close,
+    c.volume,
+    c.tradesCount,
+    c.revision,
+  ];
+}
+
+/**
+ * Upserts the closed ones of `candles` inside an open transaction `tx` (see CandleStore.upsert). Callable
+ * several times in one transaction: the staging table is emptied before each batch.
+ */
+export async function upsertCandles(
+  tx: Queryable,
+  exchange: string,
+  candles: readonly Candle[],
+): Promise<UpsertResult> {
+  const closed = candles.filter((c) => c.closed);
+  if (closed.length === 0) return { inserted: 0, updated: 0, unchanged: 0 };
+  await tx.exec(
+    `CREATE TEMP TABLE IF NOT EXISTS market_data_staging (
+       exchange text, symbol text, timeframe text, timestamp timestamptz,
+       open numeric(18,8), high numeric(18,8), low numeric(18,8), close numeric(18,8), volume numeric(18,8),
+       trades_count integer, revision integer
+     ) ON COMMIT DELETE ROWS;
+     TRUNCATE market_data_staging`,
+  );
+  await tx.copyRows(
+    'market_data_staging',
+    CANDLE_COLUMNS,
+    closed.map((c) => candleRow(exchange, c)),
+  );
+  // DISTINCT ON: one row per key (the newest revision), as ON CONFLICT may touch a row only once.
+  const counts = await tx.query<{ inserted: number | string; updated: number | string }>(
+    `WITH up AS (
+       INSERT INTO market_data (${CANDLE_COLUMNS.join(', ')})
+       SELECT DISTINCT ON (exchange, symbol, timeframe, timestamp) ${CANDLE_COLUMNS.join(', ')}
+         FROM market_data_staging
+        ORDER BY exchange, symbol, timeframe, timestamp, revision DESC
+       ON CONFLICT (exchange, symbol, timeframe, timestamp) DO UPDATE
+          SET open = EXCLUDED.open, high = EXCLUDED.high, low = EXCLUDED.low, close = EXCLUDED.close,
+              volume = EXCLUDED.volume, trades_count = EXCLUDED.trades_count, revision = EXCLUDED.revision
+        WHERE EXCLUDED.revision >= market_data.revision
+          AND (market_data.open, market_data.high, market_data.low, market_data.close, market_data.volume,
+               market_data.trades_count, market_data.revision)
+              IS DISTINCT FROM
+              (EXCLUDED.open, EXCLUDED.high, EXCLUDED.low, EXCLUDED.close, EXCLUDED.volume,
+               EXCLUDED.trades_count, EXCLUDED.revision)
+       RETURNING (xmax = 0) AS inserted
+     )
+     SELECT count(*) FILTER (WHERE inserted) AS inserted, count(*) FILTER (WHERE NOT inserted) AS updated FROM up`,
+  );
+  const inserted = Number(counts[0]?.inserted ?? 0);
+  const updated = Number(counts[0]?.updated ?? 0);
+  return { inserted, updated, unchanged: closed.length - inserted - updated };
+}
+
 /**
  * Candles in `market_data`, stamped by CLOSE time. Writes go through COPY into a staging table and one
  * upsert, so a batch costs two round trips whatever its size, and replays are idempotent: a row changes
@@ -35,57 +102,8 @@ export class CandleStore {
   ) {}
 
   async upsert(candles: readonly Candle[]): Promise<UpsertResult> {
-    const closed = candles.filter((c) => c.closed);
-    if (closed.length === 0) return { inserted: 0, updated: 0, unchanged: 0 };
-    const counts = await this.db.transaction(async (tx) => {
-      await tx.exec(
-        `CREATE TEMP TABLE IF NOT EXISTS market_data_staging (
-           exchange text, symbol text, timeframe text, timestamp timestamptz,
-           open numeric(18,8), high numeric(18,8), low numeric(18,8), close numeric(18,8), volume numeric(18,8),
-           trades_count integer, revision integer
-         ) ON COMMIT DELETE ROWS`,
-      );
-      await tx.copyRows(
-        'market_data_staging',
-        COLUMNS,
-        closed.map((c) => [
-          this.exchange,
-          c.symbol,
-          c.timeframe,
-          new Date(c.closeTimeMs).toISOString(),
-          c.open,
-          c.high,
-          c.low,
-          c.close,
-          c.volume,
-          c.tradesCount,
-          c.revision,
-        ]),
-      );
-      // DISTINCT ON: one row per key (the newest revision), as ON CONFLICT may touch a row only once.
-      return tx.query<{ inserted: number | string; updated: number | string }>(
-        `WITH up AS (
-           INSERT INTO market_data (${COLUMNS.join(', ')})
-           SELECT DISTINCT ON (exchange, symbol, timeframe, timestamp) ${COLUMNS.join(', ')}
-             FROM market_data_staging
-            ORDER BY exchange, symbol, timeframe, timestamp, revision DESC
-           ON CONFLICT (exchange, symbol, timeframe, timestamp) DO UPDATE
-              SET open = EXCLUDED.open, high = EXCLUDED.high, low = EXCLUDED.low, close = EXCLUDED.close,
-                  volume = EXCLUDED.volume, trades_count = EXCLUDED.trades_count, revision = EXCLUDED.revision
-            WHERE EXCLUDED.revision >= market_data.revision
-              AND (market_data.open, market_data.high, market_data.low, market_data.close, market_data.volume,
-                   market_data.trades_count, market_data.revision)
-                  IS DISTINCT FROM
-                  (EXCLUDED.open, EXCLUDED.high, EXCLUDED.low, EXCLUDED.close, EXCLUDED.volume,
-                   EXCLUDED.trades_count, EXCLUDED.revision)
-           RETURNING (xmax = 0) AS inserted
-         )
-         SELECT count(*) FILTER (WHERE inserted) AS inserted, count(*) FILTER (WHERE NOT inserted) AS updated FROM up`,
-      );
-    });
-    const inserted = Number(counts[0]?.inserted ?? 0);
-    const updated = Number(counts[0]?.updated ?? 0);
-    return { inserted, updated, unchanged: closed.length - inserted - updated };
+    if (!candles.some((c) => c.closed)) return { inserted: 0, updated: 0, unchanged: 0 };
+    return this.db.transaction((tx) => upsertCandles(tx, this.exchange, candles));
   }
 
   /** Closed candles with `fromMs ≤ closeTimeMs < toMs`, oldest first (uses the (symbol, timeframe, timestamp) index). */

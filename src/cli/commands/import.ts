@@ -1,0 +1,300 @@
+import { createReadStream, statSync } from 'node:fs';
+import { Option, type Command } from 'commander';
+import type { Candle } from '../../domain/candle.js';
+import { InvalidDataError, UsageError } from '../../domain/errors.js';
+import { parseTimeframe, type Timeframe } from '../../domain/timeframe.js';
+import { importCandles, type ImportCandlesResult } from '../../storage/candleImport.js';
+import { DEFAULT_PGLITE_PATH, openDatabase } from '../../storage/database.js';
+import { migrate } from '../../storage/migrate.js';
+import { describeUrl } from '../../storage/unavailable.js';
+import { CandleCsvParser, type CandleLabel } from '../../streams/candleCsv.js';
+import type { CliIo } from '../io.js';
+import { Progress } from '../progress.js';
+
+export interface ImportOptions {
+  readonly file: string;
+  readonly symbol: string;
+  readonly timeframe: string;
+  readonly label?: CandleLabel;
+  readonly derive?: boolean;
+  readonly databaseUrl?: string;
+  readonly pglite?: string;
+  readonly exchange?: string;
+  readonly json?: boolean;
+  /** Candles per write (tests and the benchmark); default 50,000. */
+  readonly batchRows?: number;
+}
+
+/** What `--derive` builds from 1m candles. */
+export const DERIVED_TIMEFRAMES: readonly Timeframe[] = ['5m', '15m', '1h', '4h', '1d'];
+const DEFAULT_BATCH_ROWS = 50_000;
+
+export function registerImport(program: Command, io: CliIo, env: NodeJS.ProcessEnv = process.env): void {
+  program
+    .command('import')
+    .description(
+      'Bulk-load a candle CSV into market_data (idempotent: importing the same file again changes nothing).',
+    )
+    .requiredOption(
+      '--file <file>',
+      'candle CSV with a header row (ts|timestamp|open_time_ms|close_time_ms|date, open, high, low, close, volume)',
+    )
+    .requiredOption('--symbol <symbol>', 'symbol the candles are stored under, e.g. BTC-USDT')
+    .requiredOption('--timeframe <tf>', 'timeframe of every row: 1m, 5m, 15m, 1h, 4h or 1d')
+    .addOption(
+      new Option(
+        '--label <label>',
+        'whether the time column holds open or close times (default: from the column name, else close)',
+      ).choices(['open', 'close']),
+    )
+    .option(
+      '--derive',
+      `also build and store ${DERIVED_TIMEFRAMES.join(',')} candles (only with --timeframe 1m)`,
+    )
+    .option('--database-url <url>', 'Postgres connection string (default: DATABASE_URL)')
+    .option(
+      '--pglite <path>',
+      `embedded PGlite data directory (default without DATABASE_URL: ${DEFAULT_PGLITE_PATH})`,
+    )
+    .option('--exchange <name>', 'exchange the candles are stored under', 'okx')
+    .option('--json', 'print the summary as one JSON object on stdout')
+    .addHelpText(
+      'after',
+      `
+Candles are stored stamped with their CLOSE time; with --label open a row stamped 00:00 is stored as 00:01 (1m).
+The whole file is one transaction: a bad row stops the import with "FILE line N: …" and nothing is written.
+
+Example:
+  rxtrade import --file BTC_USDT-1m.csv --symbol BTC-USDT --timeframe 1m --label open --derive`,
+    )
+    .action(async (options: ImportOptions) => {
+      await runImport(options, io, env);
+    });
+}
+
+export interface ImportSummary extends ImportCandlesResult {
+  readonly file: string;
+  readonly symbol: string;
+  readonly timeframe: Timeframe;
+  readonly label: CandleLabel;
+  readonly gaps: number;
+  readonly missingCandles: number;
+  readonly firstCloseTimeMs: number | undefined;
+  readonly lastCloseTimeMs: number | undefined;
+  readonly seconds: number;
+  readonly rowsPerSecond: number;
+}
+
+export async function runImport(
+  options: ImportOptions,
+  io: CliIo,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<ImportSummary> {
+  const timeframe = parseTimeframe(options.timeframe);
+  const symbol = options.symbol.trim();
+  if (symbol.length === 0) throw new UsageError('--symbol is empty');
+  if (options.derive && timeframe !== '1m') {
+    throw new UsageError(
+      `--derive builds higher timeframes from 1m candles: it needs --timeframe 1m, not ${timeframe}`,
+    );
+  }
+  if (options.label !== undefined && options.label !== 'open' && options.label !== 'close') {
+    throw new UsageError(`--label must be open or close, got "${String(options.label)}"`);
+  }
+  if (options.databaseUrl !== undefined && options.pglite !== undefined) {
+    throw new UsageError('give --database-url or --pglite, not both');
+  }
+  const exchange = (options.exchange ?? 'okx').trim();
+  if (exchange.length === 0) throw new UsageError('--exchange is empty');
+  const size = fileSize(options.file);
+
+  // An explicit --pglite wins over DATABASE_URL from the environment (as for migrate).
+  const url =
+    options.pglite !== undefined ? undefined : (options.databaseUrl ?? emptyToUndefined(env.DATABASE_URL));
+  const pglitePath = options.pglite ?? DEFAULT_PGLITE_PATH;
+  const where = url !== undefined ? `Postgres at ${describeUrl(url)}` : `PGlite at ${pglitePath}`;
+
+  let stop = false;
+  void io.interrupted.then(() => (stop = true));
+  const parser = new CandleCsvParser(options.file, {
+    symbol,
+    timeframe,
+    ...(options.label !== undefined ? { label: options.label } : {}),
+  });
+  const reader = new CandleBatches(
+    options.file,
+    parser,
+    Math.max(1, options.batchRows ?? DEFAULT_BATCH_ROWS),
+  );
+  const progress = new Progress(io, `importing ${options.file} into ${where}`, size);
+
+  const db = await openDatabase(url !== undefined ? { url } : { pglitePath });
+  let result: ImportCandlesResult;
+  let seconds: number;
+  try {
+    await migrate(db);
+    const t0 = process.hrtime.bigint();
+    result = await importCandles(db, reader.batches(), {
+      symbol,
+      timeframe,
+      exchange,
+      derive: options.derive ? DERIVED_TIMEFRAMES : [],
+      onBatch: () => progress.update(reader.bytesRead),
+      shouldStop: () => stop,
+    });
+    seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  } finally {
+    progress.done();
+    await db.close();
+  }
+  const summary: ImportSummary = {
+    file: options.file,
+    symbol,
+    timeframe,
+    label: parser.label,
+    ...result,
+    gaps: reader.gaps,
+    missingCandles: reader.missingCandles,
+    firstCloseTimeMs: reader.firstCloseTimeMs,
+    lastCloseTimeMs: reader.lastCloseTimeMs,
+    seconds,
+    rowsPerSecond: seconds > 0 ? result.rows / seconds : 0,
+  };
+  io.stdout.write(options.json ? `${JSON.stringify(summary)}\n` : describe(summary, where));
+  return summary;
+}
+
+function describe(s: ImportSummary, where: string): string {
+  const span =
+    s.firstCloseTimeMs !== undefined && s.lastCloseTimeMs !== undefined
+      ? ` closing ${iso(s.firstCloseTimeMs)} … ${iso(s.lastCloseTimeMs)}`
+      : '';
+  const lines = [
+    `imported ${s.file} into ${where}: ${s.symbol} ${s.timeframe} (${s.label} times in the file)${span}`,
+    `${s.rows} rows read, ${s.inserted} inserted, ${s.updated} updated, ${s.unchanged} unchanged; ` +
+      `${s.gaps} gap${s.gaps === 1 ? '' : 's'} found (${s.missingCandles} missing candle${s.missingCandles === 1 ? '' : 's'}); ` +
+      `${formatRate(s.rowsPerSecond)} rows/s (${s.seconds.toFixed(2)} s)`,
+  ];
+  if (s.derived.rows > 0) {
+    lines.push(
+      `derived ${DERIVED_TIMEFRAMES.join(',')}: ${s.derived.rows} candles, ${s.derived.inserted} inserted, ` +
+        `${s.derived.updated} updated, ${s.derived.unchanged} unchanged`,
+    );
+  }
+  return lines.map((l) => `${l}\n`).join('');
+}
+
+/**
+ * Streams a candle CSV through CandleCsvParser in batches of `batchRows` candles, so a multi-year file never
+ * becomes one array of objects; the consumer pulls the next batch while it writes the last, and reading
+ * stops while both are pending. Reads 64 KB at a time: each read yields to the event loop, so the
+ * statements of the batch being written advance while the next one is parsed. Gaps are counted, not kept.
+ * (The line loop mirrors readCsvLines, which cannot pause between lines for an async consumer.)
+ */
+class CandleBatches {
+  bytesRead = 0;
+  gaps = 0;
+  missingCandles = 0;
+  firstCloseTimeMs: number | undefined;
+  lastCloseTimeMs: number | undefined;
+
+  constructor(
+    private readonly path: string,
+    private readonly parser: CandleCsvParser,
+    private readonly batchRows: number,
+  ) {}
+
+  async *batches(): AsyncGenerator<Candle[]> {
+    const parser = this.parser;
+    let lineNo = 0;
+    let sawHeader = false;
+    let rest = '';
+    const stream = createReadStream(this.path, { encoding: 'utf8', highWaterMark: 1 << 16 });
+    const iterator = (stream as AsyncIterable<string>)[Symbol.asyncIterator]();
+    try {
+      for (;;) {
+        let next: IteratorResult<string>;
+        try {
+          next = await iterator.next();
+        } catch (err) {
+          throw new UsageError(`cannot read candles file ${this.path}: ${describeFsError(err)}`, {
+            cause: err,
+          });
+        }
+        const text = next.done === true ? rest : rest + next.value;
+        let start = 0;
+        for (;;) {
+          const nl = text.indexOf('\n', start);
+          // The last line of the file needs no newline.
+          if (nl < 0 && (next.done !== true || start >= text.length)) break;
+          const end = nl < 0 ? text.length : nl;
+          lineNo += 1;
+          const line = text.charCodeAt(end - 1) === 13 ? text.slice(start, end - 1) : text.slice(start, end);
+          start = end + 1;
+          if (line.trim().length === 0) continue;
+          if (sawHeader) parser.row(line, lineNo);
+          else {
+            parser.header(line);
+            sawHeader = true;
+          }
+          if (parser.candles.length >= this.batchRows) yield this.take();
+        }
+        if (next.done === true) break;
+        rest = text.slice(start);
+        this.bytesRead += Buffer.byteLength(next.value);
+      }
+    } finally {
+      await iterator.return?.(); // closes the file when the import stops early
+    }
+    if (!sawHeader)
+      throw new InvalidDataError(`${this.path}: the file is empty (expected a header row and candles)`);
+    if (parser.candles.length > 0) yield this.take();
+  }
+
+  /** Hands over the candles parsed so far and forgets them (and the gaps, once counted). */
+  private take(): Candle[] {
+    const batch = this.parser.candles.splice(0);
+    for (const g of this.parser.gaps.splice(0)) {
+      this.gaps += 1;
+      this.missingCandles += g.missing;
+    }
+    this.firstCloseTimeMs ??= batch[0]?.closeTimeMs;
+    this.lastCloseTimeMs = batch[batch.length - 1]?.closeTimeMs ?? this.lastCloseTimeMs;
+    return batch;
+  }
+}
+
+function fileSize(path: string): number {
+  try {
+    const st = statSync(path);
+    if (st.isDirectory()) throw new UsageError(`cannot read candles file ${path}: it is a directory`);
+    return st.size;
+  } catch (err) {
+    if (err instanceof UsageError) throw err;
+    throw new UsageError(`cannot read candles file ${path}: ${describeFsError(err)}`, { cause: err });
+  }
+}
+
+function describeFsError(err: unknown): string {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  if (code === 'ENOENT') return 'no such file';
+  if (code === 'EACCES') return 'permission denied';
+  if (code === 'EISDIR') return 'it is a directory';
+  return err instanceof Error ? err.message : String(err);
+}
+
+function formatRate(perSecond: number): string {
+  return perSecond >= 1e6
+    ? `${(perSecond / 1e6).toFixed(2)} M`
+    : perSecond >= 1e3
+      ? `${(perSecond / 1e3).toFixed(1)} k`
+      : perSecond.toFixed(0);
+}
+
+function emptyToUndefined(value: string | undefined): string | undefined {
+  return value === undefined || value.trim() === '' ? undefined : value;
+}
+
+function iso(ms: number): string {
+  return new Date(ms).toISOString();
+}

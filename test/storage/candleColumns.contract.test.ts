@@ -1,0 +1,160 @@
+import type { Candle } from '../../src/domain/candle.js';
+import { readCandleColumns, type CandleColumns } from '../../src/storage/candleColumns.js';
+import { CandleStore } from '../../src/storage/candleStore.js';
+import { migrate } from '../../src/storage/migrate.js';
+import { freshPglite, freshPostgres, type TestDatabase } from './support/databases.js';
+
+const T0 = Date.UTC(2024, 7, 8, 23, 55);
+const MIN = 60_000;
+const N = 2_500;
+
+function candle(i: number, over: Partial<Candle> = {}): Candle {
+  return {
+    symbol: 'BTC-USDT',
+    timeframe: '1m',
+    closeTimeMs: T0 + i * MIN,
+    open: 61837.63 + i,
+    high: 61855.37 + i,
+    low: 61824.00000001 + i,
+    close: 61828.12345678 + i,
+    volume: 12.43238 + i / 3,
+    tradesCount: 875 + i,
+    closed: true,
+    revision: 0,
+    ...over,
+  };
+}
+
+/** The columns readCandleColumns should give for `candles`: values as stored (8 decimals). */
+function columnsOf(candles: readonly Candle[]): CandleColumns {
+  const f = (pick: (c: Candle) => number): Float64Array =>
+    Float64Array.from(candles, (c) => Number(pick(c).toFixed(8)));
+  return {
+    length: candles.length,
+    closeTimeMs: Float64Array.from(candles, (c) => c.closeTimeMs),
+    open: f((c) => c.open),
+    high: f((c) => c.high),
+    low: f((c) => c.low),
+    close: f((c) => c.close),
+    volume: f((c) => c.volume),
+    tradesCount: Uint32Array.from(candles, (c) => c.tradesCount),
+  };
+}
+
+describe.each([
+  ['pglite', freshPglite],
+  ['postgres', freshPostgres],
+] as const)('readCandleColumns on %s', (_kind, open) => {
+  let handle: TestDatabase;
+  const all = Array.from({ length: N }, (_, i) => candle(i));
+
+  beforeAll(async () => {
+    handle = await open();
+    await migrate(handle.db);
+    const store = new CandleStore(handle.db);
+    // Neighbours that must never show up: other symbol, timeframe and exchange, and a forming candle.
+    await store.upsert([...all, candle(N, { closed: false }), candle(3, { symbol: 'ETH-USDT' })]);
+    await store.upsert([candle(5, { timeframe: '5m' })]);
+    await new CandleStore(handle.db, 'binance').upsert([candle(7, { open: 1, low: 1 })]);
+  }, 60_000);
+  afterAll(() => handle?.dispose());
+
+  const read = (fromMs: number, toMs: number, chunkRows?: number, shape?: 'rows' | 'arrays') =>
+    readCandleColumns(handle.db, {
+      symbol: 'BTC-USDT',
+      timeframe: '1m',
+      fromMs,
+      toMs,
+      ...(chunkRows !== undefined ? { chunkRows } : {}),
+      ...(shape !== undefined ? { shape } : {}),
+    });
+
+  it.each([undefined, 'rows', 'arrays'] as const)(
+    'reads a whole range into typed arrays, oldest first, values as stored (shape %s)',
+    async (shape) => {
+      const cols = await read(0, Number.MAX_SAFE_INTEGER, undefined, shape);
+      expect(cols).toEqual(columnsOf(all));
+      expect(cols.closeTimeMs).toBeInstanceOf(Float64Array);
+      expect(cols.tradesCount).toBeInstanceOf(Uint32Array);
+    },
+  );
+
+  it.each(['rows', 'arrays'] as const)(
+    'pages through a range bigger than one chunk without losing or repeating a row (shape %s)',
+    async (shape) => {
+      for (const chunkRows of [1, 7, 1000, N - 21, N - 20, N - 19]) {
+        const cols = await read(T0 + 10 * MIN, T0 + (N - 10) * MIN, chunkRows, shape);
+        expect(cols.length).toBe(N - 20);
+        expect(cols).toEqual(columnsOf(all.slice(10, N - 10)));
+      }
+    },
+    60_000,
+  );
+
+  it('includes fromMs and excludes toMs', async () => {
+    for (const shape of ['rows', 'arrays'] as const) {
+      const cols = await read(T0 + 3 * MIN, T0 + 6 * MIN, 2, shape);
+      expect(Array.from(cols.closeTimeMs)).toEqual([T0 + 3 * MIN, T0 + 4 * MIN, T0 + 5 * MIN]);
+    }
+    const between = await read(T0 + 3 * MIN + 1, T0 + 4 * MIN + 1);
+    expect(Array.from(between.closeTimeMs)).toEqual([T0 + 4 * MIN]);
+  });
+
+  it('gives empty columns for an empty or inverted range, and for an unknown symbol', async () => {
+    const empty = {
+      length: 0,
+      closeTimeMs: new Float64Array(0),
+      open: new Float64Array(0),
+      high: new Float64Array(0),
+      low: new Float64Array(0),
+      close: new Float64Array(0),
+      volume: new Float64Array(0),
+      tradesCount: new Uint32Array(0),
+    };
+    expect(await read(T0 + 3 * MIN, T0 + 3 * MIN)).toEqual(empty);
+    expect(await read(0, T0, undefined, 'arrays')).toEqual(empty);
+    expect(await read(0, T0, undefined, 'rows')).toEqual(empty);
+    expect(await read(T0 + 9 * MIN, T0 + 3 * MIN)).toEqual(empty);
+    expect(await read(0, T0)).toEqual(empty);
+    expect(
+      await readCandleColumns(handle.db, { symbol: 'NOPE-USDT', timeframe: '1m', fromMs: 0, toMs: Infinity }),
+    ).toEqual(empty);
+  });
+
+  it('keeps to its symbol, timeframe and exchange', async () => {
+    const eth = await readCandleColumns(handle.db, {
+      symbol: 'ETH-USDT',
+      timeframe: '1m',
+      fromMs: 0,
+      toMs: Infinity,
+    });
+    expect(Array.from(eth.closeTimeMs)).toEqual([T0 + 3 * MIN]);
+    const fiveMin = await readCandleColumns(handle.db, {
+      symbol: 'BTC-USDT',
+      timeframe: '5m',
+      fromMs: 0,
+      toMs: Infinity,
+    });
+    expect(Array.from(fiveMin.closeTimeMs)).toEqual([T0 + 5 * MIN]);
+    const binance = await readCandleColumns(handle.db, {
+      symbol: 'BTC-USDT',
+      timeframe: '1m',
+      fromMs: 0,
+      toMs: Infinity,
+      exchange: 'binance',
+    });
+    expect(binance).toEqual(columnsOf([candle(7, { open: 1, low: 1 })]));
+  });
+
+  it('works inside a transaction', async () => {
+    const cols = await handle.db.transaction((tx) =>
+      readCandleColumns(tx, { symbol: 'BTC-USDT', timeframe: '1m', fromMs: T0, toMs: T0 + 2 * MIN }),
+    );
+    expect(cols).toEqual(columnsOf(all.slice(0, 2)));
+  });
+
+  it('refuses a chunk size below 1 and NaN bounds', async () => {
+    await expect(read(0, 1, 0)).rejects.toThrow(/chunkRows 0 is not an integer ≥ 1/);
+    await expect(read(Number.NaN, 1)).rejects.toThrow(/fromMs and toMs must be numbers/);
+  });
+});
