@@ -1,0 +1,81 @@
+import { z } from 'zod';
+import { BollingerBands } from '../domain/indicators/index.js';
+import type { Signal } from '../domain/signal.js';
+import type { Timeframe } from '../domain/timeframe.js';
+import { period, positive, timeframe } from './params.js';
+import { unit, type Strategy, type StrategyContext, type StrategyDefinition } from './strategy.js';
+
+const schema = z
+  .object({
+    timeframe: timeframe(),
+    period: period(20),
+    std_dev: positive(2),
+  })
+  .strict();
+
+export type BollingerBreakoutParams = z.output<typeof schema>;
+
+type Spec = { bb: () => BollingerBands };
+
+/** Distance past the band, in σ of the window, that gives confidence 1 (see BollingerBreakout). */
+export const BB_FULL_CONFIDENCE_SD = 0.5;
+
+/**
+ * Bollinger breakout: buy when the close crosses ABOVE the upper band (previous close < previous upper
+ * band and close > upper band), sell when it crosses BELOW the lower band (previous close > previous
+ * lower band and close < lower band); hold otherwise.
+ *
+ * Confidence = how far past the band the close is, in standard deviations of the window:
+ * `min(1, (close − upper) / (0.5σ))` for a buy, `min(1, (lower − close) / (0.5σ))` for a sell, σ = (upper −
+ * middle) / std_dev. A close half a σ beyond the band (2.5σ from the mean with std_dev 2) gives 1; σ = 0
+ * gives 1. Over the BTC/USDT 1m month (2,582 breakouts with 20/2) the median breakout scores ~0.5.
+ *
+ * No signal until the bands are warmed up (period candles) and one candle has passed since: first
+ * possible signal on candle 21 with period 20.
+ */
+class BollingerBreakout implements Strategy<Spec> {
+  readonly name = 'bollinger_breakout';
+  readonly timeframe: Timeframe;
+  readonly indicators: Spec;
+  private readonly keys: readonly [string, string, string];
+
+  constructor(readonly params: BollingerBreakoutParams) {
+    this.timeframe = params.timeframe;
+    const { period: n, std_dev: k } = params;
+    this.indicators = { bb: () => new BollingerBands(n, k) };
+    this.keys = [`bb_upper_${n}_${k}`, `bb_middle_${n}_${k}`, `bb_lower_${n}_${k}`];
+  }
+
+  onCandle(ctx: StrategyContext<Spec>): Signal {
+    const bb = ctx.values.bb;
+    if (bb === undefined) return ctx.hold('warming up');
+    const [upperKey, middleKey, lowerKey] = this.keys;
+    const indicators: Record<string, number> = {}; // keyed stores: see emaCrossover.ts
+    indicators[upperKey] = bb.upper;
+    indicators[middleKey] = bb.middle;
+    indicators[lowerKey] = bb.lower;
+    const prev = ctx.previous.bb;
+    const prevCandle = ctx.previousCandle;
+    if (prev === undefined || prevCandle === undefined) return ctx.hold('no breakout', indicators);
+    const close = ctx.candle.close;
+    const before = prevCandle.close;
+    const sd = (bb.upper - bb.middle) / this.params.std_dev;
+    if (before < prev.upper && close > bb.upper) {
+      const confidence = sd > 0 ? unit((close - bb.upper) / (BB_FULL_CONFIDENCE_SD * sd)) : 1;
+      return ctx.buy(confidence, `close broke above ${upperKey}`, indicators);
+    }
+    if (before > prev.lower && close < bb.lower) {
+      const confidence = sd > 0 ? unit((bb.lower - close) / (BB_FULL_CONFIDENCE_SD * sd)) : 1;
+      return ctx.sell(confidence, `close broke below ${lowerKey}`, indicators);
+    }
+    return ctx.hold('no breakout', indicators);
+  }
+}
+
+export const bollingerBreakout: StrategyDefinition<BollingerBreakoutParams> = {
+  name: 'bollinger_breakout',
+  displayName: 'Bollinger_Breakout',
+  summary: 'buy when the close breaks above the upper Bollinger band, sell when it breaks below the lower',
+  schema,
+  create: (params) => new BollingerBreakout(Object.freeze({ ...params })),
+};
