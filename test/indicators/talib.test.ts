@@ -52,7 +52,6 @@ describe('indicators match TA-Lib 0.6 on real BTC/USDT 1m candles (≤ 1e-9 rela
 
   it.each(cases)('%s', (name, compute, floor) => {
     const r = mismatches(compute(), expected(name), { tol: TOL, floor });
-    console.log(`${name}: worst ${r.worst.toExponential(2)} over ${r.compared}`);
     expect(r.bad).toEqual([]);
     expect(r.compared).toBeGreaterThan(1900);
   });

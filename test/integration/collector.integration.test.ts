@@ -184,8 +184,6 @@ describe.each(backends)('Collector end to end against the simulator: %s', (_name
   const stored = (timeframe: Timeframe) =>
     new CandleStore(backend.db, 'okx-sim').range(SYMBOL, timeframe, 0, Number.MAX_SAFE_INTEGER);
 
-
-
   it('publishes each closed candle as it closes and stores the same candles, equal to the ground truth', async () => {
     const c = collector();
     const seen: Candle[] = [];
