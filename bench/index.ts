@@ -12,6 +12,7 @@ async function main(): Promise<void> {
   for (const line of await benchCandles(packageRoot())) console.log(line);
   for (const line of benchIndicators()) console.log(line);
   for (const line of await (await import('./strategies.js')).benchStrategies()) console.log(line);
+  for (const line of await (await import('./backtest.js')).benchBacktest()) console.log(line);
   for (const line of await benchOkx(packageRoot())) console.log(line);
   for (const line of await benchOkxLatency()) console.log(line);
   for (const line of await benchImport()) console.log(line);

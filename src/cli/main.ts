@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { RxtradeError } from '../domain/errors.js';
+import { registerBacktest } from './commands/backtest.js';
 import { registerCandles } from './commands/candles.js';
 import { registerCollect } from './commands/collect.js';
 import { registerIndicators } from './commands/indicators.js';
@@ -27,6 +28,7 @@ export function buildProgram(io: CliIo): Command {
   registerOkxSim(program, io);
   registerMigrate(program, io);
   registerImport(program, io);
+  registerBacktest(program, io);
   return program;
 }
 

@@ -2,7 +2,8 @@ import type { Candle } from '../candle.js';
 import type { Signal } from '../signal.js';
 import type { Timeframe } from '../timeframe.js';
 import type { Trade } from '../trade.js';
-import type { RiskConfig, VenueModel } from './config.js';
+import { InvalidDataError } from '../errors.js';
+import { takerFeeRate, type RiskConfig, type VenueModel } from './config.js';
 import { PortfolioBook } from './portfolioBook.js';
 import { RiskManager } from './riskManager.js';
 import { SimulatedVenue } from './simulatedVenue.js';
@@ -49,8 +50,11 @@ export class TradingEngine {
   readonly venue: SimulatedVenue;
   private readonly timeframe: Timeframe | undefined;
   private readonly listener: TradingListener;
+  private readonly takerFee: number;
+  private ended = false;
 
   constructor(options: TradingEngineOptions) {
+    this.takerFee = takerFeeRate(options.venue);
     this.book = new PortfolioBook(options.initialCash);
     this.risk = new RiskManager(options.risk, options.venue, this.book);
     this.venue = new SimulatedVenue(options.venue, (e) => this.onVenueEvent(e), options.timeframe);
@@ -59,17 +63,20 @@ export class TradingEngine {
   }
 
   onCandle(c: Candle): void {
+    if (this.ended) throw endedError();
     if (!c.closed || (this.timeframe !== undefined && c.timeframe !== this.timeframe)) return;
     this.venue.onCandle(c);
     this.book.mark(c.symbol, c.close, c.closeTimeMs);
   }
 
   onTrade(t: Trade): void {
+    if (this.ended) throw endedError();
     this.venue.onTrade(t);
     this.book.mark(t.symbol, t.price, t.tsMs);
   }
 
   onSignal(s: Signal): RiskDecision | undefined {
+    if (this.ended) throw endedError();
     const d = this.risk.onSignal(s);
     if (d === undefined) return d;
     if (d.kind === 'order') {
@@ -79,6 +86,38 @@ export class TradingEngine {
       this.listener.denied?.(d);
     }
     return d;
+  }
+
+  /**
+   * Ends the run: closes every open position at `price` (default: its last mark — a backtest's last close)
+   * with one taker fill stamped `timeMs` (fee as on any taker fill, no slippage: it is a valuation at that
+   * price, not an order), reported like any fill and round trip (`purpose: 'exit'`, `orderId: 0`,
+   * `reason: 'closed at end'`). Pending orders and exit plans are dropped with the run, so the engine takes
+   * no candle, trade or signal afterwards (they throw). Returns the fills (none when flat).
+   */
+  closeAll(timeMs: number, price?: number): Fill[] {
+    if (this.ended) throw endedError();
+    this.ended = true;
+    const fills: Fill[] = [];
+    for (const p of [...this.book.positions]) {
+      const px = price ?? this.book.lastPriceOf(p.symbol);
+      const fill: Fill = {
+        kind: 'fill',
+        orderId: 0,
+        symbol: p.symbol,
+        side: p.side === 'long' ? 'sell' : 'buy',
+        qty: p.qty,
+        price: px,
+        fee: p.qty * px * this.takerFee,
+        liquidity: 'taker',
+        timeMs,
+        purpose: 'exit',
+        reason: CLOSED_AT_END,
+      };
+      fills.push(fill);
+      this.onVenueEvent(fill);
+    }
+    return fills;
   }
 
   private onVenueEvent(e: VenueEvent): void {
@@ -92,4 +131,11 @@ export class TradingEngine {
       this.listener.cancelled?.(e);
     }
   }
+}
+
+/** The `reason` of the fills `closeAll` makes. */
+export const CLOSED_AT_END = 'closed at end';
+
+function endedError(): InvalidDataError {
+  return new InvalidDataError('TradingEngine: the run was ended by closeAll(); start a new engine');
 }

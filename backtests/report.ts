@@ -1,0 +1,93 @@
+import type { Metrics } from '../src/domain/metrics.js';
+import type { BacktestResult, BacktestTrade } from './runBacktest.js';
+
+/** Metrics with snake_case keys; undefined values (NaN, ±∞: a ratio over zero) are null. */
+export type MetricsJson = Record<string, number | null>;
+
+export interface BacktestJson {
+  readonly metrics: MetricsJson;
+  readonly trades: readonly BacktestTrade[];
+  readonly equity_curve: readonly (readonly [number, number])[];
+}
+
+/** `maxDrawdownDurationMs` → `max_drawdown_duration_ms`. */
+export function snakeCase(key: string): string {
+  return key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+}
+
+export function metricsJson(m: Metrics): MetricsJson {
+  const out: MetricsJson = {};
+  for (const [k, v] of Object.entries(m) as [string, number][]) {
+    out[snakeCase(k)] = Number.isFinite(v) ? v : null;
+  }
+  return out;
+}
+
+/** What `rxtrade backtest --json` prints: `{ metrics, trades, equity_curve }`. */
+export function backtestJson(r: BacktestResult): BacktestJson {
+  return { metrics: metricsJson(r.metrics), trades: r.trades, equity_curve: r.equity_curve };
+}
+
+type Format = 'pct' | 'num' | 'money' | 'int' | 'time' | 'duration';
+
+const ROWS: readonly [keyof Metrics, string, Format][] = [
+  ['startTimeMs', 'start', 'time'],
+  ['endTimeMs', 'end', 'time'],
+  ['candles', 'candles', 'int'],
+  ['initialEquity', 'initial equity', 'money'],
+  ['finalEquity', 'final equity', 'money'],
+  ['totalReturn', 'total return', 'pct'],
+  ['buyAndHoldReturn', 'buy & hold return', 'pct'],
+  ['cagr', 'CAGR', 'pct'],
+  ['sharpe', 'Sharpe (annualized)', 'num'],
+  ['sortino', 'Sortino (annualized)', 'num'],
+  ['calmar', 'Calmar', 'num'],
+  ['maxDrawdown', 'max drawdown', 'pct'],
+  ['maxDrawdownDurationMs', 'max drawdown duration', 'duration'],
+  ['exposure', 'exposure', 'pct'],
+  ['trades', 'trades', 'int'],
+  ['winRate', 'win rate', 'pct'],
+  ['profitFactor', 'profit factor', 'num'],
+  ['expectancy', 'expectancy', 'money'],
+  ['sqn', 'SQN', 'num'],
+  ['avgTradeReturn', 'average trade', 'pct'],
+  ['bestTradeReturn', 'best trade', 'pct'],
+  ['worstTradeReturn', 'worst trade', 'pct'],
+  ['avgTradePnl', 'average trade P&L', 'money'],
+  ['bestTradePnl', 'best trade P&L', 'money'],
+  ['worstTradePnl', 'worst trade P&L', 'money'],
+  ['feesPaid', 'fees paid', 'money'],
+];
+
+/** The metrics as a two-column table, one per line (n/a for undefined values). */
+export function metricsTable(m: Metrics): string[] {
+  const width = Math.max(...ROWS.map(([, label]) => label.length));
+  return ROWS.map(([key, label, format]) => `${label.padEnd(width)}  ${formatValue(m[key], format)}`);
+}
+
+function formatValue(v: number, f: Format): string {
+  if (Number.isNaN(v)) return 'n/a';
+  if (!Number.isFinite(v)) return v > 0 ? '∞' : '-∞';
+  switch (f) {
+    case 'pct':
+      return `${(v * 100).toFixed(2)} %`;
+    case 'num':
+      return v.toFixed(3);
+    case 'money':
+      return v.toFixed(2);
+    case 'int':
+      return String(v);
+    case 'time':
+      return new Date(v).toISOString();
+    case 'duration':
+      return duration(v);
+  }
+}
+
+function duration(ms: number): string {
+  const minutes = Math.round(ms / 60_000);
+  const d = Math.floor(minutes / 1440);
+  const h = Math.floor((minutes % 1440) / 60);
+  const m = minutes % 60;
+  return d > 0 ? `${d}d ${h}h ${m}m` : h > 0 ? `${h}h ${m}m` : `${m}m`;
+}

@@ -1,0 +1,242 @@
+import { existsSync } from 'node:fs';
+import { Option, type Command } from 'commander';
+import { resolveBacktestSettings } from '../../../backtests/config.js';
+import { backtestJson, metricsTable } from '../../../backtests/report.js';
+import { runBacktest, type BacktestResult } from '../../../backtests/runBacktest.js';
+import { loadCsvCandles, loadDatabaseCandles, type LoadedCandles } from '../../../backtests/sources.js';
+import { UsageError } from '../../domain/errors.js';
+import { parseTimeframe } from '../../domain/timeframe.js';
+import { DEFAULT_PGLITE_PATH, openDatabase } from '../../storage/database.js';
+import { migrate } from '../../storage/migrate.js';
+import { describeUrl } from '../../storage/unavailable.js';
+import type { CandleLabel } from '../../streams/candleCsv.js';
+import type { CliIo } from '../io.js';
+
+export interface BacktestCommandOptions {
+  readonly strategy?: string;
+  readonly params?: string;
+  readonly config?: string;
+  readonly symbol?: string;
+  readonly from?: string;
+  readonly to?: string;
+  readonly databaseUrl?: string;
+  readonly pglite?: string;
+  readonly data?: string;
+  readonly label?: CandleLabel;
+  readonly timeframe: string;
+  readonly balance?: string;
+  readonly fee?: string;
+  readonly slippageBps?: string;
+  readonly sizing?: string;
+  readonly json?: boolean;
+}
+
+/** Runs with at least this many candles draw a progress line (on an interactive stderr). */
+const PROGRESS_MIN_CANDLES = 200_000;
+
+export function registerBacktest(program: Command, io: CliIo, env: NodeJS.ProcessEnv = process.env): void {
+  program
+    .command('backtest')
+    .description(
+      'Backtest a strategy on stored candles or a candle CSV, through the operators the live bots run, in virtual time.',
+    )
+    .option(
+      '--strategy <name>',
+      'strategy to run (ema_crossover, sma_cross, rsi_reversion, macd_trend, bollinger_breakout, momentum)',
+    )
+    .option(
+      '--params <json>',
+      'strategy parameters as a JSON object, e.g. \'{"fast_period": 9}\' (missing ones take their defaults)',
+    )
+    .option(
+      '--config <file>',
+      'JSON config: strategy_name, parameters, risk, venue, initial_balance (flags win over it)',
+    )
+    .option(
+      '--symbol <symbol>',
+      'symbol of the stored candles (with --from/--to), or the label of --data candles',
+    )
+    .option(
+      '--from <iso>',
+      'start of the period (candles opening at or after it; ISO-8601, UTC when no zone)',
+    )
+    .option('--to <iso>', 'end of the period (candles closing at or before it)')
+    .option('--database-url <url>', 'Postgres holding the candles (default: DATABASE_URL)')
+    .option(
+      '--pglite <path>',
+      `embedded PGlite data directory (default without DATABASE_URL: ${DEFAULT_PGLITE_PATH})`,
+    )
+    .option(
+      '--data <file>',
+      'candle CSV instead of the database (header: ts|timestamp|open_time_ms|close_time_ms|date, open, high, low, close, volume)',
+    )
+    .addOption(
+      new Option(
+        '--label <label>',
+        'whether the --data time column holds open or close times (default: from the column name, else close)',
+      ).choices(['open', 'close']),
+    )
+    .option('--timeframe <tf>', 'interval of the candles read: 1m,5m,15m,1h,4h,1d', '1m')
+    .option('--balance <amount>', 'initial cash in quote currency (default 10000)')
+    .option('--fee <fraction>', 'fee on every fill as a fraction of notional (default 0.001)')
+    .option('--slippage-bps <bps>', 'slippage on every market fill, in basis points (default 0)')
+    .option('--sizing <spec>', 'fixed:QUANTITY | equity:PERCENT | risk:PERCENT (default equity:100)')
+    .option('--json', 'print { metrics, trades, equity_curve } as one JSON object')
+    .addHelpText(
+      'after',
+      `
+Orders decided on a candle fill at the next candle's open; a fee (--fee × notional) is paid on every fill.
+A position still open after the last candle is closed at its close, and the report says so. Candles are
+used as given: gaps are reported, not filled. risk:P sizing needs stop_loss_percentage in --config's risk.
+
+Examples:
+  rxtrade backtest --strategy ema_crossover --data BTC_USDT-1m.csv --label open --sizing fixed:0.1
+  rxtrade backtest --strategy sma_cross --params '{"fast_period":5}' --symbol BTC-USDT \\
+                   --from 2021-05-01 --to 2021-06-01 --pglite ./data/pglite --json`,
+    )
+    .action(async (options: BacktestCommandOptions) => {
+      await runBacktestCommand(options, io, env);
+    });
+}
+
+export async function runBacktestCommand(
+  options: BacktestCommandOptions,
+  io: CliIo,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<BacktestResult> {
+  const settings = resolveBacktestSettings(options);
+  const timeframe = parseTimeframe(options.timeframe);
+  const fromMs = options.from === undefined ? undefined : isoTime(options.from, '--from');
+  const toMs = options.to === undefined ? undefined : isoTime(options.to, '--to');
+  if (fromMs !== undefined && toMs !== undefined && !(fromMs < toMs)) {
+    throw new UsageError(`--from ${options.from} is not before --to ${options.to}`);
+  }
+  const note = (text: string): void => {
+    io.stderr.write(`rxtrade backtest: ${text}\n`);
+  };
+
+  let loaded: LoadedCandles;
+  let where: string;
+  if (options.data !== undefined) {
+    if (options.databaseUrl !== undefined || options.pglite !== undefined) {
+      throw new UsageError(
+        'give one data source: --data FILE, or --symbol/--from/--to with --database-url or --pglite, not both',
+      );
+    }
+    if (!existsSync(options.data)) throw new UsageError(`--data ${options.data}: no such file`);
+    loaded = await loadCsvCandles(options.data, {
+      timeframe,
+      ...(options.label !== undefined ? { label: options.label } : {}),
+      ...(options.symbol !== undefined ? { symbol: options.symbol } : {}),
+      ...(fromMs !== undefined ? { fromMs } : {}),
+      ...(toMs !== undefined ? { toMs } : {}),
+    });
+    where = options.data;
+  } else {
+    const missing = (['symbol', 'from', 'to'] as const).filter((k) => options[k] === undefined);
+    if (missing.length === 3) {
+      throw new UsageError(
+        'no data: give --data FILE.csv, or --symbol S --from ISO --to ISO (stored candles)',
+      );
+    }
+    if (missing.length > 0) {
+      throw new UsageError(
+        `stored candles need --symbol, --from and --to: missing ${missing.map((k) => `--${k}`).join(', ')}`,
+      );
+    }
+    if (options.label !== undefined) throw new UsageError('--label only applies to --data');
+    if (options.databaseUrl !== undefined && options.pglite !== undefined) {
+      throw new UsageError('give --database-url or --pglite, not both');
+    }
+    const url =
+      options.pglite !== undefined ? undefined : (options.databaseUrl ?? emptyToUndefined(env.DATABASE_URL));
+    const pglitePath = options.pglite ?? DEFAULT_PGLITE_PATH;
+    where = url !== undefined ? `Postgres at ${describeUrl(url)}` : `PGlite at ${pglitePath}`;
+    if (url === undefined && !existsSync(pglitePath)) {
+      throw new UsageError(
+        `--pglite ${pglitePath}: no database there (import candles first: rxtrade import)`,
+      );
+    }
+    const db = await openDatabase(url !== undefined ? { url } : { pglitePath });
+    try {
+      await migrate(db);
+      loaded = await loadDatabaseCandles(db, {
+        symbol: options.symbol as string,
+        timeframe,
+        fromMs: fromMs as number,
+        toMs: toMs as number,
+      });
+    } finally {
+      await db.close();
+    }
+  }
+  if (loaded.candles.length === 0) {
+    const range =
+      fromMs === undefined && toMs === undefined ? '' : ` in ${options.from ?? '…'} … ${options.to ?? '…'}`;
+    const sym = options.symbol !== undefined ? `${options.symbol} ` : '';
+    throw new UsageError(`no ${sym}${timeframe} candles${range} in ${where}`);
+  }
+
+  const total = loaded.candles.length;
+  const progress = io.interactive && total >= PROGRESS_MIN_CANDLES;
+  const result = runBacktest(
+    { candles: loaded.candles },
+    {
+      strategy: settings.strategy,
+      risk: settings.risk,
+      venue: settings.venue,
+      initialCash: settings.initialCash,
+      ...(progress
+        ? {
+            onProgress: (done: number) => {
+              const pct = Math.min(100, Math.floor((100 * done) / total));
+              io.stderr.write(`\rbacktesting ${settings.strategyName}: ${pct}% (${done} candles)\u001b[K`);
+            },
+          }
+        : {}),
+    },
+  );
+  if (progress) io.stderr.write('\r\u001b[K');
+
+  const warnings = result.warnings;
+  if (options.json) {
+    await write(io.stdout, `${JSON.stringify(backtestJson(result))}\n`);
+    for (const w of warnings) note(w);
+    return result;
+  }
+  const m = result.metrics;
+  const lines = [
+    `${settings.strategyName} ${JSON.stringify(settings.parameters)} on ${result.symbol} ${result.timeframe} (${where})`,
+    `${result.candles} candles, ${result.signals} signals, ${result.orders} orders, ${result.denied} denied, ${result.fills} fills`,
+    '',
+    ...metricsTable(m),
+  ];
+  if (warnings.length > 0) lines.push('', ...warnings.map((w) => `warning: ${w}`));
+  await write(io.stdout, `${lines.join('\n')}\n`);
+  return result;
+}
+
+/** ISO-8601 (UTC when no zone) or epoch ms. */
+function isoTime(text: string, flag: string): number {
+  const t = text.trim();
+  let ms: number;
+  if (/^\d{11,}$/.test(t)) ms = Number(t);
+  else {
+    const hasZone = /(?:Z|[+-]\d\d:?\d\d)$/i.test(t);
+    const dateOnly = /^\d{4}-\d\d-\d\d$/.test(t);
+    ms = Date.parse(hasZone || dateOnly ? t : `${t.replace(' ', 'T')}Z`);
+  }
+  if (!Number.isFinite(ms))
+    throw new UsageError(`${flag} "${text}" is not an ISO-8601 time such as 2021-05-01 or 2021-05-01T12:00Z`);
+  return ms;
+}
+
+function emptyToUndefined(s: string | undefined): string | undefined {
+  return s === undefined || s.trim() === '' ? undefined : s;
+}
+
+function write(stream: NodeJS.WritableStream, text: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    stream.write(text, (err) => (err ? reject(err) : resolve()));
+  });
+}
