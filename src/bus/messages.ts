@@ -117,7 +117,8 @@ export function candleMessage(candle: Candle): CandleMessage {
     high: candle.high,
     low: candle.low,
     close: candle.close,
-    volume: candle.volume,
+    // A sum of trade sizes carries float noise (18.225870000000064); the wire gets what market_data stores.
+    volume: Math.round(candle.volume * 1e8) / 1e8,
     tradesCount: candle.tradesCount,
     revision: candle.revision,
   };

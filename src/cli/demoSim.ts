@@ -31,7 +31,12 @@ export interface DemoMarket {
  * than the wall clock (trades keep their recorded spacing on that clock), for `start` without an exchange
  * and `collect --sim`. Its data is stored as exchange `okx-sim`, never mixed with real OKX candles.
  */
-export async function startDemoMarket(symbols: readonly string[], speed: number): Promise<DemoMarket> {
+export async function startDemoMarket(
+  symbols: readonly string[],
+  speed: number,
+  /** Where the simulated clock starts (default now): after what an earlier run stored, so runs never overlap. */
+  startAtMs?: number,
+): Promise<DemoMarket> {
   if (!(speed > 0) || !Number.isFinite(speed))
     throw new UsageError(`--speed must be a number > 0, got "${speed}"`);
   const instruments: SimInstrument[] = [];
@@ -50,16 +55,18 @@ export async function startDemoMarket(symbols: readonly string[], speed: number)
     price = Math.max(price, data.priceDecimals);
     volume = Math.max(volume, data.sizeDecimals);
   }
-  const t0 = Date.now();
+  const wall0 = Date.now();
+  const t0 = Math.max(wall0, startAtMs ?? 0);
+  const realTime = speed === 1 && t0 === wall0;
   const sim = new OkxSimulator({
     instruments,
     speed: 1,
-    now: speed === 1 ? Date.now : () => t0 + (Date.now() - t0) * speed,
+    now: realTime ? Date.now : () => t0 + (Date.now() - wall0) * speed,
     maxStoredTrades: 200_000,
     // OKX's 30 s idle close is on the simulator's clock: keep it 30 s of wall time for our client.
     idleCloseMs: 30_000 * Math.max(1, speed),
   });
   const address = await sim.start();
-  const scheduler = speed === 1 ? asyncScheduler : new ReplayClock(t0 + (Date.now() - t0) * speed, speed);
+  const scheduler = realTime ? asyncScheduler : new ReplayClock(t0 + (Date.now() - wall0) * speed, speed);
   return { sim, address, scheduler, precision: { price, volume }, graceMs: Math.max(2000, 250 * speed) };
 }

@@ -62,6 +62,29 @@ describe('rxtrade start (no environment: embedded simulator, PGlite, in-process 
     }
   }, 60_000);
 
+  it('a second run continues the simulated market after the first one and leaves its candles untouched', async () => {
+    const pglite = join(dir, 'pglite');
+    const first = await runCli(['start', '--speed', '600', '--pglite', pglite, '-q'], after(6000));
+    expect(first.code).toBe(0);
+    const read = async () => {
+      const db = await openDatabase({ pglitePath: pglite });
+      try {
+        return await new CandleStore(db, 'okx-sim').range('ETH-USDT', '1m', 0, Number.MAX_SAFE_INTEGER);
+      } finally {
+        await db.close();
+      }
+    };
+    const before = await read();
+    expect(before.length).toBeGreaterThan(0);
+    const second = await runCli(['start', '--speed', '600', '--pglite', pglite, '-q'], after(6000));
+    expect(second.code).toBe(0);
+    const after2 = await read();
+    expect(after2.slice(0, before.length)).toEqual(before);
+    expect(after2.length).toBeGreaterThan(before.length);
+    const lastBefore = before[before.length - 1]?.closeTimeMs ?? 0;
+    expect(after2[before.length]?.closeTimeMs).toBeGreaterThan(lastBefore);
+  }, 60_000);
+
   it('refuses a bad speed', async () => {
     const r = await runCli(['start', '--speed', 'fast', '--pglite', join(dir, 'p')]);
     expect(r.code).toBe(1);

@@ -111,13 +111,22 @@ export function parseSymbols(text: string): string[] {
 /** Runs the collector until interrupted (or until the feed gives up), then stops and flushes. */
 export async function runCollect(run: CollectRun, io: CliIo, env: Env): Promise<void> {
   const logger: Logger = createLogger(env.logLevel, 'rxtrade', io.stderr);
+  const runtime = await openRuntime(run, env, logger);
+  const exchange = run.sim !== undefined ? 'okx-sim' : 'okx';
   let demo: DemoMarket | undefined;
-  if (run.sim !== undefined) demo = await startDemoMarket(run.symbols, run.sim.speed);
-  const runtime = await openRuntime(run, env, logger).catch(async (err: unknown) => {
-    await demo?.sim.stop();
-    throw err;
-  });
-  const exchange = demo !== undefined ? 'okx-sim' : 'okx';
+  if (run.sim !== undefined) {
+    // An accelerated simulated clock runs ahead of the wall clock: continue after the newest candle an
+    // earlier run stored, so a restart extends the simulated history instead of rewriting it.
+    const [row] = await runtime.db.query<{ ms: number | null }>(
+      `SELECT (extract(epoch from max(timestamp)) * 1000)::bigint AS ms FROM market_data WHERE exchange = $1`,
+      [exchange],
+    );
+    const newest = row?.ms === null || row?.ms === undefined ? undefined : Number(row.ms);
+    demo = await startDemoMarket(run.symbols, run.sim.speed, newest).catch(async (err: unknown) => {
+      await runtime.close();
+      throw err;
+    });
+  }
   const writer =
     run.print !== undefined
       ? new CandleWriter(io.stdout, run.print.format, demo?.precision ?? { price: 8, volume: 8 })
