@@ -254,7 +254,14 @@ export function runBacktest(data: BacktestData, options: BacktestOptions): Backt
   if (failed) throw failure;
 
   const warnings: string[] = [];
-  for (const g of gaps) warnings.push(gapLine(g, 'candles' in data ? data.candles : []));
+  // Daily stock data has a gap every weekend: name the first few, then count the rest.
+  for (const g of gaps.slice(0, MAX_GAP_LINES))
+    warnings.push(gapLine(g, 'candles' in data ? data.candles : []));
+  if (gaps.length > MAX_GAP_LINES) {
+    const rest = gaps.slice(MAX_GAP_LINES);
+    const missing = rest.reduce((n, g) => n + g.missing, 0);
+    warnings.push(`… and ${rest.length} more gaps (${missing} missing candles, not filled)`);
+  }
   let closedAtEnd: BacktestTrade | undefined;
   if (!Number.isNaN(lastT)) {
     if ((options.closeAtEnd ?? true) && book.openCount > 0) {
@@ -341,6 +348,8 @@ export function findGaps(candles: readonly Candle[], intervalMs: number): Candle
   }
   return gaps;
 }
+
+const MAX_GAP_LINES = 5;
 
 function gapLine(g: CandleGap, candles: readonly Candle[]): string {
   const tf = candles[0]?.timeframe ?? '1m';

@@ -31,6 +31,18 @@ export interface DemoMarket {
  * than the wall clock (trades keep their recorded spacing on that clock), for `start` without an exchange
  * and `collect --sim`. Its data is stored as exchange `okx-sim`, never mixed with real OKX candles.
  */
+/** Refuses, before anything is opened, symbols the embedded simulator has no data for. */
+export function checkDemoSymbols(symbols: readonly string[]): void {
+  for (const symbol of symbols) {
+    if (SAMPLES[symbol] === undefined) {
+      throw new UsageError(
+        `the embedded simulator has recorded trades for ${DEMO_SYMBOLS.join(', ')} only, not ${symbol} ` +
+          '(run `rxtrade okx-sim --trades FILE --symbol S` for other data and point OKX_WS_PUBLIC_URL/OKX_REST_URL at it)',
+      );
+    }
+  }
+}
+
 export async function startDemoMarket(
   symbols: readonly string[],
   speed: number,

@@ -3,14 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CandleStore } from '../../src/storage/candleStore.js';
 import { openDatabase } from '../../src/storage/database.js';
-import { runCli } from '../support/cli.js';
+import { runCli, runCliUntil } from '../support/cli.js';
 
 /**
  * `rxtrade start` with no environment: the embedded simulator → collector → PGlite + in-process bus,
  * printing candles as they close. At 600× a simulated minute passes every 0.1 s.
  */
-
-const after = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 describe('rxtrade start (no environment: embedded simulator, PGlite, in-process bus)', () => {
   let dir: string;
@@ -21,9 +19,15 @@ describe('rxtrade start (no environment: embedded simulator, PGlite, in-process 
 
   it('prints each closed candle and stores the same candles, then stops cleanly on Ctrl-C', async () => {
     const pglite = join(dir, 'pglite');
-    const r = await runCli(
+    const r = await runCliUntil(
       ['start', '--speed', '600', '--pglite', pglite, '--timeframes', '1m,5m'],
-      after(6000),
+      (out) => {
+        const lines = out.split('\n');
+        return (
+          lines.filter((l) => l.startsWith('BTC-USDT,1m,')).length >= 5 &&
+          lines.some((l) => l.startsWith('ETH-USDT,5m,'))
+        );
+      },
     );
     expect(r.code).toBe(0);
     expect(r.stderr).toMatch(
@@ -64,7 +68,8 @@ describe('rxtrade start (no environment: embedded simulator, PGlite, in-process 
 
   it('a second run continues the simulated market after the first one and leaves its candles untouched', async () => {
     const pglite = join(dir, 'pglite');
-    const first = await runCli(['start', '--speed', '600', '--pglite', pglite, '-q'], after(6000));
+    const enough = (out: string) => out.split('\n').filter((l) => l.startsWith('ETH-USDT,1m,')).length >= 3;
+    const first = await runCliUntil(['start', '--speed', '600', '--pglite', pglite], enough);
     expect(first.code).toBe(0);
     const read = async () => {
       const db = await openDatabase({ pglitePath: pglite });
@@ -76,7 +81,7 @@ describe('rxtrade start (no environment: embedded simulator, PGlite, in-process 
     };
     const before = await read();
     expect(before.length).toBeGreaterThan(0);
-    const second = await runCli(['start', '--speed', '600', '--pglite', pglite, '-q'], after(6000));
+    const second = await runCliUntil(['start', '--speed', '600', '--pglite', pglite], enough);
     expect(second.code).toBe(0);
     const after2 = await read();
     expect(after2.slice(0, before.length)).toEqual(before);
@@ -100,7 +105,7 @@ describe('rxtrade collect', () => {
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
   it('collects from the simulator into PGlite and Redis, printing JSON', async () => {
-    const r = await runCli(
+    const r = await runCliUntil(
       [
         'collect',
         '--symbols',
@@ -118,7 +123,7 @@ describe('rxtrade collect', () => {
         'redis://127.0.0.1:6379',
         '--raw-trades',
       ],
-      after(4000),
+      (out) => (out.match(/"timeframe":"1m"/g) ?? []).length >= 3,
     );
     expect(r.code).toBe(0);
     expect(r.stderr).toMatch(/into PGlite at .*, Redis at redis:\/\/127\.0\.0\.1:6379/);

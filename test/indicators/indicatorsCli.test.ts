@@ -21,6 +21,24 @@ function parseCsv(text: string): { header: string; rows: string[][] } {
 }
 
 describe('rxtrade indicators', () => {
+  it('names the first five gaps and counts the rest (daily data has one every weekend)', async () => {
+    // Eight days, one day missing after each of the first seven: seven gaps of one candle.
+    const day = 86_400_000;
+    const rows = Array.from(
+      { length: 8 },
+      (_, i) => `${Date.UTC(2024, 0, 1) + 2 * i * day},10,11,9,10.5,100`,
+    );
+    const path = file(['ts,open,high,low,close,volume', ...rows, ''].join('\n'));
+    const r = await runCli(['indicators', '--data', path, '--label', 'open', '--timeframe', '1d']);
+    expect(r.code).toBe(0);
+    const notes = r.stderr.trimEnd().split('\n');
+    expect(notes).toHaveLength(7);
+    expect(notes[6]).toMatch(/8 1d candles .*, 7 gaps$/);
+    expect(notes.slice(0, 5).every((l) => l.includes('1 missing 1d candle closing'))).toBe(true);
+    expect(notes[5]).toBe(`rxtrade indicators: … and 2 more gaps in ${path} (2 missing candles, not filled)`);
+    expect(parseCsv(r.stdout).rows).toHaveLength(8);
+  });
+
   it('prints one row per candle with every column, equal to TA-Lib 0.6 (≤ 1e-9 relative), empty while warming up', async () => {
     const r = await runCli(['indicators', '--data', BTC_SLICE]);
     expect(r.code).toBe(0);

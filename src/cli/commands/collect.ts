@@ -6,7 +6,7 @@ import { UsageError } from '../../domain/errors.js';
 import { parseTimeframeList, TIMEFRAMES, type Timeframe } from '../../domain/timeframe.js';
 import { createLogger, type Logger } from '../../infra/logger.js';
 import { CandleWriter } from '../../sinks/candleWriter.js';
-import { startDemoMarket, type DemoMarket } from '../demoSim.js';
+import { checkDemoSymbols, startDemoMarket, type DemoMarket } from '../demoSim.js';
 import type { CliIo } from '../io.js';
 import { addRuntimeOptions, openRuntime, type RuntimeFlags } from '../runtime.js';
 
@@ -111,6 +111,7 @@ export function parseSymbols(text: string): string[] {
 /** Runs the collector until interrupted (or until the feed gives up), then stops and flushes. */
 export async function runCollect(run: CollectRun, io: CliIo, env: Env): Promise<void> {
   const logger: Logger = createLogger(env.logLevel, 'rxtrade', io.stderr);
+  if (run.sim !== undefined) checkDemoSymbols(run.symbols);
   const runtime = await openRuntime(run, env, logger);
   const exchange = run.sim !== undefined ? 'okx-sim' : 'okx';
   let demo: DemoMarket | undefined;

@@ -73,10 +73,17 @@ export async function runIndicators(options: IndicatorsOptions, io: CliIo): Prom
     io.stderr.write(`rxtrade indicators: ${text}\n`);
   };
   const tfMs = timeframeMs(timeframe);
-  for (const gap of file.gaps) {
+  // Name the first few gaps, then count the rest (daily stock data has one every weekend).
+  for (const gap of file.gaps.slice(0, 5)) {
     note(
       `gap in ${options.data}: ${gap.missing} missing ${timeframe} candle${gap.missing === 1 ? '' : 's'} ` +
         `closing ${iso(gap.afterCloseTimeMs + tfMs)} … ${iso(gap.beforeCloseTimeMs - tfMs)} (not filled)`,
+    );
+  }
+  if (file.gaps.length > 5) {
+    const rest = file.gaps.slice(5);
+    note(
+      `… and ${rest.length} more gaps in ${options.data} (${rest.reduce((n, g) => n + g.missing, 0)} missing candles, not filled)`,
     );
   }
 

@@ -24,21 +24,23 @@ const SHRINK = 1 / 64;
 const MAX_OFFSET_SD = 4;
 
 /**
+ * How σ is computed:
+ * - `talib` (default): exactly as TA-Lib 0.6's BBANDS, √(E[x²] − E[x]²) over running sums of x and x²
+ *   that are never re-summed, operation for operation, so the bands equal TA-Lib's to ~1e-15 relative
+ *   — what traders compare with. At BTC prices x² ≈ 2.5e9, so this loses ~7 digits when σ is a few
+ *   dollars: bands 1.2e-10 (real BTC/USDT month) to 1.3e-7 relative (200k quiet synthetic candles) away
+ *   from an exact two-pass σ. That error is TA-Lib's, reproduced on purpose.
+ * - `stable`: running sums of d = x − c and d² about a centre c (the mean at the last exact recomputation),
+ *   recomputed exactly every 128 candles, when the mean moves more than 4σ from the centre, and when the
+ *   sum of squares falls below 1/64 of its peak: σ within 3e-13 of a two-pass σ on the real month and
+ *   within 1e-9 on the quiet synthetic series. For users who want the true σ rather than TA-Lib's.
+ */
+export type BollingerAlgorithm = 'talib' | 'stable';
+
+/**
  * Bollinger Bands (TA-Lib BBANDS with an SMA): middle = SMA(period), bands = middle ± k·σ with σ the
  * POPULATION standard deviation of the window. First value on the `period`-th candle. O(1) per candle.
- *
- * σ is not √(E[x²] − E[x]²) over running sums of x and x², as in TA-Lib: at BTC prices x² ≈ 2.5e9, so the
- * difference loses ~7 digits when σ is a few dollars, and the sums drift over a long run. We keep running
- * sums of d = x − c and d² about a centre c (the mean at the last exact recomputation): d is exact for
- * prices near c, and S = Σd² − (Σd)²/n loses nothing to the price level. The centre and sums are
- * recomputed exactly (O(period)) every 128 candles, when the mean moves more than 4σ from the centre, and
- * when S falls below 1/64 of its peak (a volatile spell leaving the window).
- *
- * Measured (test/indicators): σ within 3e-13 relative of an exact two-pass σ over the real BTC/USDT month
- * and within 1e-9 over 200k synthetic candles with σ down to 0.01 at price 50,000; bands within 1.2e-10 relative of TA-Lib 0.6 over the real BTC/USDT
- * month (42,915 1m candles) — that residue is TA-Lib's cancellation error, not ours: on long quiet
- * synthetic series TA-Lib's σ drifts further (bands 1.3e-7 relative off after 200k candles at σ ≈ 0.02,
- * where the exact value is ours).
+ * See BollingerAlgorithm for the two ways σ is computed.
  *
  * Why not technicalindicators' BollingerBands: its σ re-walks the window (a linked list) for every
  * candle, O(period) per value: 0.75 M candles/s against 30 M for this class (bench/indicators.ts, period
@@ -56,11 +58,15 @@ export class BollingerBands implements Indicator<BollingerValue> {
   /** Largest sum of squared deviations since the last exact recomputation. */
   private peak = 0;
   private sinceRecompute = 0;
+  /** TA-Lib's periodTotal and periodTotal2 (talib algorithm). */
+  private total = 0;
+  private total2 = 0;
 
   constructor(
     readonly period = 20,
     readonly k = 2,
     readonly source: PriceSource = 'close',
+    readonly algorithm: BollingerAlgorithm = 'talib',
   ) {
     checkPeriod('Bollinger Bands', 'period', period);
     if (!(Number.isFinite(k) && k >= 0)) {
@@ -73,7 +79,39 @@ export class BollingerBands implements Indicator<BollingerValue> {
   }
 
   update(candle: IndicatorInput): BollingerValue | undefined {
-    const x = this.read(candle);
+    return this.algorithm === 'talib'
+      ? this.updateTalib(this.read(candle))
+      : this.updateStable(this.read(candle));
+  }
+
+  /** TA_INT_SMA and TA_INT_stddev_using_precalc_ma, step for step (ta_SMA.c, ta_STDDEV.c, ta_BBANDS.c). */
+  private updateTalib(x: number): BollingerValue | undefined {
+    const w = this.window;
+    const n = this.period;
+    w.push(x);
+    if (!w.full) return this.warmUp(x);
+    // TA-Lib adds the new value, outputs, then subtracts the oldest value OF THIS window (the sums then
+    // hold the n − 1 newest values until the next candle).
+    const oldest = w.values[w.oldest] as number;
+    this.total += x;
+    const middle = this.total / n;
+    this.total -= oldest;
+    this.total2 += x * x;
+    let meanValue2 = this.total2 / n;
+    this.total2 -= oldest * oldest;
+    meanValue2 -= middle * middle;
+    const sd = meanValue2 < TA_EPSILON ? 0 : Math.sqrt(meanValue2);
+    const width = sd * this.k;
+    return { upper: middle + width, middle, lower: middle - width };
+  }
+
+  private warmUp(x: number): undefined {
+    this.total += x;
+    this.total2 += x * x;
+    return undefined;
+  }
+
+  private updateStable(x: number): BollingerValue | undefined {
     const w = this.window;
     const n = this.period;
     const wasFull = w.full;
@@ -122,6 +160,8 @@ export class BollingerBands implements Indicator<BollingerValue> {
 
   reset(): void {
     this.window.reset();
+    this.total = 0;
+    this.total2 = 0;
     this.centre = 0;
     this.sumD = 0;
     this.sumD2 = 0;
