@@ -1,0 +1,79 @@
+import type { Candle } from '../../src/domain/candle.js';
+import type { Timeframe } from '../../src/domain/timeframe.js';
+import { skipPartialStart } from '../../src/operators/skipPartialStart.js';
+import { marbleScheduler } from '../support/marbles.js';
+
+// skipPartialStart does not use time: one marble frame is one candle, closeTimeMs is its data time.
+
+const MIN = 60_000;
+
+function c(symbol: string, timeframe: Timeframe, closeMinute: number, revision = 0): Candle {
+  return {
+    symbol,
+    timeframe,
+    closeTimeMs: closeMinute * MIN,
+    open: 1,
+    high: 1,
+    low: 1,
+    close: 1,
+    volume: 1,
+    tradesCount: 1,
+    closed: true,
+    revision,
+  };
+}
+
+describe('skipPartialStart', () => {
+  it('drops the first 1m candle of each symbol and the higher candles that began before the first whole minute', () => {
+    marbleScheduler().run(({ cold, expectObservable }) => {
+      const values = {
+        a: c('BTC', '1m', 3), // the minute the stream started in: partial
+        b: c('BTC', '1m', 4),
+        f: c('BTC', '1m', 5),
+        F: c('BTC', '5m', 5), // 00:00–00:05 began before 00:03: partial
+        g: c('BTC', '1m', 10),
+        G: c('BTC', '5m', 10), // 00:05–00:10: whole
+        x: c('ETH', '1m', 7),
+        y: c('ETH', '1m', 8),
+        r: c('BTC', '1m', 3, 1), // a revision of the partial minute: still partial
+      };
+      const source = cold('a b x f F y r g G |', values);
+      expectObservable(source.pipe(skipPartialStart())).toBe('- b - f - y - g G |', values);
+    });
+  });
+
+  it('tells the caller about each candle it drops', () => {
+    marbleScheduler().run(({ cold, expectObservable, flush }) => {
+      const dropped: string[] = [];
+      const values = { a: c('BTC', '1m', 3), b: c('BTC', '1m', 4), F: c('BTC', '5m', 5) };
+      expectObservable(
+        cold('a b F|', values).pipe(
+          skipPartialStart((d) => dropped.push(`${d.timeframe}@${d.closeTimeMs / MIN}`)),
+        ),
+      ).toBe('- b -|', values);
+      flush();
+      expect(dropped).toEqual(['1m@3', '5m@5']);
+    });
+  });
+
+  it('passes empty, never, errors and early unsubscription through', () => {
+    marbleScheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
+      expectObservable(cold('|').pipe(skipPartialStart())).toBe('|');
+      expectObservable(cold('-').pipe(skipPartialStart())).toBe('-');
+      const values = { a: c('BTC', '1m', 3), b: c('BTC', '1m', 4) };
+      expectObservable(cold('a b #', values).pipe(skipPartialStart())).toBe('- b #', values);
+      const long = cold('a b b b', values);
+      expectObservable(long.pipe(skipPartialStart()), '^--!').toBe('-bb', values);
+      expectSubscriptions(long.subscriptions).toBe('^--!');
+    });
+  });
+
+  it('keeps separate state per subscription', () => {
+    marbleScheduler().run(({ cold, expectObservable }) => {
+      const values = { a: c('BTC', '1m', 3), b: c('BTC', '1m', 4) };
+      const op = skipPartialStart();
+      expectObservable(cold('a b|', values).pipe(op)).toBe('- b|', values);
+      expectObservable(cold('a b|', values).pipe(op)).toBe('- b|', values);
+    });
+  });
+});
