@@ -58,8 +58,8 @@ describe('skipPartialStart', () => {
 
   it('passes empty, never, errors and early unsubscription through', () => {
     marbleScheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
-      expectObservable(cold('|').pipe(skipPartialStart())).toBe('|');
-      expectObservable(cold('-').pipe(skipPartialStart())).toBe('-');
+      expectObservable(cold<Candle>('|').pipe(skipPartialStart())).toBe('|');
+      expectObservable(cold<Candle>('-').pipe(skipPartialStart())).toBe('-');
       const values = { a: c('BTC', '1m', 3), b: c('BTC', '1m', 4) };
       expectObservable(cold('a b #', values).pipe(skipPartialStart())).toBe('- b #', values);
       const long = cold('a b b b', values);
