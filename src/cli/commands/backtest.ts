@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { Option, type Command } from 'commander';
 import { resolveBacktestSettings } from '../../../backtests/config.js';
 import { backtestJson, metricsTable } from '../../../backtests/report.js';
-import { runBacktest, type BacktestResult } from '../../../backtests/runBacktest.js';
+import { runBacktest, type BacktestData, type BacktestResult } from '../../../backtests/runBacktest.js';
 import { loadCsvCandles, loadDatabaseCandles, type LoadedCandles } from '../../../backtests/sources.js';
 import { UsageError } from '../../domain/errors.js';
 import { parseTimeframe } from '../../domain/timeframe.js';
@@ -10,6 +10,7 @@ import { DEFAULT_PGLITE_PATH, openDatabase } from '../../storage/database.js';
 import { migrate } from '../../storage/migrate.js';
 import { describeUrl } from '../../storage/unavailable.js';
 import type { CandleLabel } from '../../streams/candleCsv.js';
+import { readTradeCsv, symbolFromFileName } from '../../streams/tradeCsv.js';
 import type { CliIo } from '../io.js';
 
 export interface BacktestCommandOptions {
@@ -22,6 +23,7 @@ export interface BacktestCommandOptions {
   readonly databaseUrl?: string;
   readonly pglite?: string;
   readonly data?: string;
+  readonly trades?: string;
   readonly label?: CandleLabel;
   readonly timeframe: string;
   readonly balance?: string;
@@ -70,6 +72,10 @@ export function registerBacktest(program: Command, io: CliIo, env: NodeJS.Proces
       '--data <file>',
       'candle CSV instead of the database (header: ts|timestamp|open_time_ms|close_time_ms|date, open, high, low, close, volume)',
     )
+    .option(
+      '--trades <file>',
+      'recorded trades (the trade CSV of `rxtrade candles`) instead: built into 1m candles in virtual time, as live',
+    )
     .addOption(
       new Option(
         '--label <label>',
@@ -117,7 +123,33 @@ export async function runBacktestCommand(
 
   let loaded: LoadedCandles;
   let where: string;
-  if (options.data !== undefined) {
+  let data: BacktestData | undefined;
+  if (options.trades !== undefined) {
+    if (options.data !== undefined || options.databaseUrl !== undefined || options.pglite !== undefined) {
+      throw new UsageError('give one data source: --trades FILE, --data FILE or stored candles, not several');
+    }
+    if (options.label !== undefined) throw new UsageError('--label only applies to --data');
+    if (timeframe !== '1m') {
+      throw new UsageError(
+        `--trades builds 1m candles (as live): --timeframe must be 1m, got ${timeframe} (set the strategy's own timeframe parameter for longer candles)`,
+      );
+    }
+    if (!existsSync(options.trades)) throw new UsageError(`--trades ${options.trades}: no such file`);
+    const file = await readTradeCsv(options.trades, {
+      symbol: options.symbol ?? symbolFromFileName(options.trades) ?? 'UNKNOWN',
+    });
+    const trades = file.trades.filter(
+      (t) => (fromMs === undefined || t.tsMs >= fromMs) && (toMs === undefined || t.tsMs < toMs),
+    );
+    if (trades.length === 0) {
+      throw new UsageError(
+        `no trades${fromMs !== undefined || toMs !== undefined ? ' in the period' : ''} in ${options.trades}`,
+      );
+    }
+    where = options.trades;
+    data = { trades };
+    loaded = { candles: [], read: 0 };
+  } else if (options.data !== undefined) {
     if (options.databaseUrl !== undefined || options.pglite !== undefined) {
       throw new UsageError(
         'give one data source: --data FILE, or --symbol/--from/--to with --database-url or --pglite, not both',
@@ -136,7 +168,7 @@ export async function runBacktestCommand(
     const missing = (['symbol', 'from', 'to'] as const).filter((k) => options[k] === undefined);
     if (missing.length === 3) {
       throw new UsageError(
-        'no data: give --data FILE.csv, or --symbol S --from ISO --to ISO (stored candles)',
+        'no data: give --data FILE.csv, --trades FILE.csv, or --symbol S --from ISO --to ISO (stored candles)',
       );
     }
     if (missing.length > 0) {
@@ -170,7 +202,7 @@ export async function runBacktestCommand(
       await db.close();
     }
   }
-  if (loaded.candles.length === 0) {
+  if (data === undefined && loaded.candles.length === 0) {
     const range =
       fromMs === undefined && toMs === undefined ? '' : ` in ${options.from ?? '…'} … ${options.to ?? '…'}`;
     const sym = options.symbol !== undefined ? `${options.symbol} ` : '';
@@ -179,23 +211,20 @@ export async function runBacktestCommand(
 
   const total = loaded.candles.length;
   const progress = io.interactive && total >= PROGRESS_MIN_CANDLES;
-  const result = runBacktest(
-    { candles: loaded.candles },
-    {
-      strategy: settings.strategy,
-      risk: settings.risk,
-      venue: settings.venue,
-      initialCash: settings.initialCash,
-      ...(progress
-        ? {
-            onProgress: (done: number) => {
-              const pct = Math.min(100, Math.floor((100 * done) / total));
-              io.stderr.write(`\rbacktesting ${settings.strategyName}: ${pct}% (${done} candles)\u001b[K`);
-            },
-          }
-        : {}),
-    },
-  );
+  const result = runBacktest(data ?? { candles: loaded.candles }, {
+    strategy: settings.strategy,
+    risk: settings.risk,
+    venue: settings.venue,
+    initialCash: settings.initialCash,
+    ...(progress
+      ? {
+          onProgress: (done: number) => {
+            const pct = Math.min(100, Math.floor((100 * done) / total));
+            io.stderr.write(`\rbacktesting ${settings.strategyName}: ${pct}% (${done} candles)\u001b[K`);
+          },
+        }
+      : {}),
+  });
   if (progress) io.stderr.write('\r\u001b[K');
 
   const warnings = result.warnings;
