@@ -93,14 +93,7 @@ export async function readCandleColumns(db: Queryable, query: CandleColumnsQuery
   if (!(fromMs < toMs)) return out.finish();
 
   const arrays = query.shape === 'arrays' || (query.shape === undefined && isPglite(db));
-  const page = (lower: '>=' | '>'): string =>
-    `SELECT "timestamp" AS ts, (extract(epoch from "timestamp") * 1000)::float8 AS t, open::float8 AS o,
-            high::float8 AS h, low::float8 AS l, close::float8 AS c, volume::float8 AS v, trades_count AS n
-       FROM market_data
-      WHERE exchange = $1 AND symbol = $2 AND timeframe = $3
-        AND "timestamp" ${lower} to_timestamp($4::float8 / 1000) AND "timestamp" < to_timestamp($5::float8 / 1000)
-      ORDER BY "timestamp"
-      LIMIT $6`;
+  const page = candlePageSql;
   const select = (lower: '>=' | '>'): string =>
     arrays
       ? `SELECT array_agg(t ORDER BY ts) AS t, array_agg(o ORDER BY ts) AS o, array_agg(h ORDER BY ts) AS h,
@@ -223,4 +216,19 @@ class ColumnBuilder {
     n.set(this.n.subarray(0, this.length));
     this.n = n;
   }
+}
+
+/**
+ * One page of a range read ($1 exchange, $2 symbol, $3 timeframe, $4/$5 epoch-ms bounds, $6 rows): a range
+ * scan of the (exchange, symbol, timeframe, timestamp) unique index (checked by EXPLAIN in
+ * test/storage/candleColumns.contract.test.ts).
+ */
+export function candlePageSql(lower: '>=' | '>'): string {
+  return `SELECT "timestamp" AS ts, (extract(epoch from "timestamp") * 1000)::float8 AS t, open::float8 AS o,
+            high::float8 AS h, low::float8 AS l, close::float8 AS c, volume::float8 AS v, trades_count AS n
+       FROM market_data
+      WHERE exchange = $1 AND symbol = $2 AND timeframe = $3
+        AND "timestamp" ${lower} to_timestamp($4::float8 / 1000) AND "timestamp" < to_timestamp($5::float8 / 1000)
+      ORDER BY "timestamp"
+      LIMIT $6`;
 }

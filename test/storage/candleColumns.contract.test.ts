@@ -1,5 +1,5 @@
 import type { Candle } from '../../src/domain/candle.js';
-import { readCandleColumns, type CandleColumns } from '../../src/storage/candleColumns.js';
+import { candlePageSql, readCandleColumns, type CandleColumns } from '../../src/storage/candleColumns.js';
 import { CandleStore } from '../../src/storage/candleStore.js';
 import { migrate } from '../../src/storage/migrate.js';
 import { freshPglite, freshPostgres, type TestDatabase } from './support/databases.js';
@@ -68,6 +68,23 @@ describe.each([
       ...(chunkRows !== undefined ? { chunkRows } : {}),
       ...(shape !== undefined ? { shape } : {}),
     });
+
+  it('reads a page through the index, not by scanning the table', async () => {
+    await handle.db.exec('ANALYZE market_data');
+    const literal = candlePageSql('>=')
+      .replace('$1', "'okx'")
+      .replace('$2', "'BTC-USDT'")
+      .replace('$3', "'1m'")
+      .replace('$4', String(T0 + 100 * MIN))
+      .replace('$5', String(T0 + 200 * MIN))
+      .replace('$6', '50000');
+    const plan = (await handle.db.query<Record<string, string>>(`EXPLAIN ${literal}`))
+      .map((r) => Object.values(r).join(' '))
+      .join('\n');
+    // An index range scan (plain, or bitmap then sort for a short page): never a scan of the whole table.
+    expect(plan).toMatch(/Index (Only )?Scan|Bitmap Index Scan/);
+    expect(plan).not.toMatch(/Seq Scan/);
+  });
 
   it.each([undefined, 'rows', 'arrays'] as const)(
     'reads a whole range into typed arrays, oldest first, values as stored (shape %s)',
