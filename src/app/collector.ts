@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import {
   asyncScheduler,
@@ -104,14 +105,14 @@ export class Collector {
     const spillDir = options.spillDir ?? './data/spill';
     this.candles = candleSink(options.db, {
       exchange,
-      spillPath: join(spillDir, `candles-${exchange}.jsonl`),
+      spillPath: join(spillDir, `candles-${spillKey(exchange, options.symbols)}.jsonl`),
       ...(options.maxQueued !== undefined ? { maxQueued: options.maxQueued } : {}),
       logger: this.log,
     });
     this.raw = options.rawTrades
       ? rawTradeSink(options.db, {
           exchange,
-          spillPath: join(spillDir, `raw-trades-${exchange}.jsonl`),
+          spillPath: join(spillDir, `raw-trades-${spillKey(exchange, options.symbols)}.jsonl`),
           logger: this.log,
         })
       : undefined;
@@ -278,4 +279,15 @@ export class Collector {
     this.log.info({ event, detail }, event);
     void this.options.bus.publish(SYSTEM_CHANNEL, { type: 'system', tsMs: Date.now(), event, detail });
   }
+}
+
+/**
+ * Names a collector's spill files by exchange and symbol set, so two collectors for different symbols never
+ * share (and replay or delete) each other's file, while a restart with the same symbols finds its own.
+ */
+export function spillKey(exchange: string, symbols: readonly string[]): string {
+  const set = [...new Set(symbols)].sort().join('_');
+  const readable = `${exchange}-${set}`.replace(/[^A-Za-z0-9_-]/g, '_');
+  if (readable.length <= 80) return readable;
+  return `${exchange.replace(/[^A-Za-z0-9_-]/g, '_')}-${createHash('sha256').update(set).digest('hex').slice(0, 16)}`;
 }
