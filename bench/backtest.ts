@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { runBacktest, type BacktestResult } from '../backtests/runBacktest.js';
 import { packageRoot } from '../src/cli/packageRoot.js';
@@ -6,6 +5,7 @@ import type { Candle } from '../src/domain/candle.js';
 import { parseRiskConfig, parseVenueModel } from '../src/domain/trading/config.js';
 import { readCandleCsv } from '../src/streams/candleCsv.js';
 import { defaultStrategyRegistry } from '../src/strategies/registry.js';
+import { btcMonthCsv } from './data.js';
 import { stats, time } from './machine.js';
 
 /** Target from issue 6, in candles/s, for the whole backtest. */
@@ -14,25 +14,24 @@ const TARGET = 2e6;
 /**
  * A full `ema_crossover` backtest (default parameters: replay in virtual time, resample, strategy, risk,
  * fills, portfolio, metrics, equity curve) in candles/s over at least `minCandles` real 1m candles: the
- * BTC/USDT month in ../shared/data when it is there, else the two fixture slices (2021-05-18 and
- * 2021-04-24/25), repeated end to end with the times shifted. File parsing is timed separately and
+ * BTC/USDT month (../shared/data, or the project's gzip fixture of it; with `useSharedMonth` false, the
+ * two fixture slices 2021-05-18 and 2021-04-24/25), repeated end to end with the times shifted. File parsing is timed separately and
  * excluded. Medians of `runs` runs (after 2 warm-up runs).
  */
 export async function benchBacktest(
   minCandles = 500_000,
   runs = 3,
-  /** false: the fixture slices even when the month is there (what a fresh clone measures). */
+  /** false: the two short fixture slices instead of the month. */
   useSharedMonth = true,
 ): Promise<string[]> {
   const root = packageRoot();
-  const month = join(root, '..', 'shared', 'data', 'tooyipjee__BTC_USDT-1m.csv');
-  const paths =
-    useSharedMonth && existsSync(month)
-      ? [month]
-      : [
-          join(root, 'test', 'fixtures', 'indicators', 'btcusdt-1m-20210518T1800-2000.csv'),
-          join(root, 'test', 'fixtures', 'candles', 'binance_BTCUSDT_1m_20210424_20210425.csv'),
-        ];
+  const month = btcMonthCsv(root);
+  const paths = useSharedMonth
+    ? [month.path]
+    : [
+        join(root, 'test', 'fixtures', 'indicators', 'btcusdt-1m-20210518T1800-2000.csv'),
+        join(root, 'test', 'fixtures', 'candles', 'binance_BTCUSDT_1m_20210424_20210425.csv'),
+      ];
 
   const parseSeconds: number[] = [];
   let base: Candle[] = [];
@@ -66,7 +65,7 @@ export async function benchBacktest(
   const pairs0 = process.hrtime.bigint();
   const curve = result.equity_curve.length;
   const pairsMs = Number(process.hrtime.bigint() - pairs0) / 1e6;
-  const source = `${paths.map((x) => relative(root, x)).join(' + ')} × ${copies}`;
+  const source = `${useSharedMonth ? month.label : paths.map((x) => relative(root, x)).join(' + ')} × ${copies}`;
   return [
     `backtest: ${candles.length} real 1m candles (${source}), ema_crossover 12/26, equity:95 sizing, fee 0.001`,
     `backtest ema_crossover (whole run)           median ${(s.median / 1e6).toFixed(2)} M candles/s  (min ${(s.min / 1e6).toFixed(2)}, max ${(s.max / 1e6).toFixed(2)}, ${s.runs} runs)  target ≥ ${TARGET / 1e6} M: ${s.median >= TARGET ? 'met' : 'MISSED'}`,

@@ -1,5 +1,3 @@
-import { existsSync } from 'node:fs';
-import { join, relative } from 'node:path';
 import { from } from 'rxjs';
 import { packageRoot } from '../src/cli/packageRoot.js';
 import type { Candle } from '../src/domain/candle.js';
@@ -10,6 +8,7 @@ import { runStrategy } from '../src/operators/strategy.js';
 import { readCandleCsv } from '../src/streams/candleCsv.js';
 import { defaultStrategyRegistry } from '../src/strategies/registry.js';
 import { StrategyContext, type Strategy } from '../src/strategies/strategy.js';
+import { btcMonthCsv } from './data.js';
 import { stats, time } from './machine.js';
 
 /** Targets from issue 5, in candles/s. */
@@ -17,7 +16,7 @@ const TARGETS: Readonly<Record<string, number>> = { ema_crossover: 5e6, momentum
 
 /**
  * Strategy throughput (indicators + decisions) in candles/s over at least `minCandles` real 1m candles:
- * the BTC/USDT month in ../shared/data when it is there, else the 2,000-candle fixture slice, repeated
+ * the BTC/USDT month (../shared/data, or the project's gzip fixture of it), repeated
  * end to end with the times shifted. Each built-in strategy with its default parameters through
  * `runStrategy` (RxJS, `from(array)`), the two with targets also as a plain loop (no RxJS), and momentum
  * with its 15m trend confirmation (1m + 15m candles in). Medians of `runs` runs.
@@ -94,9 +93,7 @@ function plainLoop(strategy: Strategy, candles: readonly Candle[], out: (s: Sign
 
 async function realCandles(minCandles: number): Promise<{ candles: Candle[]; source: string }> {
   const root = packageRoot();
-  const month = join(root, '..', 'shared', 'data', 'tooyipjee__BTC_USDT-1m.csv');
-  const slice = join(root, 'test', 'fixtures', 'indicators', 'btcusdt-1m-20210518T1800-2000.csv');
-  const path = existsSync(month) ? month : slice;
+  const { path, label } = btcMonthCsv(root);
   const file = await readCandleCsv(path, { symbol: 'BTC-USDT' });
   const base = file.candles;
   const first = base[0];
@@ -108,5 +105,5 @@ async function realCandles(minCandles: number): Promise<{ candles: Candle[]; sou
   for (let k = 0; k < copies; k++) {
     for (const c of base) candles.push({ ...c, closeTimeMs: c.closeTimeMs + k * span });
   }
-  return { candles, source: `${relative(root, path)} × ${copies}` };
+  return { candles, source: `${label} × ${copies}` };
 }

@@ -1,6 +1,6 @@
 import type { Candle } from '../../src/domain/candle.js';
 import { runCli } from '../support/cli.js';
-import { APRIL_DAYS, backtest, fixtureCandles, MAY_SLICE } from './support.js';
+import { APRIL_DAYS, backtest, BTC_MONTH, fixtureCandles, MAY_SLICE } from './support.js';
 
 /**
  * Golden backtests on real BTC/USDT 1m candles, checked trade for trade against an independent reference:
@@ -106,23 +106,26 @@ const QTY = 0.1;
 const CASH = 10_000;
 
 // The strategy also waits for its ATR (confidence scale) to warm up: keep atr_period ≤ slow_period − 1.
-const cases: [string, string, number, number, number][] = [
+// Fixed quantity per case: small enough that cash never runs short (the reference does not check cash; the
+// engine, like backtesting.py, refuses an order it cannot pay).
+const cases: [string, string, number, number, number, number?][] = [
   ['2021-05-18 slice, 12/26', MAY_SLICE, 12, 26, 14],
   ['2021-05-18 slice, 5/20', MAY_SLICE, 5, 20, 14],
   ['2021-05-18 slice, 3/8 (flat at the end)', MAY_SLICE, 3, 8, 7],
   ['2021-04-24/25 with a real gap, 12/26', APRIL_DAYS, 12, 26, 14],
   ['2021-04-24/25 with a real gap, 9/21', APRIL_DAYS, 9, 21, 14],
+  ['the whole month 2021-04-20 → 05-20 (42,915 candles), 12/26', BTC_MONTH, 12, 26, 14, 0.01],
 ];
 
-describe.each(cases)('golden ema_crossover backtest: %s', (_name, path, fast, slow, atr) => {
+describe.each(cases)('golden ema_crossover backtest: %s', (_name, path, fast, slow, atr, qty = QTY) => {
   it('gives the reference trades exactly and its final equity within 1e-9', async () => {
     const candles = await fixtureCandles(path);
-    const want = reference(candles, fast, slow, QTY, 0.001, CASH);
+    const want = reference(candles, fast, slow, qty, 0.001, CASH);
     const signals: { t: number; action: string }[] = [];
     const got = backtest(
       { candles },
       { name: 'ema_crossover', params: { fast_period: fast, slow_period: slow, atr_period: atr } },
-      { sizing: { type: 'fixed', quantity: QTY } },
+      { sizing: { type: 'fixed', quantity: qty } },
       { onSignal: (s) => s.action !== 'hold' && signals.push({ t: s.closeTimeMs, action: s.action }) },
     );
     expect(want.trades.length).toBeGreaterThan(10);
@@ -149,11 +152,12 @@ describe.each(cases)('golden ema_crossover backtest: %s', (_name, path, fast, sl
     expect(got.closedAtEnd).toEqual(closedAtEnd ? got.trades[got.trades.length - 1] : undefined);
     expect(got.warnings.some((w) => w.includes('closed at the last close'))).toBe(closedAtEnd);
     if (path === APRIL_DAYS) expect(got.gaps).toEqual([expect.objectContaining({ missing: 284 })]);
+    if (path === BTC_MONTH) expect(candles).toHaveLength(42_915);
   });
 
   it('rxtrade backtest --json gives the same', async () => {
     const candles = await fixtureCandles(path);
-    const want = reference(candles, fast, slow, QTY, 0.001, CASH);
+    const want = reference(candles, fast, slow, qty, 0.001, CASH);
     const r = await runCli([
       'backtest',
       '--strategy',
@@ -163,7 +167,7 @@ describe.each(cases)('golden ema_crossover backtest: %s', (_name, path, fast, sl
       '--data',
       path,
       '--sizing',
-      `fixed:${QTY}`,
+      `fixed:${qty}`,
       '--fee',
       '0.001',
       '--balance',

@@ -1,4 +1,8 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { gunzipSync } from 'node:zlib';
 import type { Candle } from '../../src/domain/candle.js';
 import { parseRiskConfig, parseVenueModel, type RiskConfigInput } from '../../src/domain/trading/config.js';
 import { readCandleCsv } from '../../src/streams/candleCsv.js';
@@ -18,6 +22,17 @@ export const MAY_SLICE = fileURLToPath(
 export const APRIL_DAYS = fileURLToPath(
   new URL('../fixtures/candles/binance_BTCUSDT_1m_20210424_20210425.csv', import.meta.url),
 );
+
+/**
+ * The whole real BTC/USDT 1m month (42,915 candles, 2021-04-20 → 2021-05-20, stamped by open time), unpacked
+ * from its gzip fixture into a temporary file on first import (the CLI reads plain CSV).
+ */
+export const BTC_MONTH = ((): string => {
+  const gz = fileURLToPath(new URL('../fixtures/candles/tooyipjee__BTC_USDT-1m.csv.gz', import.meta.url));
+  const path = join(mkdtempSync(join(tmpdir(), 'rxtrade-month-')), 'BTC_USDT-1m.csv');
+  writeFileSync(path, gunzipSync(readFileSync(gz)));
+  return path;
+})();
 
 export async function fixtureCandles(path: string): Promise<Candle[]> {
   return (await readCandleCsv(path, { symbol: 'BTC-USDT' })).candles;
