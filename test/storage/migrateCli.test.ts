@@ -69,4 +69,22 @@ describe('rxtrade migrate', () => {
       message: expect.stringContaining('127.0.0.1:1/from_env') as unknown,
     });
   });
+
+  it('without DATABASE_URL uses PGlite under RXTRADE_DATA_DIR, and names a bad variable', async () => {
+    const out: Buffer[] = [];
+    const stdout = new PassThrough();
+    stdout.on('data', (b: Buffer) => out.push(b));
+    const io = {
+      stdout,
+      stderr: new PassThrough(),
+      interactive: false,
+      interrupted: new Promise<void>(() => {}),
+    };
+    const dataDir = join(dir, 'data-dir');
+    await runMigrate({}, io, { RXTRADE_DATA_DIR: dataDir });
+    expect(Buffer.concat(out).toString()).toContain(`PGlite at ${join(dataDir, 'pglite')}: applied`);
+    await expect(runMigrate({}, io, { DATABASE_URL: 'mysql://x' })).rejects.toThrow(
+      /DATABASE_URL must start with postgres:\/\/ or postgresql:\/\//,
+    );
+  }, 60_000);
 });

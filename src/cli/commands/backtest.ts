@@ -6,12 +6,12 @@ import { runBacktest, type BacktestData, type BacktestResult } from '../../../ba
 import { loadCsvCandles, loadDatabaseCandles, type LoadedCandles } from '../../../backtests/sources.js';
 import { UsageError } from '../../domain/errors.js';
 import { parseTimeframe } from '../../domain/timeframe.js';
-import { DEFAULT_PGLITE_PATH, openDatabase } from '../../storage/database.js';
 import { migrate } from '../../storage/migrate.js';
-import { describeUrl } from '../../storage/unavailable.js';
 import type { CandleLabel } from '../../streams/candleCsv.js';
 import { readTradeCsv, symbolFromFileName } from '../../streams/tradeCsv.js';
+import { readEnv } from '../../config/env.js';
 import type { CliIo } from '../io.js';
+import { chooseDatabase, DATABASE_URL_HELP, openChosen, PGLITE_HELP } from '../runtime.js';
 
 export interface BacktestCommandOptions {
   readonly strategy?: string;
@@ -63,11 +63,8 @@ export function registerBacktest(program: Command, io: CliIo, env: NodeJS.Proces
       'start of the period (candles opening at or after it; ISO-8601, UTC when no zone)',
     )
     .option('--to <iso>', 'end of the period (candles closing at or before it)')
-    .option('--database-url <url>', 'Postgres holding the candles (default: DATABASE_URL)')
-    .option(
-      '--pglite <path>',
-      `embedded PGlite data directory (default without DATABASE_URL: ${DEFAULT_PGLITE_PATH})`,
-    )
+    .option('--database-url <url>', `${DATABASE_URL_HELP}: where the stored candles are`)
+    .option('--pglite <path>', PGLITE_HELP)
     .option(
       '--data <file>',
       'candle CSV instead of the database (header: ts|timestamp|open_time_ms|close_time_ms|date, open, high, low, close, volume)',
@@ -177,19 +174,14 @@ export async function runBacktestCommand(
       );
     }
     if (options.label !== undefined) throw new UsageError('--label only applies to --data');
-    if (options.databaseUrl !== undefined && options.pglite !== undefined) {
-      throw new UsageError('give --database-url or --pglite, not both');
-    }
-    const url =
-      options.pglite !== undefined ? undefined : (options.databaseUrl ?? emptyToUndefined(env.DATABASE_URL));
-    const pglitePath = options.pglite ?? DEFAULT_PGLITE_PATH;
-    where = url !== undefined ? `Postgres at ${describeUrl(url)}` : `PGlite at ${pglitePath}`;
-    if (url === undefined && !existsSync(pglitePath)) {
+    const choice = chooseDatabase(options, readEnv(env));
+    where = choice.where;
+    if (choice.url === undefined && !existsSync(choice.pglitePath)) {
       throw new UsageError(
-        `--pglite ${pglitePath}: no database there (import candles first: rxtrade import)`,
+        `--pglite ${choice.pglitePath}: no database there (import candles first: rxtrade import)`,
       );
     }
-    const db = await openDatabase(url !== undefined ? { url } : { pglitePath });
+    const db = await openChosen(choice);
     try {
       await migrate(db);
       loaded = await loadDatabaseCandles(db, {
@@ -258,10 +250,6 @@ function isoTime(text: string, flag: string): number {
   if (!Number.isFinite(ms))
     throw new UsageError(`${flag} "${text}" is not an ISO-8601 time such as 2021-05-01 or 2021-05-01T12:00Z`);
   return ms;
-}
-
-function emptyToUndefined(s: string | undefined): string | undefined {
-  return s === undefined || s.trim() === '' ? undefined : s;
 }
 
 function write(stream: NodeJS.WritableStream, text: string): Promise<void> {

@@ -4,11 +4,11 @@ import type { Candle } from '../../domain/candle.js';
 import { InvalidDataError, UsageError } from '../../domain/errors.js';
 import { parseTimeframe, type Timeframe } from '../../domain/timeframe.js';
 import { importCandles, type ImportCandlesResult } from '../../storage/candleImport.js';
-import { DEFAULT_PGLITE_PATH, openDatabase } from '../../storage/database.js';
 import { migrate } from '../../storage/migrate.js';
-import { describeUrl } from '../../storage/unavailable.js';
 import { CandleCsvParser, type CandleLabel } from '../../streams/candleCsv.js';
+import { readEnv } from '../../config/env.js';
 import type { CliIo } from '../io.js';
+import { chooseDatabase, DATABASE_URL_HELP, openChosen, PGLITE_HELP } from '../runtime.js';
 import { Progress } from '../progress.js';
 
 export interface ImportOptions {
@@ -51,11 +51,8 @@ export function registerImport(program: Command, io: CliIo, env: NodeJS.ProcessE
       '--derive',
       `also build and store ${DERIVED_TIMEFRAMES.join(',')} candles (only with --timeframe 1m)`,
     )
-    .option('--database-url <url>', 'Postgres connection string (default: DATABASE_URL)')
-    .option(
-      '--pglite <path>',
-      `embedded PGlite data directory (default without DATABASE_URL: ${DEFAULT_PGLITE_PATH})`,
-    )
+    .option('--database-url <url>', DATABASE_URL_HELP)
+    .option('--pglite <path>', PGLITE_HELP)
     .option('--exchange <name>', 'exchange the candles are stored under', 'okx')
     .option('--json', 'print the summary as one JSON object on stdout')
     .addHelpText(
@@ -101,18 +98,12 @@ export async function runImport(
   if (options.label !== undefined && options.label !== 'open' && options.label !== 'close') {
     throw new UsageError(`--label must be open or close, got "${String(options.label)}"`);
   }
-  if (options.databaseUrl !== undefined && options.pglite !== undefined) {
-    throw new UsageError('give --database-url or --pglite, not both');
-  }
+  const choice = chooseDatabase(options, readEnv(env));
   const exchange = (options.exchange ?? 'okx').trim();
   if (exchange.length === 0) throw new UsageError('--exchange is empty');
   const size = fileSize(options.file);
 
-  // An explicit --pglite wins over DATABASE_URL from the environment (as for migrate).
-  const url =
-    options.pglite !== undefined ? undefined : (options.databaseUrl ?? emptyToUndefined(env.DATABASE_URL));
-  const pglitePath = options.pglite ?? DEFAULT_PGLITE_PATH;
-  const where = url !== undefined ? `Postgres at ${describeUrl(url)}` : `PGlite at ${pglitePath}`;
+  const { where } = choice;
 
   let stop = false;
   void io.interrupted.then(() => (stop = true));
@@ -128,7 +119,7 @@ export async function runImport(
   );
   const progress = new Progress(io, `importing ${options.file} into ${where}`, size);
 
-  const db = await openDatabase(url !== undefined ? { url } : { pglitePath });
+  const db = await openChosen(choice);
   let result: ImportCandlesResult;
   let seconds: number;
   try {
@@ -289,10 +280,6 @@ function formatRate(perSecond: number): string {
     : perSecond >= 1e3
       ? `${(perSecond / 1e3).toFixed(1)} k`
       : perSecond.toFixed(0);
-}
-
-function emptyToUndefined(value: string | undefined): string | undefined {
-  return value === undefined || value.trim() === '' ? undefined : value;
 }
 
 function iso(ms: number): string {

@@ -1,9 +1,8 @@
 import type { Command } from 'commander';
-import { UsageError } from '../../domain/errors.js';
-import { DEFAULT_PGLITE_PATH, openDatabase } from '../../storage/database.js';
-import { describeUrl } from '../../storage/unavailable.js';
 import { migrate } from '../../storage/migrate.js';
+import { readEnv } from '../../config/env.js';
 import type { CliIo } from '../io.js';
+import { chooseDatabase, DATABASE_URL_HELP, openChosen, PGLITE_HELP } from '../runtime.js';
 
 interface MigrateOptions {
   readonly databaseUrl?: string;
@@ -14,11 +13,8 @@ export function registerMigrate(program: Command, io: CliIo, env: NodeJS.Process
   program
     .command('migrate')
     .description('Create or update the database schema. Safe to run again: applied migrations are skipped.')
-    .option('--database-url <url>', 'Postgres connection string (default: DATABASE_URL)')
-    .option(
-      '--pglite <path>',
-      `embedded PGlite data directory (default without DATABASE_URL: ${DEFAULT_PGLITE_PATH})`,
-    )
+    .option('--database-url <url>', DATABASE_URL_HELP)
+    .option('--pglite <path>', PGLITE_HELP)
     .addHelpText(
       'after',
       `
@@ -32,15 +28,9 @@ Example:
 }
 
 export async function runMigrate(options: MigrateOptions, io: CliIo, env: NodeJS.ProcessEnv): Promise<void> {
-  if (options.databaseUrl !== undefined && options.pglite !== undefined) {
-    throw new UsageError('give --database-url or --pglite, not both');
-  }
-  // An explicit --pglite wins over DATABASE_URL from the environment.
-  const url =
-    options.pglite !== undefined ? undefined : (options.databaseUrl ?? emptyToUndefined(env.DATABASE_URL));
-  const pglitePath = options.pglite ?? DEFAULT_PGLITE_PATH;
-  const where = url !== undefined ? `Postgres at ${describeUrl(url)}` : `PGlite at ${pglitePath}`;
-  const db = await openDatabase(url !== undefined ? { url } : { pglitePath });
+  const choice = chooseDatabase(options, readEnv(env));
+  const { where } = choice;
+  const db = await openChosen(choice);
   try {
     const applied = await migrate(db);
     for (const m of applied) io.stdout.write(`applied ${String(m.id).padStart(3, '0')}_${m.name}\n`);
@@ -52,8 +42,4 @@ export async function runMigrate(options: MigrateOptions, io: CliIo, env: NodeJS
   } finally {
     await db.close();
   }
-}
-
-function emptyToUndefined(value: string | undefined): string | undefined {
-  return value === undefined || value.trim() === '' ? undefined : value;
 }
