@@ -9,6 +9,8 @@ export class Progress {
     private readonly io: CliIo,
     private readonly label: string,
     private readonly total: number | undefined,
+    /** How `done` reads after the percentage; default megabytes (for file reads). */
+    private readonly unit: (done: number) => string = (done) => `${(done / 1e6).toFixed(1)} MB`,
   ) {}
 
   update(done: number): void {
@@ -17,7 +19,7 @@ export class Progress {
     if (now - this.lastDrawMs < 200) return;
     this.lastDrawMs = now;
     const pct = this.total ? ` ${Math.min(100, Math.floor((100 * done) / this.total))}%` : '';
-    this.io.stderr.write(`\r${this.label}${pct} (${(done / 1e6).toFixed(1)} MB)\u001b[K`);
+    this.io.stderr.write(`\r${this.label}${pct} (${this.unit(done)})\u001b[K`);
     this.drawn = true;
   }
 

@@ -11,6 +11,7 @@ import type { CandleLabel } from '../../streams/candleCsv.js';
 import { readTradeCsv, symbolFromFileName } from '../../streams/tradeCsv.js';
 import { readEnv } from '../../config/env.js';
 import type { CliIo } from '../io.js';
+import { Progress } from '../progress.js';
 import { chooseDatabase, DATABASE_URL_HELP, openChosen, PGLITE_HELP } from '../runtime.js';
 
 export interface BacktestCommandOptions {
@@ -202,22 +203,18 @@ export async function runBacktestCommand(
   }
 
   const total = loaded.candles.length;
-  const progress = io.interactive && total >= PROGRESS_MIN_CANDLES;
+  const progress =
+    total >= PROGRESS_MIN_CANDLES
+      ? new Progress(io, `backtesting ${settings.strategyName}:`, total, (done) => `${done} candles`)
+      : undefined;
   const result = runBacktest(data ?? { candles: loaded.candles }, {
     strategy: settings.strategy,
     risk: settings.risk,
     venue: settings.venue,
     initialCash: settings.initialCash,
-    ...(progress
-      ? {
-          onProgress: (done: number) => {
-            const pct = Math.min(100, Math.floor((100 * done) / total));
-            io.stderr.write(`\rbacktesting ${settings.strategyName}: ${pct}% (${done} candles)\u001b[K`);
-          },
-        }
-      : {}),
+    ...(progress !== undefined ? { onProgress: (done: number) => progress.update(done) } : {}),
   });
-  if (progress) io.stderr.write('\r\u001b[K');
+  progress?.done();
 
   const warnings = result.warnings;
   if (options.json) {
