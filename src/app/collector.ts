@@ -1,14 +1,6 @@
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import {
-  asyncScheduler,
-  share,
-  Subject,
-  tap,
-  type Observable,
-  type SchedulerLike,
-  type Subscription,
-} from 'rxjs';
+import { asyncScheduler, Subject, tap, type Observable, type SchedulerLike, type Subscription } from 'rxjs';
 import type { Bus, BusStats } from '../bus/bus.js';
 import { SYSTEM_CHANNEL } from '../bus/messages.js';
 import type { Candle } from '../domain/candle.js';
@@ -142,7 +134,6 @@ export class Collector {
         this.counts.trades += 1;
         this.raw?.add(t);
       }),
-      share(),
     );
     const candles$ = trades$.pipe(
       tradesToCandles(
