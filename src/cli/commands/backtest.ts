@@ -41,7 +41,7 @@ export function registerBacktest(program: Command, io: CliIo, env: NodeJS.Proces
   program
     .command('backtest')
     .description(
-      'Backtest a strategy on stored candles or a candle CSV, through the operators the live bots run, in virtual time.',
+      'Backtest a strategy on stored candles, a candle CSV or recorded trades, through the operators the live bots run, in virtual time.',
     )
     .option(
       '--strategy <name>',
