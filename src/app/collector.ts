@@ -1,18 +1,29 @@
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import { asyncScheduler, Subject, tap, type Observable, type SchedulerLike, type Subscription } from 'rxjs';
+import {
+  asyncScheduler,
+  merge,
+  Subject,
+  tap,
+  type Observable,
+  type SchedulerLike,
+  type Subscription,
+} from 'rxjs';
 import type { Bus, BusStats } from '../bus/bus.js';
 import { SYSTEM_CHANNEL } from '../bus/messages.js';
 import type { Candle } from '../domain/candle.js';
+import { UsageError } from '../domain/errors.js';
 import { MINUTE_MS, TIMEFRAMES, type Timeframe } from '../domain/timeframe.js';
 import type { Trade } from '../domain/trade.js';
 import { silentLogger, type Logger } from '../infra/logger.js';
+import { mergeExchangeCandles } from '../operators/mergeExchangeCandles.js';
 import { resampleCandles } from '../operators/resampleCandles.js';
 import { skipPartialStart } from '../operators/skipPartialStart.js';
 import { tradesToCandles } from '../operators/tradesToCandles.js';
 import type { BatchWriter, BatchWriterStats } from '../sinks/batchWriter.js';
 import { CandlePublisher } from '../sinks/busPublisher.js';
 import { candleSink, rawTradeSink } from '../sinks/storeSinks.js';
+import { CandleStore } from '../storage/candleStore.js';
 import type { Database } from '../storage/database.js';
 import type { FeedHealth } from '../streams/okx/health.js';
 import {
@@ -22,19 +33,21 @@ import {
   type OkxTradesOptions,
 } from '../streams/okx/okxTrades.js';
 import { OkxRestClient } from '../streams/okx/rest.js';
+import { planRestart, restartSeedRange, type RestartPlan } from './restartPlan.js';
 
-/**
- * Exchange 1m candles for minutes whose trades we could not get (REST history did not reach back) take
- * this revision, so they win over the zero-volume candles the live pipeline closed for those minutes by
- * the clock, whichever is written first.
- */
-export const EXCHANGE_CANDLE_REVISION = 1000;
+/** Per resumed symbol: its plan, and whether the live stream turned out to continue it without a hole. */
+interface Resume {
+  readonly plan: RestartPlan;
+  state: 'pending' | 'awaiting-gap' | 'whole' | 'fresh';
+}
 
 export interface CollectorOptions {
   readonly symbols: readonly string[];
   readonly wsUrl: string;
   readonly backupWsUrl?: string;
   readonly restUrl: string;
+  /** Per REST request: no answer within this long counts as a failure (then retried). Default 10 000. */
+  readonly restTimeoutMs?: number;
   readonly db: Database;
   readonly bus: Bus;
   /** The `exchange` column: "okx", or "okx-sim" when collecting from the simulator. */
@@ -45,6 +58,8 @@ export interface CollectorOptions {
   readonly rawTrades?: boolean;
   /** Where sinks spill during long database outages. Default ./data/spill. */
   readonly spillDir?: string;
+  /** Where sinks put the rows the database refuses, with the reason. Default ./data/dead-letter. */
+  readonly deadLetterDir?: string;
   /** Candles kept in memory during a database outage before spilling. Default 100 000. */
   readonly maxQueued?: number;
   /** Live: asyncScheduler (the default). A demo against the simulator may pass a ReplayClock. */
@@ -52,6 +67,11 @@ export interface CollectorOptions {
   /** Grace after a minute's close before a quiet minute is closed by the clock. Default 2000 ms. */
   readonly graceMs?: number;
   readonly logger?: Logger;
+  /**
+   * Continue the stored history on start (default true): fetch what was missed since each symbol's newest
+   * stored 1m candle from OKX REST, and complete the 5m…1d candles spanning the restart.
+   */
+  readonly resume?: boolean;
   /** Extra feed settings (keepalive, backoff...), mostly for tests. */
   readonly feed?: Partial<Omit<OkxTradesOptions, 'symbols' | 'wsUrl' | 'rest' | 'logger' | 'onEvent'>>;
 }
@@ -62,6 +82,8 @@ export interface CollectorStats {
   readonly lateTrades: number;
   readonly skippedPartial: number;
   readonly gapCandles: number;
+  /** Per symbol resumed on start: `whole` (continued without a hole), `fresh`, or still `pending`. */
+  readonly resumed: Readonly<Record<string, string>>;
   readonly symbolErrors: Readonly<Record<string, string>>;
   readonly health: FeedHealth | undefined;
   readonly candleSink: BatchWriterStats;
@@ -79,32 +101,46 @@ export class Collector {
   private readonly candleSubject = new Subject<Candle>();
   /** Closed candles as they are stored and published (hot: subscribe before `start`). */
   readonly candles$: Observable<Candle> = this.candleSubject.asObservable();
+  private readonly tradeSubject = new Subject<Trade>();
+  /** Every trade from the feed as it arrives (hot): the API's recent trades of a symbol. */
+  readonly trades$: Observable<Trade> = this.tradeSubject.asObservable();
   private readonly log: Logger;
   private readonly root: Logger;
   private readonly candles: BatchWriter<Candle>;
   private readonly raw: BatchWriter<Trade> | undefined;
   private readonly publisher: CandlePublisher;
   private subscription: Subscription | undefined;
+  private started = false;
+  private stopped = false;
+  /** OKX's own 1m candles for minutes whose trades were lost: merged into the 1m stream. */
+  private readonly exchangeCandles = new Subject<Candle>();
+  private readonly resumes = new Map<string, Resume>();
   private counts = { trades: 0, candles: 0, lateTrades: 0, skippedPartial: 0, gapCandles: 0 };
   private readonly symbolErrors: Record<string, string> = {};
   private health: FeedHealth | undefined;
   private finished!: Promise<void>;
+  /** Aborted by stop(): REST requests and their waits end at once instead of keeping the process alive. */
+  private readonly abort = new AbortController();
 
   constructor(private readonly options: CollectorOptions) {
     this.root = options.logger ?? silentLogger;
     this.log = this.root.child({ component: 'collector' });
     const exchange = options.exchange ?? 'okx';
     const spillDir = options.spillDir ?? './data/spill';
+    const deadLetterDir = options.deadLetterDir ?? './data/dead-letter';
+    const key = spillKey(exchange, options.symbols);
     this.candles = candleSink(options.db, {
       exchange,
-      spillPath: join(spillDir, `candles-${spillKey(exchange, options.symbols)}.jsonl`),
+      spillPath: join(spillDir, `candles-${key}.jsonl`),
+      deadLetterPath: join(deadLetterDir, `candles-${key}.jsonl`),
       ...(options.maxQueued !== undefined ? { maxQueued: options.maxQueued } : {}),
       logger: this.log,
     });
     this.raw = options.rawTrades
       ? rawTradeSink(options.db, {
           exchange,
-          spillPath: join(spillDir, `raw-trades-${spillKey(exchange, options.symbols)}.jsonl`),
+          spillPath: join(spillDir, `raw-trades-${key}.jsonl`),
+          deadLetterPath: join(deadLetterDir, `raw-trades-${key}.jsonl`),
           logger: this.log,
         })
       : undefined;
@@ -113,13 +149,48 @@ export class Collector {
 
   /** Connects and runs until `stop`. `done` settles when the feed ends (it errors only when no symbol is left). */
   start(): void {
-    if (this.subscription !== undefined) throw new Error('collector already started');
+    if (this.started) throw new UsageError('collector already started');
+    this.started = true;
+    this.finished = this.planRestarts().then((plans) => (this.stopped ? undefined : this.run(plans)));
+    this.finished.catch(() => undefined);
+  }
+
+  /** Per symbol with stored 1m candles: how to continue them (nothing when resuming is off or fails). */
+  private async planRestarts(): Promise<Map<string, RestartPlan>> {
+    const plans = new Map<string, RestartPlan>();
+    const o = this.options;
+    const timeframes = o.timeframes ?? TIMEFRAMES;
+    if (o.resume === false) return plans;
+    const store = new CandleStore(o.db, o.exchange ?? 'okx');
+    try {
+      for (const symbol of o.symbols) {
+        const newest = await store.newestCloseTimeMs(symbol, '1m');
+        if (newest === undefined) continue;
+        const range = restartSeedRange(newest, timeframes);
+        const stored = await store.range(symbol, '1m', range.fromMs, range.toMs);
+        const plan = planRestart(symbol, newest, stored, timeframes);
+        if (plan !== undefined) plans.set(symbol, plan);
+      }
+    } catch (err) {
+      this.log.warn(
+        { err: String(err) },
+        'cannot read the stored candles: starting without continuing them (the minutes missed stay missing)',
+      );
+      return new Map();
+    }
+    for (const plan of plans.values()) this.resumes.set(plan.symbol, { plan, state: 'pending' });
+    return plans;
+  }
+
+  private run(plans: ReadonlyMap<string, RestartPlan>): Promise<void> {
     const o = this.options;
     const scheduler = o.scheduler ?? asyncScheduler;
     const timeframes = o.timeframes ?? TIMEFRAMES;
     const rest = new OkxRestClient({
       baseUrl: o.restUrl,
       logger: this.root.child({ component: 'okx-rest' }),
+      signal: this.abort.signal,
+      ...(o.restTimeoutMs !== undefined ? { timeoutMs: o.restTimeoutMs } : {}),
     });
     const trades$ = okxTrades({
       ...o.feed,
@@ -129,13 +200,20 @@ export class Collector {
       rest,
       logger: this.root,
       onEvent: (e) => this.onFeedEvent(e),
+      resumeFromMs: new Map([...plans.values()].map((p) => [p.symbol, p.resumeFromMs])),
     }).pipe(
       tap((t) => {
         this.counts.trades += 1;
         this.raw?.add(t);
+        this.tradeSubject.next(t);
       }),
     );
-    const candles$ = trades$.pipe(
+    /** The resumed plan of a symbol whose live stream continues its stored history without a hole. */
+    const whole = (symbol: string): RestartPlan | undefined => {
+      const r = this.resumes.get(symbol);
+      return r?.state === 'whole' ? r.plan : undefined;
+    };
+    const fromTrades$ = trades$.pipe(
       tradesToCandles(
         {
           graceMs: o.graceMs ?? 2000,
@@ -157,10 +235,18 @@ export class Collector {
         },
         scheduler,
       ),
-      resampleCandles(timeframes.includes('1m') ? timeframes : ['1m', ...timeframes]),
-      skipPartialStart(() => (this.counts.skippedPartial += 1)),
     );
-    this.finished = new Promise<void>((resolve, reject) => {
+    const candles$ = merge(fromTrades$, this.exchangeCandles).pipe(
+      mergeExchangeCandles({ continues: (symbol) => whole(symbol)?.storedEnd }),
+      resampleCandles(timeframes.includes('1m') ? timeframes : ['1m', ...timeframes], {
+        seed: (symbol) => whole(symbol)?.seed ?? [],
+      }),
+      skipPartialStart({
+        onSkip: () => (this.counts.skippedPartial += 1),
+        wholeFromMs: (symbol) => whole(symbol)?.wholeFromMs,
+      }),
+    );
+    const finished = new Promise<void>((resolve, reject) => {
       this.subscription = candles$.subscribe({
         next: (c) => {
           if (!timeframes.includes(c.timeframe)) return;
@@ -173,8 +259,8 @@ export class Collector {
         complete: resolve,
       });
     });
-    this.finished.catch(() => undefined);
     this.log.info({ symbols: o.symbols, timeframes, exchange: o.exchange ?? 'okx' }, 'collector started');
+    return finished;
   }
 
   /** Settles when the feed ends by itself; rejects with the error that stopped it. */
@@ -184,8 +270,11 @@ export class Collector {
 
   /** Stops the feed and flushes the sinks (what the database cannot take in time goes to the spill files). */
   async stop(timeoutMs = 5000): Promise<void> {
+    this.stopped = true;
+    this.abort.abort();
     this.subscription?.unsubscribe();
     this.candleSubject.complete();
+    this.tradeSubject.complete();
     await Promise.all([this.candles.close(timeoutMs), this.raw?.close(timeoutMs)]);
     this.log.info({ ...this.counts, stored: this.candles.stats().written }, 'collector stopped');
   }
@@ -198,6 +287,7 @@ export class Collector {
   stats(): CollectorStats {
     return {
       ...this.counts,
+      resumed: Object.fromEntries([...this.resumes].map(([symbol, r]) => [symbol, r.state])),
       symbolErrors: { ...this.symbolErrors },
       health: this.health,
       candleSink: this.candles.stats(),
@@ -235,35 +325,57 @@ export class Collector {
           'backfilled trades',
         );
         return;
+      case 'resume': {
+        const r = this.resumes.get(event.symbol);
+        if (r === undefined) return;
+        r.state = event.outcome === 'trades' ? 'whole' : event.outcome === 'gap' ? 'awaiting-gap' : 'fresh';
+        this.log.info(
+          {
+            symbol: event.symbol,
+            from: new Date(event.fromMs).toISOString(),
+            outcome: event.outcome,
+            trades: event.trades,
+          },
+          event.outcome === 'skipped'
+            ? 'not continuing the stored candles: the live stream is not shortly after them'
+            : 'continuing the stored candles',
+        );
+        return;
+      }
       case 'gap':
         this.onGap(event.symbol, event.fromMs, event.toMs, event.candles);
         return;
     }
   }
 
-  /** Minutes whose trades are lost: store and publish the exchange's own 1m candles for them. */
+  /**
+   * Minutes whose trades are lost: OKX's own 1m candles for them join the 1m stream (stored, published, and
+   * resampled into 5m…1d), winning over what we built from the trades we saw.
+   */
   private onGap(symbol: string, fromMs: number, toMs: number, candles: readonly GapCandle[]): void {
     this.system(
       'feed-gap',
       `${symbol}: trades ${new Date(fromMs).toISOString()} … ${new Date(toMs).toISOString()} unavailable; using OKX 1m candles`,
     );
-    if (!(this.options.timeframes ?? TIMEFRAMES).includes('1m')) return;
-    for (const g of candles) {
-      this.counts.gapCandles += 1;
-      this.emit({
-        symbol,
-        timeframe: '1m',
-        closeTimeMs: g.openTimeMs + MINUTE_MS,
-        open: g.open,
-        high: g.high,
-        low: g.low,
-        close: g.close,
-        volume: g.volume,
-        tradesCount: 0,
-        closed: true,
-        revision: EXCHANGE_CANDLE_REVISION,
-      });
+    const exchange = candles.map((g) => gapCandle(symbol, g));
+    this.counts.gapCandles += exchange.length;
+    const r = this.resumes.get(symbol);
+    if (r?.state === 'awaiting-gap') {
+      // A resume REST history did not reach: whole only if OKX's candles cover every minute up to the
+      // first trade we have (the minute it is in included: our candle of it misses the trades before it).
+      const have = new Set(exchange.map((c) => c.closeTimeMs));
+      let covered = true;
+      for (let t = fromMs + MINUTE_MS; t <= toMs - (toMs % MINUTE_MS) + MINUTE_MS; t += MINUTE_MS) {
+        if (!have.has(t)) covered = false;
+      }
+      r.state = covered ? 'whole' : 'fresh';
+      if (!covered) {
+        // A fresh start after them: the stream's first minute is partial, so they are stored on their own.
+        if ((this.options.timeframes ?? TIMEFRAMES).includes('1m')) for (const c of exchange) this.emit(c);
+        return;
+      }
     }
+    for (const c of exchange) this.exchangeCandles.next(c);
   }
 
   private system(event: string, detail: string): void {
@@ -272,9 +384,27 @@ export class Collector {
   }
 }
 
+function gapCandle(symbol: string, g: GapCandle): Candle {
+  return {
+    symbol,
+    timeframe: '1m',
+    closeTimeMs: g.openTimeMs + MINUTE_MS,
+    open: g.open,
+    high: g.high,
+    low: g.low,
+    close: g.close,
+    volume: g.volume,
+    tradesCount: 0,
+    closed: true,
+    revision: 0,
+    source: 'okx_candles',
+  };
+}
+
 /**
- * Names a collector's spill files by exchange and symbol set, so two collectors for different symbols never
- * share (and replay or delete) each other's file, while a restart with the same symbols finds its own.
+ * Names a collector's spill and dead-letter files by exchange and symbol set, so two collectors for
+ * different symbols never share (and replay or delete) each other's file, while a restart with the same
+ * symbols finds its own.
  */
 export function spillKey(exchange: string, symbols: readonly string[]): string {
   const set = [...new Set(symbols)].sort().join('_');

@@ -19,7 +19,14 @@ export interface Candle {
   readonly tradesCount: number;
   readonly closed: boolean;
   readonly revision: number;
+  /**
+   * Where the candle came from: absent or `trades` when built from trades, `okx_candles` when taken from
+   * OKX's candle endpoints (minutes whose trades REST could no longer serve) or derived from such candles.
+   */
+  readonly source?: CandleSource;
 }
+
+export type CandleSource = 'trades' | 'okx_candles';
 
 export function openTimeMs(candle: Candle): number {
   return candle.closeTimeMs - timeframeMs(candle.timeframe);

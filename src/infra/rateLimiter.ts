@@ -1,3 +1,5 @@
+import { interruptedBy, sleep as abortableSleep, untilAborted } from './abort.js';
+
 /**
  * Sliding-window limiter: at most `limit` acquisitions in any `windowMs`. `acquire()` resolves when a slot
  * is free. Used to stay inside exchange limits (OKX: 20 requests / 2 s per endpoint, 3 connections / s).
@@ -10,14 +12,17 @@ export class RateLimiter {
     readonly limit: number,
     readonly windowMs: number,
     private readonly now: () => number = Date.now,
-    private readonly sleep: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms)),
+    private readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void> = abortableSleep,
   ) {}
 
-  /** Waits for a slot; callers are served in call order. */
-  acquire(): Promise<void> {
-    const turn = this.chain.then(() => this.take());
+  /**
+   * Waits for a slot; callers are served in call order. When `signal` aborts, the wait rejects at once
+   * and takes no slot, and the callers behind it move up.
+   */
+  acquire(signal?: AbortSignal): Promise<void> {
+    const turn = this.chain.then(() => this.take(signal));
     this.chain = turn.catch(() => undefined);
-    return turn;
+    return untilAborted(turn, signal, 'waiting for a rate-limit slot');
   }
 
   /** After the venue said "too many": treat the window as full for `ms`. */
@@ -27,15 +32,16 @@ export class RateLimiter {
     for (let i = 0; i < this.limit; i++) this.stamps.push(until);
   }
 
-  private async take(): Promise<void> {
+  private async take(signal: AbortSignal | undefined): Promise<void> {
     for (;;) {
+      if (signal?.aborted) throw interruptedBy(signal, 'waiting for a rate-limit slot');
       const now = this.now();
       while (this.stamps.length > 0 && (this.stamps[0] as number) <= now - this.windowMs) this.stamps.shift();
       if (this.stamps.length < this.limit) {
         this.stamps.push(now);
         return;
       }
-      await this.sleep((this.stamps[0] as number) + this.windowMs - now + 1);
+      await this.sleep((this.stamps[0] as number) + this.windowMs - now + 1, signal);
     }
   }
 }

@@ -1,5 +1,6 @@
 import { Observable, type OperatorFunction } from 'rxjs';
-import { isEmptyCandle, type Candle } from '../domain/candle.js';
+import { isEmptyCandle, type Candle, type CandleSource } from '../domain/candle.js';
+import { decimalsToHold, roundToDecimals } from '../domain/decimals.js';
 import { InvalidDataError, UsageError } from '../domain/errors.js';
 import { bucketCloseOf, sortTimeframes, timeframeMs, type Timeframe } from '../domain/timeframe.js';
 
@@ -27,22 +28,44 @@ import { bucketCloseOf, sortTimeframes, timeframeMs, type Timeframe } from '../d
  *   and revises the higher buckets it belongs to (emitted again with `revision` + 1) while its constituents
  *   are still held (the last two buckets of the largest timeframe).
  * - Input must be in time order per symbol, aligned, and of one timeframe per symbol; anything else errors.
+ * - A higher candle any of whose constituents came from OKX's candles (`source: 'okx_candles'`) says so too.
+ * - `seed`: candles that came before the stream (a restarted collector's stored 1m candles of the current
+ *   5m…1d buckets), taken into the buckets as if they had been input, but emitting nothing: the first
+ *   higher candles the stream completes then hold the whole interval, not just the part after the restart.
+ *   Per symbol, in time order; applied when the symbol's first candle arrives (a function is asked then),
+ *   and only the seeds older than that candle.
+ *
+ * ```
+ * seed:        a(1m) b(2m) c(3m)
+ * input:       --d(4m)--e(5m)--f(6m)--|
+ * resample 5m: ---------E(5m: a..e)---|
+ * ```
  *
  * @see tradesToCandles
  */
-export function resampleCandles(timeframes: readonly Timeframe[]): OperatorFunction<Candle, Candle> {
+export function resampleCandles(
+  timeframes: readonly Timeframe[],
+  options: { readonly seed?: readonly Candle[] | ((symbol: string) => readonly Candle[]) } = {},
+): OperatorFunction<Candle, Candle> {
   if (timeframes.length === 0) throw new UsageError('resampleCandles: give at least one timeframe');
   const targets = sortTimeframes(timeframes);
 
   return (source) =>
     new Observable<Candle>((subscriber) => {
       const states = new Map<string, SymbolResampler>();
+      const discard: Sink = { next: () => undefined, closed: false };
+      const seed = options.seed;
+      const seedsOf = (symbol: string): readonly Candle[] =>
+        typeof seed === 'function' ? seed(symbol) : (seed ?? []).filter((c) => c.symbol === symbol);
 
       const stateFor = (c: Candle): SymbolResampler => {
         let s = states.get(c.symbol);
         if (s === undefined) {
           s = new SymbolResampler(c.symbol, c.timeframe, targets);
           states.set(c.symbol, s);
+          for (const x of seedsOf(c.symbol)) {
+            if (x.closed && x.closeTimeMs < c.closeTimeMs) s.add(x, discard);
+          }
         } else if (s.base !== c.timeframe) {
           throw new InvalidDataError(
             `resampleCandles: ${c.symbol} ${c.timeframe} candle in a stream of ${s.base} candles: one input timeframe per symbol`,
@@ -80,10 +103,14 @@ class Bucket {
   low = 0;
   close = 0;
   volume = 0;
+  /** Decimals of the most precise volume merged: the sum is rounded to them to shed float drift. */
+  volumeDecimals = 0;
   tradesCount = 0;
   hasTrades = false;
   /** Close carried by constituents without trades: the OHLC of a bucket in which nothing traded. */
   carried = 0;
+  /** Set when a constituent came from elsewhere than trades (OKX's candles). */
+  source: CandleSource | undefined;
 
   constructor(
     readonly timeframe: Timeframe,
@@ -97,8 +124,10 @@ class Bucket {
   start(closeTimeMs: number): void {
     this.closeTimeMs = closeTimeMs;
     this.volume = 0;
+    this.volumeDecimals = 0;
     this.tradesCount = 0;
     this.hasTrades = false;
+    this.source = undefined;
   }
 
   clear(): void {
@@ -106,7 +135,9 @@ class Bucket {
   }
 
   merge(c: Candle): void {
+    if (c.source !== undefined && c.source !== 'trades') this.source = c.source;
     this.volume += c.volume;
+    this.volumeDecimals = decimalsToHold(c.volume, this.volumeDecimals);
     this.tradesCount += c.tradesCount;
     if (isEmptyCandle(c)) {
       this.carried = c.close;
@@ -133,10 +164,11 @@ class Bucket {
       high: t ? this.high : this.carried,
       low: t ? this.low : this.carried,
       close: t ? this.close : this.carried,
-      volume: this.volume,
+      volume: roundToDecimals(this.volume, this.volumeDecimals),
       tradesCount: this.tradesCount,
       closed: true,
       revision,
+      ...(this.source !== undefined ? { source: this.source } : {}),
     };
   }
 }

@@ -6,6 +6,7 @@ import {
   type SchedulerLike,
 } from 'rxjs';
 import type { Candle } from '../domain/candle.js';
+import { decimalsToHold, roundToDecimals } from '../domain/decimals.js';
 import { InvalidDataError, UsageError } from '../domain/errors.js';
 import { closeTimeOf, timeframeMs, type Timeframe } from '../domain/timeframe.js';
 import { compareTradeIds, tradeProblem, type Trade } from '../domain/trade.js';
@@ -215,6 +216,8 @@ class Interval {
   low = 0;
   close = 0;
   volume = 0;
+  /** Decimals of the most precise size added: the volume is rounded to them to shed float drift. */
+  volumeDecimals = 0;
   tradesCount = 0;
   revision = 0;
   // Time keys of the trades that set open and close, for ordering trades that arrive out of order.
@@ -228,6 +231,7 @@ class Interval {
   reset(closeTimeMs: number): void {
     this.closeTimeMs = closeTimeMs;
     this.volume = 0;
+    this.volumeDecimals = 0;
     this.tradesCount = 0;
     this.revision = 0;
   }
@@ -253,6 +257,7 @@ class Interval {
       }
     }
     this.volume += t.size;
+    this.volumeDecimals = decimalsToHold(t.size, this.volumeDecimals);
     this.tradesCount += t.count ?? 1;
   }
 
@@ -263,6 +268,7 @@ class Interval {
     this.low = o.low;
     this.close = o.close;
     this.volume = o.volume;
+    this.volumeDecimals = o.volumeDecimals;
     this.tradesCount = o.tradesCount;
     this.revision = o.revision;
     this.firstTs = o.firstTs;
@@ -281,7 +287,7 @@ class Interval {
       high: empty ? prevClose : this.high,
       low: empty ? prevClose : this.low,
       close: empty ? prevClose : this.close,
-      volume: this.volume,
+      volume: roundToDecimals(this.volume, this.volumeDecimals),
       tradesCount: this.tradesCount,
       closed,
       revision: this.revision,

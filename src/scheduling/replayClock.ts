@@ -1,3 +1,4 @@
+import { UsageError } from '../domain/errors.js';
 import type { SchedulerAction, SchedulerLike, Subscription } from 'rxjs';
 import { VirtualClock } from './virtualClock.js';
 
@@ -24,7 +25,7 @@ export class ReplayClock implements SchedulerLike {
     private readonly wallNow: () => number = Date.now,
   ) {
     if (!(speed > 0) || !Number.isFinite(speed))
-      throw new RangeError(`ReplayClock: speed must be > 0, got ${speed}`);
+      throw new UsageError(`ReplayClock: speed must be > 0, got ${speed}`);
     this.clock = new VirtualClock(startMs);
     this.wallStartMs = wallNow();
   }

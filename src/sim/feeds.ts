@@ -1,3 +1,4 @@
+import { InternalError } from '../domain/errors.js';
 import { BAR_SPECS, bucketOpen, type BarSpec } from './bars.js';
 import type { SimMarket, TakerOrder } from './market.js';
 import { deriveSeed, Prng } from './prng.js';
@@ -60,7 +61,7 @@ export class Feeds {
     let seq = this.tradeSeq.get(market.instId) ?? 0;
     const texts = orders.map((o) => {
       const last = o.trades[o.trades.length - 1];
-      if (last === undefined) throw new Error('empty taker order');
+      if (last === undefined) throw new InternalError('empty taker order');
       seq += 1;
       return JSON.stringify({
         arg: { channel: 'trades', instId: market.instId },

@@ -84,23 +84,37 @@ export class SimMarket {
     this.finished = this.options.source.empty;
   }
 
-  /** Generates every trade due by `nowMs`, in order; returns them. */
-  advance(nowMs: number): GenTrade[] {
+  /**
+   * Generates the trades due by `nowMs`, in order, at most `maxTrades` of them; returns them. When more
+   * were due, the market's clock stops at the last one generated (so REST and candles stay consistent with
+   * the trades) and `behindMs` says how far it lags `nowMs`; the next calls catch up.
+   */
+  advance(nowMs: number, maxTrades = Infinity): GenTrade[] {
     const fresh: GenTrade[] = [];
     const start = this.startWallMs;
     if (start === undefined) return fresh;
+    let capped = false;
     while (!this.finished) {
       const raw = this.peek();
       if (raw === undefined) break;
       const ts = Math.floor(start + (this.passOriginMs + raw.offsetMs) / this.options.speed);
       if (ts > nowMs) break;
+      if (fresh.length >= maxTrades) {
+        capped = true;
+        break;
+      }
       this.pending = undefined;
       fresh.push(this.record(raw, ts));
     }
-    this.clockMs = Math.max(this.clockMs, nowMs);
+    const reached = capped ? (fresh[fresh.length - 1]?.ts ?? this.clockMs) : nowMs;
+    this.behindMs = capped ? nowMs - reached : 0;
+    this.clockMs = Math.max(this.clockMs, reached);
     this.bars.rollTo(this.clockMs);
     return fresh;
   }
+
+  /** How far the last `advance` left the market behind the time it was asked to reach (0: not behind). */
+  behindMs = 0;
 
   private peek(): RawTrade | undefined {
     if (this.pending !== undefined) return this.pending;

@@ -3,8 +3,9 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Candle } from '../domain/candle.js';
-import { UsageError } from '../domain/errors.js';
+import { ConflictError, UsageError } from '../domain/errors.js';
 import type { Trade } from '../domain/trade.js';
+import { BehindWarning } from './behind.js';
 import { FaultSchedule, type PeriodicFault, type SimFaults } from './faults.js';
 import { Feeds, type WsPath } from './feeds.js';
 import { SimMarket, takerOrders, type SimTrade } from './market.js';
@@ -41,6 +42,12 @@ export interface OkxSimulatorOptions {
   /** When the data ends, start over (ids keep increasing, times keep moving forward). Default true. */
   readonly loop?: boolean;
   readonly faults?: SimFaults;
+  /**
+   * Start with this much history (simulated ms): the replay begins this long before the clock's start, and
+   * the trades of that stretch are in REST history and candles at once, never pushed. So a restarted
+   * collector finds the trades it missed. Default 0.
+   */
+  readonly historyMs?: number;
   /** How many of the newest trades per instrument REST history-trades (and trades) can reach. Default: all. */
   readonly historyTradesLimit?: number;
   /** OKX's rate limits (REST per endpoint, 3 new connections/s per IP, 480 ops/hour). Default true. */
@@ -50,6 +57,11 @@ export interface OkxSimulatorOptions {
   /** The clock every simulated time comes from. Default Date.now. */
   readonly now?: () => number;
   readonly logger?: SimLogger;
+  /**
+   * Where the warning goes that the consumer falls behind (a client's send buffer growing, the replay
+   * lagging its clock): at most one line every 10 s. Default: `logger`.
+   */
+  readonly warn?: SimLogger;
   /** Keep at most this many trades per instrument (ground truth and REST). Default: all (tests); the CLI caps it. */
   readonly maxStoredTrades?: number;
 }
@@ -63,6 +75,14 @@ export interface SimAddress {
 
 /** How often the simulator's clock is sampled to generate trades and send pushes. */
 const TICK_MS = 10;
+/**
+ * Trades generated per instrument per tick, at most (200 k/s): however fast the clock runs, a tick stays
+ * short, so the process keeps answering (Ctrl-C, its clients) and a replay too fast for its consumer lags
+ * its clock (and says so) instead of freezing the event loop.
+ */
+const MAX_TRADES_PER_TICK = 2_000;
+/** A tick this late (wall time) means the process cannot keep up: the replay lags its clock. */
+const LATE_TICK_MS = 250;
 const FIRST_TRADE_ID = 100_000_000;
 const INST_ID = /^[A-Z0-9]+(?:-[A-Z0-9]+)+$/;
 
@@ -87,6 +107,10 @@ export class OkxSimulator {
   private timer: NodeJS.Timeout | undefined;
   private schedule: FaultSchedule | undefined;
   private startWallMs = 0;
+  private lastTickWallMs: number | undefined;
+  /** The replay lagging its clock, and a client reading too slowly: each warned about on its own. */
+  private readonly lagging: BehindWarning;
+  private readonly slowClients: BehindWarning;
   private started = false;
   private stopping: Promise<void> | undefined;
 
@@ -116,11 +140,14 @@ export class OkxSimulator {
       );
     });
     this.feeds = new Feeds(this.markets, this.seed);
+    const warn = (line: string): void => this.log(line, options.warn ?? options.logger);
+    this.lagging = new BehindWarning(warn);
+    this.slowClients = new BehindWarning(warn);
   }
 
   /** Listens on host:port and starts the clock: the first trade of every instrument happens now. */
   async start(): Promise<SimAddress> {
-    if (this.started) throw new Error('OkxSimulator: start() may be called once');
+    if (this.started) throw new ConflictError('OkxSimulator: start() may be called once');
     this.started = true;
     const host = this.options.host ?? '127.0.0.1';
     const wss = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 });
@@ -165,8 +192,13 @@ export class OkxSimulator {
       });
     });
     this.startWallMs = this.now();
-    for (const market of this.markets.values()) market.start(this.startWallMs);
+    const historyMs = this.options.historyMs ?? 0;
+    for (const market of this.markets.values()) {
+      market.start(this.startWallMs - historyMs);
+      if (historyMs > 0) this.statsCounters.trades += market.advance(this.startWallMs).length;
+    }
     this.schedule = new FaultSchedule(this.faults, this.startWallMs);
+    this.lastTickWallMs = undefined;
     this.tick();
     this.timer = setInterval(() => this.tick(), TICK_MS);
     const port = (server.address() as AddressInfo).port;
@@ -234,11 +266,20 @@ export class OkxSimulator {
 
   private tick(): void {
     try {
+      this.checkTickLateness();
       const now = this.now();
       for (const fault of this.schedule?.due(now) ?? []) this.runFault(fault);
       this.feeds.beginTick();
       for (const market of this.markets.values()) {
-        const fresh = market.advance(now);
+        const fresh = market.advance(now, MAX_TRADES_PER_TICK);
+        if (market.behindMs > 0) {
+          const behindMs = market.behindMs;
+          this.lagging.note(
+            () =>
+              `the replay lags its clock: ${market.instId} trades are generated ${(behindMs / 1000).toFixed(1)} s ` +
+              `(simulated) after their time, more than ${MAX_TRADES_PER_TICK} trades are due every ${TICK_MS} ms: lower --speed`,
+          );
+        }
         if (fresh.length === 0) continue;
         this.statsCounters.trades += fresh.length;
         const orders = takerOrders(fresh);
@@ -249,6 +290,20 @@ export class OkxSimulator {
       for (const s of this.sessions) s.tick(now);
     } catch (err) {
       this.log(`internal error: ${err instanceof Error ? err.stack : String(err)}`);
+    }
+  }
+
+  /** Ticks arriving late mean the process (often the consumer, in the same process) cannot keep up. */
+  private checkTickLateness(): void {
+    const wall = Date.now();
+    const late = this.lastTickWallMs === undefined ? 0 : wall - this.lastTickWallMs - TICK_MS;
+    this.lastTickWallMs = wall;
+    if (late >= LATE_TICK_MS) {
+      this.lagging.note(
+        () =>
+          `the replay lags its clock: the process was busy for ${late} ms between two ${TICK_MS} ms ticks, so pushes go out late ` +
+          '(the consumer cannot keep up: lower --speed)',
+      );
     }
   }
 
@@ -292,6 +347,7 @@ export class OkxSimulator {
       stats: this.statsCounters,
       hasInstrument: (instId) => this.markets.has(instId),
       log: (m) => this.log(m),
+      behind: (line) => this.slowClients.note(line),
     });
     this.sessions.add(session);
     this.statsCounters.connectionsTotal += 1;
@@ -302,8 +358,7 @@ export class OkxSimulator {
     });
   }
 
-  private log(message: string): void {
-    const logger = this.options.logger;
+  private log(message: string, logger = this.options.logger): void {
     if (logger === undefined) return;
     if (typeof logger === 'function') logger(message);
     else logger.info(message);
@@ -344,6 +399,10 @@ function validateOptions(o: OkxSimulatorOptions): void {
   positive('faults.noticeGraceSec', o.faults?.noticeGraceSec);
   probability('faults.garbageRate', o.faults?.garbageRate);
   probability('faults.duplicateRate', o.faults?.duplicateRate);
+  const hm = o.historyMs;
+  if (hm !== undefined && !(Number.isFinite(hm) && hm >= 0)) {
+    throw new UsageError(`historyMs must be a number ≥ 0, got ${hm}`);
+  }
   const h = o.historyTradesLimit;
   if (h !== undefined && !(Number.isInteger(h) && h >= 0)) {
     throw new UsageError(`historyTradesLimit must be an integer ≥ 0, got ${h}`);

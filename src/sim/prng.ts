@@ -1,21 +1,13 @@
+import { Mulberry32 } from '../domain/trading/random.js';
+
 /**
- * A small seeded pseudo-random generator (mulberry32): every random choice the simulator makes comes from
- * one of these, so a run with the same seed and the same clock is the same run.
+ * The simulator's seeded generator: the one mulberry32 of src/domain/trading/random.ts (the slippage model
+ * uses it too), with the draws the simulator needs. Every random choice the simulator makes comes from one
+ * of these, so a run with the same seed and the same clock is the same run.
  */
-export class Prng {
-  private state: number;
-
+export class Prng extends Mulberry32 {
   constructor(seed: number) {
-    this.state = seed >>> 0;
-  }
-
-  /** Uniform in [0, 1). */
-  next(): number {
-    this.state = (this.state + 0x6d2b79f5) >>> 0;
-    let t = this.state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    super(seed);
   }
 
   /** Uniform integer in [lo, hi] (inclusive). */

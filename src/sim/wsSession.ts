@@ -18,6 +18,8 @@ export interface SessionHost {
   readonly stats: SimStats;
   hasInstrument(instId: string): boolean;
   log(message: string): void;
+  /** The client falls behind (its send buffer grows): the simulator warns, rate-limited. */
+  behind(line: () => string): void;
 }
 
 interface Subscription {
@@ -36,6 +38,8 @@ const ARG_KEYS = new Set(['channel', 'instId', 'instType', 'instFamily', 'uly', 
 const MAX_REQUEST_BYTES = 64 * 1024;
 /** OKX closes a connection whose send buffer overflows (4005); so do we, instead of growing without end. */
 const MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
+/** Past this much unsent, the client reads slower than we send: warn before the 4005 close. */
+const BEHIND_BUFFERED_BYTES = 1024 * 1024;
 const HOUR = 3_600_000;
 const MAX_CLOSED_BARS_PER_TICK = 1440;
 
@@ -190,6 +194,14 @@ export class WsSession {
       this.host.log(`conn ${this.connId}: client too slow, closing with 4005`);
       this.close(4005, 'Buffer full');
       return;
+    }
+    const buffered = this.ws.bufferedAmount;
+    if (buffered > BEHIND_BUFFERED_BYTES) {
+      this.host.behind(
+        () =>
+          `conn ${this.connId}: the client reads slower than the replay sends (${(buffered / 1048576).toFixed(1)} MB ` +
+          `waiting; closed with 4005 at ${MAX_BUFFERED_BYTES / 1048576} MB): lower --speed`,
+      );
     }
     this.ws.send(data);
   }

@@ -1,116 +1,41 @@
-import { once } from 'node:events';
-import {
-  createWriteStream,
-  existsSync,
-  mkdirSync,
-  readFileSync,
-  renameSync,
-  statSync,
-  unlinkSync,
-  writeFileSync,
-} from 'node:fs';
-import { open } from 'node:fs/promises';
-import { dirname } from 'node:path';
 import { asyncScheduler, type SchedulerLike, type Subscription } from 'rxjs';
+import { InternalError, UsageError } from '../domain/errors.js';
 import { backoffMs } from '../infra/rateLimiter.js';
 import { silentLogger, type Logger } from '../infra/logger.js';
+import { isDataDbError } from '../storage/dataErrors.js';
+import { describeRefusal, recordRefused } from './deadLetterFile.js';
+import type { BatchWriterOptions, BatchWriterStats } from './batchWriterOptions.js';
+import { LatencyWindow } from './latencyWindow.js';
+import { SpillFile } from './spillFile.js';
 
-/**
- * Where a batch goes (a database table). Must be idempotent: after an outage a batch whose commit was
- * not acknowledged is written again, and a spill file may be replayed more than once.
- */
-export type WriteBatch<T> = (items: readonly T[]) => Promise<unknown>;
-
-export interface BatchWriterOptions<T> {
-  /** Names the sink in logs and stats ("candles", "raw trades"). */
-  readonly name: string;
-  readonly write: WriteBatch<T>;
-  /** Write as soon as this many items wait. Default 1000. */
-  readonly maxBatch?: number;
-  /**
-   * How long an item may wait for companions before its batch is written. Default 0: the batch is written
-   * on the next turn of the scheduler, so a burst emitted together (every symbol's candle at the close of a
-   * minute) becomes one batch. The issue's bound is 250 ms; anything above is refused.
-   */
-  readonly lingerMs?: number;
-  /**
-   * Items kept in memory while the database is unreachable. Past this bound new items go to the spill
-   * file (in order) and are replayed from it once the queue has drained. Default 100 000 (a candle
-   * collector for 10 symbols produces ~14 candles a minute: this is days).
-   */
-  readonly maxQueued?: number;
-  /** Append-only JSON-lines file for items beyond `maxQueued`; without it, items beyond the bound are refused loudly. */
-  readonly spillPath?: string;
-  readonly toJson?: (item: T) => unknown;
-  readonly fromJson?: (json: unknown) => T;
-  /** Retry backoff after a failed write: base·2^(n−1) capped at max. Defaults 200 ms and 10 s. */
-  readonly retry?: { readonly baseMs?: number; readonly maxMs?: number };
-  /**
-   * Errors worth retrying (the database is away) versus errors that retrying cannot fix (the data is
-   * wrong). Default: only SQLSTATE classes 22 (data), 23 (constraints) and 42 (syntax, missing table) are
-   * permanent; anything else, including connection failures without a code, is retried.
-   */
-  readonly isPermanent?: (err: unknown) => boolean;
-  readonly scheduler?: SchedulerLike;
-  readonly logger?: Logger;
-  readonly random?: () => number;
-  /** Wall clock for latency figures. */
-  readonly now?: () => number;
-}
-
-export interface BatchWriterStats {
-  /** Items handed to `add`. */
-  readonly received: number;
-  /** Items in batches that the database acknowledged. */
-  readonly written: number;
-  readonly batches: number;
-  /** Items waiting in memory. */
-  readonly queued: number;
-  /** Items written to the spill file since start (replayed or not). */
-  readonly spilled: number;
-  /** Spilled items not yet replayed. */
-  readonly spillPending: number;
-  /** Failed write attempts (each retried). */
-  readonly failures: number;
-  /** Items in batches refused for good (logged with the error); see `isPermanent`. */
-  readonly rejected: number;
-  /** True while writes are failing. */
-  readonly degraded: boolean;
-  /** add → commit latency of written items, ms (since start). */
-  readonly latency: {
-    readonly p50: number;
-    readonly p99: number;
-    readonly max: number;
-    readonly count: number;
-  };
-}
+export type { BatchWriterOptions, BatchWriterStats, WriteBatch } from './batchWriterOptions.js';
 
 interface Queued<T> {
   readonly item: T;
   readonly addedMs: number;
 }
 
-const PERMANENT_SQLSTATE_CLASSES = new Set(['22', '23', '42']);
-
-export function isPermanentDbError(err: unknown): boolean {
-  for (let e: unknown = err, depth = 0; e !== null && typeof e === 'object' && depth < 5; depth++) {
-    const code = (e as { code?: unknown }).code;
-    if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) {
-      return PERMANENT_SQLSTATE_CLASSES.has(code.slice(0, 2));
-    }
-    e = (e as { cause?: unknown }).cause;
-  }
-  return false;
+/** An item the database refused, at `index` in its batch. */
+interface Refused<T> {
+  readonly index: number;
+  readonly item: T;
+  readonly err: unknown;
 }
 
-const LATENCY_SAMPLES = 8192;
+interface WriteOutcome<T> {
+  /** Leading items of the batch that are done: stored or refused. */
+  settled: number;
+  readonly refused: Refused<T>[];
+}
 
 /**
  * Writes items to the database in batches, in order, one batch at a time, and loses nothing when the
  * database goes away: failed batches stay at the head of the queue and are retried with exponential
  * backoff while new items queue behind them; past `maxQueued` items they go to an append-only spill file
  * that is replayed, in order, once the database is back (and on the next start if the process stopped
- * first). The producer never waits: `add` is synchronous, so the live pipeline keeps running.
+ * first). One bad item never costs its batch: a batch the database refuses for its data is bisected until
+ * every item it takes is stored, and the refused items go to the dead-letter file with the reason. The
+ * producer never waits: `add` is synchronous, so the live pipeline keeps running.
  */
 export class BatchWriter<T> {
   private readonly queue: Queued<T>[] = [];
@@ -121,43 +46,48 @@ export class BatchWriter<T> {
   private readonly log: Logger;
   private readonly now: () => number;
   private readonly random: () => number;
-  private readonly isPermanent: (err: unknown) => boolean;
+  private readonly isDataError: (err: unknown) => boolean;
   private timer: Subscription | undefined;
   private inFlight: Promise<void> | undefined;
   private attempt = 0;
   private degradedSinceMs: number | undefined;
   private lastOutageLogMs = 0;
   private closed = false;
-  /** Spill file state: items beyond the memory bound, appended in order and replayed from byte `readOffset`. */
-  private spill: { pending: number; readOffset: number } | undefined;
-  private spillOut: ReturnType<typeof createWriteStream> | undefined;
-  private readonly latencies = new Float64Array(LATENCY_SAMPLES);
-  private latencyCount = 0;
-  private latencyMax = 0;
-  private counts = { received: 0, written: 0, batches: 0, spilled: 0, failures: 0, rejected: 0 };
+  /** Items beyond the memory bound, in order, replayed once the queue has drained. */
+  private readonly spill: SpillFile | undefined;
+  private readonly latencies = new LatencyWindow();
+  private counts = {
+    received: 0,
+    written: 0,
+    batches: 0,
+    spilled: 0,
+    failures: 0,
+    rejected: 0,
+    deadLettered: 0,
+  };
   private idleWaiters: (() => void)[] = [];
 
   constructor(private readonly options: BatchWriterOptions<T>) {
     this.maxBatch = options.maxBatch ?? 1000;
     this.lingerMs = options.lingerMs ?? 0;
     if (!(this.lingerMs >= 0 && this.lingerMs <= 250)) {
-      throw new RangeError(`${options.name} sink: lingerMs must be within 0..250, got ${this.lingerMs}`);
+      throw new UsageError(`${options.name} sink: lingerMs must be within 0..250, got ${this.lingerMs}`);
     }
-    if (!(this.maxBatch >= 1)) throw new RangeError(`${options.name} sink: maxBatch must be ≥ 1`);
+    if (!(this.maxBatch >= 1)) throw new UsageError(`${options.name} sink: maxBatch must be ≥ 1`);
     this.maxQueued = options.maxQueued ?? 100_000;
     this.scheduler = options.scheduler ?? asyncScheduler;
     this.log = (options.logger ?? silentLogger).child({ sink: options.name });
     this.now = options.now ?? Date.now;
     this.random = options.random ?? Math.random;
-    this.isPermanent = options.isPermanent ?? isPermanentDbError;
+    this.isDataError = options.isDataError ?? isDataDbError;
     const path = options.spillPath;
-    if (path !== undefined && existsSync(path) && statSync(path).size > 0) {
-      // Left over from a run that stopped during an outage: replay it before anything newer.
-      const lines = countLines(path);
-      this.spill = { pending: lines, readOffset: 0 };
+    this.spill = path === undefined ? undefined : new SpillFile(path, this.log);
+    // Left over from a run that stopped during an outage: replay it before anything newer.
+    const left = this.spill?.resume() ?? 0;
+    if (left > 0) {
       this.log.warn(
-        { spillPath: path, items: lines },
-        `replaying ${lines} spilled ${options.name} from a previous run`,
+        { spillPath: path, items: left },
+        `replaying ${left} spilled ${options.name} from a previous run`,
       );
       this.schedule(0);
     }
@@ -165,9 +95,9 @@ export class BatchWriter<T> {
 
   /** Queues one item; never blocks and never throws for an outage. */
   add(item: T): void {
-    if (this.closed) throw new Error(`${this.options.name} sink is closed`);
+    if (this.closed) throw new InternalError(`${this.options.name} sink is closed`);
     this.counts.received += 1;
-    if (this.spill !== undefined || this.queue.length >= this.maxQueued) {
+    if (this.spill?.active === true || this.queue.length >= this.maxQueued) {
       this.toSpill(item);
       return;
     }
@@ -178,15 +108,12 @@ export class BatchWriter<T> {
   }
 
   stats(): BatchWriterStats {
-    const n = Math.min(this.latencyCount, LATENCY_SAMPLES);
-    const sorted = Array.from(this.latencies.subarray(0, n)).sort((a, b) => a - b);
-    const pick = (q: number): number => (n === 0 ? 0 : (sorted[Math.min(n - 1, Math.floor(q * n))] ?? 0));
     return {
       ...this.counts,
       queued: this.queue.length,
       spillPending: this.spill?.pending ?? 0,
       degraded: this.degradedSinceMs !== undefined,
-      latency: { p50: pick(0.5), p99: pick(0.99), max: this.latencyMax, count: this.latencyCount },
+      latency: this.latencies.summary(),
     };
   }
 
@@ -200,10 +127,12 @@ export class BatchWriter<T> {
 
   /**
    * Stops: tries to commit what is queued within `timeoutMs`; whatever the database did not take by then is
-   * appended to the spill file (when one is configured) so the next start replays it.
+   * appended to the spill file (when one is configured) so the next start replays it. The whole close fits
+   * in `timeoutMs` (plus the spill write): a stop has a deadline (Ctrl-C: 2 s for the whole process).
    */
   async close(timeoutMs = 5000): Promise<void> {
     if (this.closed) return;
+    const deadlineMs = Date.now() + timeoutMs;
     let timedOut = false;
     const deadline = new Promise<void>((resolve) => {
       const t = setTimeout(() => {
@@ -215,11 +144,13 @@ export class BatchWriter<T> {
     await Promise.race([this.drain(), deadline]);
     this.closed = true;
     this.timer?.unsubscribe();
-    if (this.inFlight !== undefined) await Promise.race([this.inFlight, sleep(1000)]);
+    // A write still in flight stays queued: spilled below, and harmless if it commits too (upserts).
+    const left = deadlineMs - Date.now();
+    if (this.inFlight !== undefined && left > 0) await Promise.race([this.inFlight, sleep(left)]);
     if (timedOut && this.queue.length > 0) {
-      if (this.options.spillPath !== undefined) {
+      if (this.spill !== undefined) {
         // The queue is older than anything already in the spill file, so it goes first: rewrite the file.
-        await this.prependToSpill(this.queue.splice(0).map((q) => q.item));
+        await this.spill.prepend(this.queue.splice(0).map((q) => this.toJson(q.item)));
         this.log.error(
           { spillPath: this.options.spillPath, items: this.spill?.pending },
           `database unavailable at shutdown: ${this.options.name} kept in the spill file for the next start`,
@@ -231,7 +162,11 @@ export class BatchWriter<T> {
         );
       }
     }
-    await this.closeSpillOut();
+    await this.spill?.close();
+  }
+
+  private toJson(item: T): unknown {
+    return this.options.toJson === undefined ? item : this.options.toJson(item);
   }
 
   private schedule(delayMs: number, replace = false): void {
@@ -247,7 +182,7 @@ export class BatchWriter<T> {
   private kick(): void {
     if (this.inFlight !== undefined) return;
     const run =
-      this.queue.length > 0 ? this.writeHead() : this.spill !== undefined ? this.replaySpill() : undefined;
+      this.queue.length > 0 ? this.writeHead() : this.spill?.active === true ? this.replaySpill() : undefined;
     if (run === undefined) {
       this.wakeIdle();
       return;
@@ -256,79 +191,110 @@ export class BatchWriter<T> {
       this.inFlight = undefined;
       if (this.closed) return this.wakeIdle();
       if (this.degradedSinceMs !== undefined) return; // a retry is scheduled
-      if (this.queue.length > 0 || this.spill !== undefined) this.schedule(0, true);
+      if (this.queue.length > 0 || this.spill?.active === true) this.schedule(0, true);
       else this.wakeIdle();
     });
   }
 
   private async writeHead(): Promise<void> {
     const batch = this.queue.slice(0, this.maxBatch);
-    const ok = await this.attemptWrite(batch.map((q) => q.item));
-    if (ok === 'retry') return;
-    this.queue.splice(0, batch.length);
-    if (ok === 'written') {
-      const now = this.now();
-      for (const q of batch) this.recordLatency(now - q.addedMs);
+    const outcome = await this.store(batch.map((q) => q.item));
+    // Settled items (stored or refused) leave the queue; after an outage the rest stays at its head.
+    this.queue.splice(0, outcome.settled);
+    const now = this.now();
+    const refused = new Set(outcome.refused.map((r) => r.index));
+    for (let i = 0; i < outcome.settled; i++) {
+      if (!refused.has(i)) this.latencies.record(now - (batch[i] as Queued<T>).addedMs);
     }
   }
 
   /** Writes the next chunk of the spill file; the file is removed once everything in it is stored. */
   private async replaySpill(): Promise<void> {
     const spill = this.spill;
-    const path = this.options.spillPath;
-    if (spill === undefined || path === undefined) return;
-    await this.flushSpillOut();
-    const chunk = await readLinesAt(path, spill.readOffset, this.maxBatch);
+    if (spill === undefined) return;
+    const chunk = await spill.read(this.maxBatch);
     if (chunk.lines.length === 0) {
-      if (chunk.bytes === 0 && this.spill === spill) {
-        // Everything appended has been stored; anything added from now on goes straight to the queue.
-        await this.closeSpillOut();
-        unlinkSync(path);
-        this.spill = undefined;
+      // Everything appended has been stored; anything added from now on goes straight to the queue.
+      if (await spill.consume(chunk, 0)) {
         this.log.warn(
-          { spillPath: path },
+          { spillPath: spill.path },
           `spill file replayed; ${this.options.name} are queued in memory again`,
         );
       }
-      spill.readOffset += chunk.bytes;
       return;
     }
     const fromJson = this.options.fromJson ?? ((j: unknown) => j as T);
     const items: T[] = [];
-    for (const line of chunk.lines) {
+    /** Index in `chunk.lines` of each item. */
+    const lineOf: number[] = [];
+    for (const [i, line] of chunk.lines.entries()) {
       try {
         items.push(fromJson(JSON.parse(line)));
+        lineOf.push(i);
       } catch (err) {
         // A torn last line (the process died mid-append) or a damaged file: say what, go on with the rest.
         this.counts.rejected += 1;
         this.log.error(
-          { err, spillPath: path, line: line.slice(0, 200) },
+          { err, spillPath: spill.path, line: line.slice(0, 200) },
           'unreadable line in the spill file, skipped',
         );
       }
     }
-    const ok = items.length === 0 ? 'written' : await this.attemptWrite(items);
-    if (ok === 'retry') return;
-    spill.readOffset += chunk.bytes;
-    spill.pending = Math.max(0, spill.pending - chunk.lines.length);
+    const settled = items.length === 0 ? 0 : (await this.store(items)).settled;
+    // Lines up to the first unsettled item are done; after an outage the rest is read again.
+    await spill.consume(chunk, settled < items.length ? (lineOf[settled] as number) : chunk.lines.length);
   }
 
-  private async attemptWrite(items: readonly T[]): Promise<'written' | 'rejected' | 'retry'> {
-    try {
-      await this.options.write(items);
-    } catch (err) {
-      if (this.isPermanent(err)) {
-        this.counts.rejected += items.length;
-        this.log.error(
-          { err, items: items.length, sample: items.slice(0, 3).map(this.options.toJson ?? ((x: T) => x)) },
-          `${this.options.name}: batch refused by the database, not retried`,
-        );
-        return 'rejected';
+  /**
+   * Writes `items` in order. A batch the database refuses for its data is split in halves, and halves of
+   * halves, down to single items: every item it takes is stored, each one it refuses is dead-lettered
+   * (one log line for the batch). Any other failure stops the writing and starts the retry backoff;
+   * `settled` then counts the leading items that are done (stored or refused): the rest are to be retried.
+   */
+  private async store(items: readonly T[]): Promise<WriteOutcome<T>> {
+    const outcome: WriteOutcome<T> = { settled: 0, refused: [] };
+    const failure = await this.writeSplitting(items, 0, outcome);
+    if (outcome.refused.length > 0) this.refuse(outcome.refused, items.length);
+    if (failure !== undefined) this.onFailure(failure.err);
+    return outcome;
+  }
+
+  /**
+   * Writes `items` (starting at `offset` in the batch), splitting on data errors; returns a failure that is
+   * not one. `refusedWhole`: these items are known to be refused together (their batch was, and the half
+   * before them was stored whole), so writing them whole again is skipped: that saves a write per level.
+   */
+  private async writeSplitting(
+    items: readonly T[],
+    offset: number,
+    outcome: WriteOutcome<T>,
+    refusedWhole = false,
+  ): Promise<{ err: unknown } | undefined> {
+    if (!refusedWhole || items.length === 1) {
+      try {
+        await this.options.write(items);
+        outcome.settled = offset + items.length;
+        this.onWritten(items.length);
+        return undefined;
+      } catch (err) {
+        if (!this.isDataError(err)) return { err };
+        if (items.length === 1) {
+          outcome.refused.push({ index: offset, item: items[0] as T, err });
+          outcome.settled = offset + 1;
+          return undefined;
+        }
       }
-      this.onFailure(err);
-      return 'retry';
     }
-    this.counts.written += items.length;
+    const half = Math.ceil(items.length / 2);
+    const refusedBefore = outcome.refused.length;
+    const failure = await this.writeSplitting(items.slice(0, half), offset, outcome);
+    if (failure !== undefined) return failure;
+    const firstHalfStored = outcome.refused.length === refusedBefore;
+    return this.writeSplitting(items.slice(half), offset + half, outcome, firstHalfStored);
+  }
+
+  private onWritten(count: number): void {
+    this.counts.written += count;
     this.counts.batches += 1;
     if (this.degradedSinceMs !== undefined) {
       this.log.warn(
@@ -342,7 +308,20 @@ export class BatchWriter<T> {
       this.degradedSinceMs = undefined;
     }
     this.attempt = 0;
-    return 'written';
+  }
+
+  /** Appends refused items to the dead-letter file, and says so once for the batch they came in. */
+  private refuse(refused: readonly Refused<T>[], batchSize: number): void {
+    const time = new Date(this.now()).toISOString();
+    const records = refused.map((r) => ({ row: this.toJson(r.item), ...describeRefusal(r.err), time }));
+    this.counts.rejected += refused.length;
+    this.counts.deadLettered += recordRefused(
+      records,
+      batchSize,
+      this.options.name,
+      this.options.deadLetterPath,
+      this.log,
+    );
   }
 
   private onFailure(err: unknown): void {
@@ -376,8 +355,7 @@ export class BatchWriter<T> {
   }
 
   private toSpill(item: T): void {
-    const path = this.options.spillPath;
-    if (path === undefined) {
+    if (this.spill === undefined) {
       this.counts.rejected += 1;
       if (this.counts.rejected === 1 || this.counts.rejected % 1000 === 0) {
         this.log.error(
@@ -387,60 +365,13 @@ export class BatchWriter<T> {
       }
       return;
     }
-    if (this.spillOut === undefined) {
-      mkdirSync(dirname(path), { recursive: true });
-      this.spillOut = createWriteStream(path, { flags: 'a' });
-      this.spillOut.on('error', (err) =>
-        this.log.error({ err, spillPath: path }, 'cannot append to the spill file'),
-      );
-    }
-    if (this.spill === undefined) {
-      this.spill = { pending: 0, readOffset: existsSync(path) ? statSync(path).size : 0 };
+    if (this.spill.append(this.toJson(item))) {
       this.log.error(
-        { spillPath: path, maxQueued: this.maxQueued },
-        `${this.options.name} queue is full: spilling to ${path} until the database catches up`,
+        { spillPath: this.spill.path, maxQueued: this.maxQueued },
+        `${this.options.name} queue is full: spilling to ${this.spill.path} until the database catches up`,
       );
     }
-    const json = (this.options.toJson ?? ((x: T) => x))(item);
-    this.spillOut.write(`${JSON.stringify(json)}\n`);
-    this.spill.pending += 1;
     this.counts.spilled += 1;
-  }
-
-  private async prependToSpill(items: readonly T[]): Promise<void> {
-    const path = this.options.spillPath;
-    if (path === undefined) return;
-    await this.closeSpillOut();
-    const toJson = this.options.toJson ?? ((x: T) => x);
-    const head = items.map((i) => `${JSON.stringify(toJson(i))}\n`).join('');
-    const rest = existsSync(path)
-      ? readFileSync(path).subarray(this.spill?.readOffset ?? 0)
-      : Buffer.alloc(0);
-    mkdirSync(dirname(path), { recursive: true });
-    const tmp = `${path}.tmp`;
-    writeFileSync(tmp, Buffer.concat([Buffer.from(head, 'utf8'), rest]));
-    renameSync(tmp, path);
-    this.spill = { pending: items.length + (this.spill?.pending ?? 0), readOffset: 0 };
-  }
-
-  private async flushSpillOut(): Promise<void> {
-    const out = this.spillOut;
-    if (out === undefined || out.writableLength === 0) return;
-    await new Promise<void>((resolve) => out.write('', () => resolve()));
-  }
-
-  private async closeSpillOut(): Promise<void> {
-    const out = this.spillOut;
-    this.spillOut = undefined;
-    if (out === undefined) return;
-    out.end();
-    await once(out, 'close');
-  }
-
-  private recordLatency(ms: number): void {
-    this.latencies[this.latencyCount % LATENCY_SAMPLES] = ms;
-    this.latencyCount += 1;
-    if (ms > this.latencyMax) this.latencyMax = ms;
   }
 
   private wakeIdle(): void {
@@ -450,53 +381,4 @@ export class BatchWriter<T> {
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms).unref());
-}
-
-function countLines(path: string): number {
-  const text = readFileSync(path);
-  let n = 0;
-  for (const byte of text) if (byte === 10) n++;
-  // A torn last line without its newline still counts: it is reported when replayed.
-  return text.length > 0 && text[text.length - 1] !== 10 ? n + 1 : n;
-}
-
-/**
- * Up to `maxLines` complete lines starting at byte `offset`, and how many bytes they span. A last line
- * without its newline is taken only when nothing follows it (the file is not being appended to: callers
- * flush their appends first).
- */
-async function readLinesAt(
-  path: string,
-  offset: number,
-  maxLines: number,
-): Promise<{ lines: string[]; bytes: number }> {
-  const handle = await open(path, 'r');
-  try {
-    const size = (await handle.stat()).size;
-    const lines: string[] = [];
-    let consumed = 0;
-    let carry = Buffer.alloc(0);
-    let position = offset;
-    while (lines.length < maxLines && position < size) {
-      const buffer = Buffer.alloc(Math.min(1 << 20, size - position));
-      const { bytesRead } = await handle.read(buffer, 0, buffer.length, position);
-      if (bytesRead === 0) break;
-      position += bytesRead;
-      let data = Buffer.concat([carry, buffer.subarray(0, bytesRead)]);
-      let nl: number;
-      while (lines.length < maxLines && (nl = data.indexOf(10)) >= 0) {
-        lines.push(data.subarray(0, nl).toString('utf8'));
-        consumed += nl + 1;
-        data = data.subarray(nl + 1);
-      }
-      carry = data;
-    }
-    if (lines.length < maxLines && position >= size && carry.length > 0) {
-      lines.push(carry.toString('utf8'));
-      consumed += carry.length;
-    }
-    return { lines, bytes: consumed };
-  } finally {
-    await handle.close();
-  }
 }

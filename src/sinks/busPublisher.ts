@@ -1,8 +1,7 @@
 import type { Bus } from '../bus/bus.js';
 import { candleMessage, marketChannel } from '../bus/messages.js';
 import type { Candle } from '../domain/candle.js';
-
-const SAMPLES = 8192;
+import { LatencyWindow, type LatencySummary } from './latencyWindow.js';
 
 /**
  * Publishes each closed candle on `market:{symbol}`. Never waits and never throws: a bus that is down
@@ -10,8 +9,7 @@ const SAMPLES = 8192;
  * acknowledgement latency for the health endpoint and the bench.
  */
 export class CandlePublisher {
-  private readonly latencies = new Float64Array(SAMPLES);
-  private count = 0;
+  private readonly latencies = new LatencyWindow();
 
   constructor(
     private readonly bus: Bus,
@@ -22,16 +20,15 @@ export class CandlePublisher {
     if (!candle.closed) return;
     const started = this.now();
     void this.bus.publish(marketChannel(candle.symbol), candleMessage(candle)).then(() => {
-      this.latencies[this.count % SAMPLES] = this.now() - started;
-      this.count += 1;
+      this.latencies.record(this.now() - started);
     });
   }
 
-  /** publish → acknowledged latency in ms over the last 8192 publishes. */
-  latency(): { p50: number; p99: number; count: number } {
-    const n = Math.min(this.count, SAMPLES);
-    const sorted = Array.from(this.latencies.subarray(0, n)).sort((a, b) => a - b);
-    const pick = (q: number): number => (n === 0 ? 0 : (sorted[Math.min(n - 1, Math.floor(q * n))] ?? 0));
-    return { p50: pick(0.5), p99: pick(0.99), count: this.count };
+  /**
+   * publish → broker acknowledgement latency in ms over the last 8192 publishes (one that fails counts
+   * when the bus gives up on it).
+   */
+  latency(): LatencySummary {
+    return this.latencies.summary();
   }
 }

@@ -1,4 +1,5 @@
 import type { Candle } from '../domain/candle.js';
+import { plainDecimal } from '../domain/decimals.js';
 
 export type CandleFormat = 'csv' | 'json';
 
@@ -30,7 +31,8 @@ export class CandleWriter {
   constructor(
     private readonly out: NodeJS.WritableStream,
     private readonly format: CandleFormat,
-    private readonly precision: Precision,
+    /** Decimals to print; without it each number prints exactly (candle volumes carry no float drift). */
+    private readonly precision?: Precision,
   ) {
     this.push(format === 'csv' ? `${CANDLE_COLUMNS.join(',')}\n` : '[');
   }
@@ -41,11 +43,12 @@ export class CandleWriter {
 
   write(c: Candle): void {
     const p = this.precision;
-    const open = fixed(c.open, p.price);
-    const high = fixed(c.high, p.price);
-    const low = fixed(c.low, p.price);
-    const close = fixed(c.close, p.price);
-    const volume = fixed(c.volume, p.volume);
+    const price = p === undefined ? plainDecimal : (x: number) => fixed(x, p.price);
+    const open = price(c.open);
+    const high = price(c.high);
+    const low = price(c.low);
+    const close = price(c.close);
+    const volume = p === undefined ? plainDecimal(c.volume) : fixed(c.volume, p.volume);
     const closeTime = new Date(c.closeTimeMs).toISOString();
     if (this.format === 'csv') {
       this.push(

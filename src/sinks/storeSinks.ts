@@ -1,3 +1,4 @@
+import { InvalidDataError } from '../domain/errors.js';
 import type { SchedulerLike } from 'rxjs';
 import type { Candle } from '../domain/candle.js';
 import { isTimeframe } from '../domain/timeframe.js';
@@ -13,6 +14,8 @@ export interface StoreSinkOptions {
   readonly exchange?: string;
   /** Append-only file for items beyond the in-memory bound during a database outage. */
   readonly spillPath?: string;
+  /** Append-only file for the items the database refuses (with the reason), see BatchWriter. */
+  readonly deadLetterPath?: string;
   readonly maxQueued?: number;
   readonly maxBatch?: number;
   readonly lingerMs?: number;
@@ -23,7 +26,8 @@ export interface StoreSinkOptions {
 
 /**
  * Closed candles → `market_data`, batched (COPY into staging + upsert, so replays change nothing and a
- * revised candle updates its row), in order, surviving database outages (see BatchWriter).
+ * revised candle updates its row), in order, surviving database outages and refused candles (see
+ * BatchWriter).
  */
 export function candleSink(db: Database, options: StoreSinkOptions = {}): BatchWriter<Candle> {
   const store = new CandleStore(db, options.exchange ?? 'okx');
@@ -56,7 +60,7 @@ function candleFromJson(json: unknown): Candle {
     !isTimeframe(c.timeframe) ||
     numbers.some((n) => typeof n !== 'number' || !Number.isFinite(n))
   ) {
-    throw new Error(`not a candle: ${JSON.stringify(json).slice(0, 200)}`);
+    throw new InvalidDataError(`not a candle: ${JSON.stringify(json).slice(0, 200)}`);
   }
   return { ...(c as Candle), closed: true };
 }
@@ -70,7 +74,7 @@ function tradeFromJson(json: unknown): Trade {
     typeof t.price !== 'number' ||
     typeof t.size !== 'number'
   ) {
-    throw new Error(`not a trade: ${JSON.stringify(json).slice(0, 200)}`);
+    throw new InvalidDataError(`not a trade: ${JSON.stringify(json).slice(0, 200)}`);
   }
   return t as Trade;
 }

@@ -72,8 +72,8 @@ interface ColumnRow {
  * (exchange, symbol, timeframe, timestamp) key), so a multi-year range never materialises more than one
  * page of rows; every number is cast to float8 in SQL, so nothing parses decimal strings. Works on a
  * `Database` or inside a transaction (where PGlite is not recognised: pass `shape`), on Postgres and PGlite
- * alike. Prices and volumes are the stored DECIMAL(18,8) values rounded to the nearest double (what
- * `Number(text)` would give).
+ * alike. Prices and volumes are the stored numerics rounded to the nearest double (numeric → float8 is
+ * correctly rounded, as `Number(text)` is): a number written from JS comes back as the same number.
  */
 export async function readCandleColumns(db: Queryable, query: CandleColumnsQuery): Promise<CandleColumns> {
   const chunkRows = query.chunkRows ?? DEFAULT_CHUNK_ROWS;

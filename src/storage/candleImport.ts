@@ -5,6 +5,8 @@ import { sortTimeframes, timeframeMs, type Timeframe } from '../domain/timeframe
 import { resampleCandles } from '../operators/resampleCandles.js';
 import { readCandleColumns } from './candleColumns.js';
 import { CANDLE_COLUMNS, candleRow, upsertCandles, type UpsertResult } from './candleStore.js';
+import { isoTimestamp } from './csv.js';
+import { errorCode, isDataDbError } from './dataErrors.js';
 import type { Database, Queryable } from './database.js';
 
 export interface ImportCandlesOptions {
@@ -22,6 +24,11 @@ export interface ImportCandlesOptions {
   readonly onBatch?: (rowsWritten: number) => void;
   /** Checked between batches: when it returns true the import stops with an error and nothing is kept. */
   readonly shouldStop?: () => boolean;
+  /**
+   * Where a candle came from, for the error when the database refuses one ("FILE line 12"); it is also
+   * asked about derived candles. Default: the candle's symbol, timeframe and close time.
+   */
+  readonly describe?: (candle: Candle) => string;
 }
 
 export interface ImportCandlesResult extends UpsertResult {
@@ -36,12 +43,15 @@ export interface ImportCandlesResult extends UpsertResult {
 
 const ZERO: UpsertResult = { inserted: 0, updated: 0, unchanged: 0 };
 const SAVEPOINT = 'rxtrade_import_copy';
+const BATCH_SAVEPOINT = 'rxtrade_import_batch';
+const PROBE_SAVEPOINT = 'rxtrade_import_probe';
 const UNIQUE_VIOLATION = '23505';
 
 /**
  * Writes batches of candles of one symbol and timeframe (in strictly increasing close-time order across
  * batches, as CandleCsvParser guarantees) into `market_data`, in ONE transaction: if the source throws (a bad
- * row) or `shouldStop` fires, everything is rolled back and the table is as before.
+ * row), the database refuses a candle (an InvalidDataError naming it through `describe`, with the
+ * database's reason) or `shouldStop` fires, everything is rolled back and the table is as before.
  *
  * Each batch takes one of two paths:
  * - fast: when `market_data` holds no row of this exchange/symbol/timeframe between the batch's first and
@@ -72,7 +82,7 @@ export async function importCandles(
     let upsertedBatches = 0;
     const deriver = derive.length > 0 ? new Deriver(tx, exchange, options, derive) : undefined;
     const write = async (batch: readonly Candle[]): Promise<void> => {
-      const written = await writeBatch(tx, exchange, batch);
+      const written = await refusalNamed(tx, exchange, batch, options, () => writeBatch(tx, exchange, batch));
       if (written.copied) copiedBatches += 1;
       else upsertedBatches += 1;
       base = add(base, written);
@@ -174,7 +184,7 @@ function* rowsWithoutCounts(exchange: string, batch: readonly Candle[]): Generat
       exchange,
       c.symbol,
       c.timeframe,
-      new Date(c.closeTimeMs).toISOString(),
+      isoTimestamp(c.closeTimeMs),
       c.open,
       c.high,
       c.low,
@@ -184,8 +194,80 @@ function* rowsWithoutCounts(exchange: string, batch: readonly Candle[]): Generat
   }
 }
 
-function errorCode(err: unknown): unknown {
-  return typeof err === 'object' && err !== null ? (err as { code?: unknown }).code : undefined;
+/**
+ * Runs `write` (which stores `candles`) under a savepoint. When the database refuses the data, finds the
+ * first candle it refuses (bisection under savepoints: about log2(n) trial upserts, each rolled back) and
+ * throws an InvalidDataError naming where that candle came from and why, instead of the database's error.
+ */
+async function refusalNamed<R>(
+  tx: Queryable,
+  exchange: string,
+  candles: readonly Candle[],
+  options: ImportCandlesOptions,
+  write: () => Promise<R>,
+): Promise<R> {
+  await tx.exec(`SAVEPOINT ${BATCH_SAVEPOINT}`);
+  try {
+    const result = await write();
+    await tx.exec(`RELEASE SAVEPOINT ${BATCH_SAVEPOINT}`);
+    return result;
+  } catch (err) {
+    if (!isDataDbError(err)) throw err;
+    await tx.exec(`ROLLBACK TO SAVEPOINT ${BATCH_SAVEPOINT}`);
+    const describe = options.describe ?? describeCandle;
+    const culprit = await firstRefused(tx, exchange, candles);
+    const where =
+      culprit !== undefined
+        ? describe(culprit.candle)
+        : `${describe(candles[0] as Candle)} … ${describe(candles[candles.length - 1] as Candle)}`;
+    const refusal = culprit?.err ?? err;
+    const code = errorCode(refusal);
+    const reason = refusal instanceof Error ? refusal.message : String(refusal);
+    throw new InvalidDataError(
+      `${where}: the database refused ${culprit !== undefined ? 'this candle' : 'a candle among these'}: ${reason}${code !== undefined && code !== 'invalid_data' ? ` (SQLSTATE ${code})` : ''}`,
+      { cause: refusal },
+    );
+  }
+}
+
+/**
+ * The first of `candles` the database refuses on its own, found by bisection: each trial upserts a prefix
+ * under a savepoint and rolls it back. Undefined when no single candle is refused (the refusal needs
+ * several rows together).
+ */
+async function firstRefused(
+  tx: Queryable,
+  exchange: string,
+  candles: readonly Candle[],
+): Promise<{ candle: Candle; err: unknown } | undefined> {
+  const trial = async (part: readonly Candle[]): Promise<{ err: unknown } | undefined> => {
+    await tx.exec(`SAVEPOINT ${PROBE_SAVEPOINT}`);
+    try {
+      await upsertCandles(tx, exchange, part);
+      return undefined;
+    } catch (err) {
+      if (!isDataDbError(err)) throw err;
+      return { err };
+    } finally {
+      await tx.exec(`ROLLBACK TO SAVEPOINT ${PROBE_SAVEPOINT}`);
+      await tx.exec(`RELEASE SAVEPOINT ${PROBE_SAVEPOINT}`);
+    }
+  };
+  // The first refused candle is in [lo, hi) if any is.
+  let lo = 0;
+  let hi = candles.length;
+  while (hi - lo > 1) {
+    const mid = (lo + hi) >>> 1;
+    if ((await trial(candles.slice(lo, mid))) !== undefined) hi = mid;
+    else lo = mid;
+  }
+  const candle = candles[lo];
+  const refused = candle !== undefined ? await trial([candle]) : undefined;
+  return candle !== undefined && refused !== undefined ? { candle, err: refused.err } : undefined;
+}
+
+export function describeCandle(c: Candle): string {
+  return `the ${c.symbol} ${c.timeframe} candle closing ${new Date(c.closeTimeMs).toISOString()}`;
 }
 
 function add(a: UpsertResult, b: UpsertResult): UpsertResult {
@@ -285,7 +367,10 @@ class Deriver {
 
   private async flush(): Promise<void> {
     if (this.pending.length === 0) return;
-    const written = await upsertCandles(this.tx, this.exchange, this.pending);
+    const pending = this.pending;
+    const written = await refusalNamed(this.tx, this.exchange, pending, this.options, () =>
+      upsertCandles(this.tx, this.exchange, pending),
+    );
     this.result = add(this.result, written);
     this.rows += this.pending.length;
     this.pending.length = 0;

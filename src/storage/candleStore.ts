@@ -1,5 +1,6 @@
-import type { Candle } from '../domain/candle.js';
+import type { Candle, CandleSource } from '../domain/candle.js';
 import { isTimeframe, type Timeframe } from '../domain/timeframe.js';
+import { isoTimestamp } from './csv.js';
 import type { Database, Queryable } from './database.js';
 
 export interface UpsertResult {
@@ -30,7 +31,7 @@ export function candleRow(exchange: string, c: Candle): unknown[] {
     exchange,
     c.symbol,
     c.timeframe,
-    new Date(c.closeTimeMs).toISOString(),
+    isoTimestamp(c.closeTimeMs),
     c.open,
     c.high,
     c.low,
@@ -40,6 +41,16 @@ export function candleRow(exchange: string, c: Candle): unknown[] {
     c.revision,
   ];
 }
+
+/** The columns `upsertCandles` writes: CANDLE_COLUMNS and where each candle came from. */
+const UPSERT_COLUMNS = [...CANDLE_COLUMNS, 'source'] as const;
+
+/**
+ * Which of two rows for one candle wins: a candle from OKX's candles (a minute whose trades were lost)
+ * over one built from trades (which for such a minute holds only the trades we saw, or none), and within a
+ * source the newer revision. SQL over a row alias.
+ */
+const rank = (row: string): string => `(CASE ${row}.source WHEN 'okx_candles' THEN 1 ELSE 0 END)`;
 
 /**
  * Upserts the closed ones of `candles` inside an open transaction `tx` (see CandleStore.upsert). Callable
@@ -55,32 +66,33 @@ export async function upsertCandles(
   await tx.exec(
     `CREATE TEMP TABLE IF NOT EXISTS market_data_staging (
        exchange text, symbol text, timeframe text, timestamp timestamptz,
-       open numeric(18,8), high numeric(18,8), low numeric(18,8), close numeric(18,8), volume numeric(18,8),
-       trades_count integer, revision integer
+       open numeric, high numeric, low numeric, close numeric, volume numeric,
+       trades_count integer, revision integer, source text
      ) ON COMMIT DELETE ROWS;
      TRUNCATE market_data_staging`,
   );
   await tx.copyRows(
     'market_data_staging',
-    CANDLE_COLUMNS,
-    closed.map((c) => candleRow(exchange, c)),
+    UPSERT_COLUMNS,
+    closed.map((c) => [...candleRow(exchange, c), sourceOf(c)]),
   );
-  // DISTINCT ON: one row per key (the newest revision), as ON CONFLICT may touch a row only once.
+  // DISTINCT ON: one row per key (the winning one), as ON CONFLICT may touch a row only once.
   const counts = await tx.query<{ inserted: number | string; updated: number | string }>(
     `WITH up AS (
-       INSERT INTO market_data (${CANDLE_COLUMNS.join(', ')})
-       SELECT DISTINCT ON (exchange, symbol, timeframe, timestamp) ${CANDLE_COLUMNS.join(', ')}
+       INSERT INTO market_data (${UPSERT_COLUMNS.join(', ')})
+       SELECT DISTINCT ON (exchange, symbol, timeframe, timestamp) ${UPSERT_COLUMNS.join(', ')}
          FROM market_data_staging
-        ORDER BY exchange, symbol, timeframe, timestamp, revision DESC
+        ORDER BY exchange, symbol, timeframe, timestamp, ${rank('market_data_staging')} DESC, revision DESC
        ON CONFLICT (exchange, symbol, timeframe, timestamp) DO UPDATE
           SET open = EXCLUDED.open, high = EXCLUDED.high, low = EXCLUDED.low, close = EXCLUDED.close,
-              volume = EXCLUDED.volume, trades_count = EXCLUDED.trades_count, revision = EXCLUDED.revision
-        WHERE EXCLUDED.revision >= market_data.revision
+              volume = EXCLUDED.volume, trades_count = EXCLUDED.trades_count, revision = EXCLUDED.revision,
+              source = EXCLUDED.source
+        WHERE (${rank('EXCLUDED')}, EXCLUDED.revision) >= (${rank('market_data')}, market_data.revision)
           AND (market_data.open, market_data.high, market_data.low, market_data.close, market_data.volume,
-               market_data.trades_count, market_data.revision)
+               market_data.trades_count, market_data.revision, market_data.source)
               IS DISTINCT FROM
               (EXCLUDED.open, EXCLUDED.high, EXCLUDED.low, EXCLUDED.close, EXCLUDED.volume,
-               EXCLUDED.trades_count, EXCLUDED.revision)
+               EXCLUDED.trades_count, EXCLUDED.revision, EXCLUDED.source)
        RETURNING (xmax = 0) AS inserted
      )
      SELECT count(*) FILTER (WHERE inserted) AS inserted, count(*) FILTER (WHERE NOT inserted) AS updated FROM up`,
@@ -93,7 +105,8 @@ export async function upsertCandles(
 /**
  * Candles in `market_data`, stamped by CLOSE time. Writes go through COPY into a staging table and one
  * upsert, so a batch costs two round trips whatever its size, and replays are idempotent: a row changes
- * only when the candle differs and its revision is not older than the row's.
+ * only when the candle differs and does not lose to the row (a candle from OKX's candles wins over one built
+ * from trades; within a source, the newer revision wins).
  */
 export class CandleStore {
   constructor(
@@ -118,9 +131,10 @@ export class CandleStore {
       volume: string;
       trades_count: number;
       revision: number;
+      source: string;
     }>(
       `SELECT timeframe, (extract(epoch from timestamp) * 1000)::bigint AS ts, open, high, low, close, volume,
-              trades_count, revision
+              trades_count, revision, source
          FROM market_data
         WHERE symbol = $1 AND timeframe = $2 AND exchange = $3
           AND timestamp >= to_timestamp($4::double precision / 1000) AND timestamp < to_timestamp($5::double precision / 1000)
@@ -139,6 +153,21 @@ export class CandleStore {
       tradesCount: r.trades_count,
       closed: true,
       revision: r.revision,
+      ...(r.source === 'okx_candles' ? { source: 'okx_candles' as const } : {}),
     }));
   }
+
+  /** Close time of the newest `timeframe` candle of `symbol`, or undefined when none is stored. */
+  async newestCloseTimeMs(symbol: string, timeframe: Timeframe): Promise<number | undefined> {
+    const [row] = await this.db.query<{ ts: number | string | null }>(
+      `SELECT (extract(epoch from max(timestamp)) * 1000)::bigint AS ts
+         FROM market_data WHERE exchange = $1 AND symbol = $2 AND timeframe = $3`,
+      [this.exchange, symbol, timeframe],
+    );
+    return row?.ts === null || row?.ts === undefined ? undefined : Number(row.ts);
+  }
+}
+
+function sourceOf(c: Candle): CandleSource {
+  return c.source ?? 'trades';
 }

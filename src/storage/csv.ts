@@ -1,4 +1,4 @@
-import { RxtradeError } from '../domain/errors.js';
+import { InvalidDataError, RxtradeError } from '../domain/errors.js';
 
 /**
  * Encodes one row for `COPY ... (FORMAT csv)`. NULL is an empty unquoted field; every other value is
@@ -30,6 +30,20 @@ function csvText(value: unknown): string {
     default:
       throw new RxtradeError('invalid_data', `cannot COPY a ${typeof value}`);
   }
+}
+
+/**
+ * A time in epoch ms as ISO-8601 text for a timestamptz column. A time no JS date can hold (beyond
+ * ±8.64e15 ms, or not a number) is an InvalidDataError naming it, so the batch holding it is split and the
+ * row dead-lettered like any row the database refuses, instead of failing with a RangeError that looks
+ * like an outage.
+ */
+export function isoTimestamp(ms: number): string {
+  const date = new Date(ms);
+  if (Number.isNaN(date.getTime())) {
+    throw new InvalidDataError(`time ${ms} ms is not a date a timestamp can hold`);
+  }
+  return date.toISOString();
 }
 
 /** Quotes an identifier (table or column) so COPY statements cannot be broken by odd names. */

@@ -8,3 +8,4 @@ export {
 export { migrate, type AppliedMigration } from './migrate.js';
 export { MIGRATIONS, type Migration } from './migrations/index.js';
 export { ensureRawTradesPartition, monthStartMs, rawTradesPartitionName } from './rawTradesPartitions.js';
+export { readPgliteLock, setPgliteLockApi, type PgliteLockInfo } from './pgliteLock.js';

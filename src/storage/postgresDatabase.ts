@@ -5,6 +5,7 @@ import { from as copyFrom } from 'pg-copy-streams';
 import type { Logger } from '../infra/logger.js';
 import { copyStatement, csvRow } from './csv.js';
 import type { Database, Queryable } from './database.js';
+import { pgConnectionString } from './postgresUrl.js';
 import { asUnavailable, describeUrl } from './unavailable.js';
 
 const INT8_OID = 20;
@@ -25,14 +26,18 @@ type PgRunner = pg.Pool | pg.PoolClient;
 
 /** Postgres through a `pg` Pool; COPY goes through pg-copy-streams on a dedicated client. */
 export async function openPostgres(url: string, logger?: Logger): Promise<Database> {
-  const pool = new pg.Pool({ connectionString: url, types, connectionTimeoutMillis: 10_000 });
+  const pool = new pg.Pool({
+    connectionString: pgConnectionString(url),
+    types,
+    connectionTimeoutMillis: 10_000,
+  });
   // An idle client that loses its server emits 'error' on the pool; unhandled, that would crash the process.
   pool.on('error', (err) => logger?.warn({ err, db: describeUrl(url) }, 'idle Postgres connection failed'));
   try {
     await pool.query('SELECT 1');
   } catch (err) {
     await pool.end().catch(() => undefined);
-    throw asUnavailable(err, url);
+    throw asUnavailable(err, url, true);
   }
   logger?.info({ db: describeUrl(url) }, 'connected to Postgres');
   return new PostgresDatabase(pool, url);

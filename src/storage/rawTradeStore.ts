@@ -1,4 +1,5 @@
 import type { Trade } from '../domain/trade.js';
+import { isoTimestamp } from './csv.js';
 import type { Database } from './database.js';
 import { ensureRawTradesPartition, monthStartMs } from './rawTradesPartitions.js';
 
@@ -40,7 +41,7 @@ export class RawTradeStore {
           this.exchange,
           t.symbol,
           t.tradeId,
-          new Date(t.tsMs).toISOString(),
+          isoTimestamp(t.tsMs),
           'trade',
           { px: t.price, sz: t.size, side: t.side, ...(t.count !== undefined ? { count: t.count } : {}) },
         ]),

@@ -26,20 +26,50 @@ export function describeUrl(url: string): string {
   }
 }
 
+/** Node's TLS codes for a server certificate that was not trusted. */
+const UNTRUSTED_CERTIFICATE = new Set([
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_HAS_EXPIRED',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
 /**
  * Turns a connection failure into `db_unavailable` naming where we tried, so the user sees one line
- * instead of a driver stack; anything else (a bad query) is returned unchanged.
+ * instead of a driver stack; anything else (a bad query) is returned unchanged. `connecting`: the error
+ * came from the first query of a new connection, where a closed connection means the other end is not a
+ * Postgres server that accepts us (later, it is an outage).
  */
-export function asUnavailable(err: unknown, url: string): unknown {
+export function asUnavailable(err: unknown, url: string, connecting = false): unknown {
   const code = errorCode(err);
+  const message = err instanceof Error ? err.message : '';
   const reason =
-    code === undefined ? undefined : UNREACHABLE.has(code) ? `nothing answers (${code})` : REJECTED[code];
+    code === undefined
+      ? (sslReason(message) ??
+        (connecting && /Connection terminated/i.test(message)
+          ? 'something answers there but closed the connection: is it a Postgres server?'
+          : undefined))
+      : UNREACHABLE.has(code)
+        ? `nothing answers (${code})`
+        : UNTRUSTED_CERTIFICATE.has(code)
+          ? `its SSL certificate is not trusted (${code}); sslmode=prefer, require and verify-ca are checked ` +
+            'as verify-full here: add the CA with sslrootcert=FILE, or use sslmode=no-verify'
+          : REJECTED[code];
   if (reason === undefined && !isTimeout(err)) return err;
   return new RxtradeError(
     'db_unavailable',
     `cannot use Postgres at ${describeUrl(url)}: ${reason ?? 'the connection timed out'}`,
     { cause: err },
   );
+}
+
+function sslReason(message: string): string | undefined {
+  return /does not support SSL/i.test(message)
+    ? 'the server does not accept SSL connections, and the URL asks for them (sslmode or ssl): ' +
+        'use sslmode=disable, or drop the setting'
+    : undefined;
 }
 
 function errorCode(err: unknown): string | undefined {

@@ -1,5 +1,7 @@
-import { createReadStream } from 'node:fs';
-import { InvalidDataError, UsageError } from '../domain/errors.js';
+import { constants, createReadStream } from 'node:fs';
+import { open, stat } from 'node:fs/promises';
+import { Socket } from 'node:net';
+import { InvalidDataError, RxtradeError, UsageError } from '../domain/errors.js';
 
 /**
  * Reads a CSV file with a header row, in 1 MB chunks: `header` gets the first non-blank line, `row` every
@@ -30,7 +32,7 @@ export async function readCsvLines(
   let rest = '';
   let bytesRead = 0;
   try {
-    for await (const chunk of createReadStream(path, { encoding: 'utf8', highWaterMark: 1 << 20 })) {
+    for await (const chunk of await openTextInput(path, 1 << 20)) {
       const text = rest + (chunk as string);
       let start = 0;
       for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n', start)) {
@@ -42,7 +44,7 @@ export async function readCsvLines(
       handlers.onProgress?.(bytesRead);
     }
   } catch (err) {
-    if (err instanceof InvalidDataError) throw err;
+    if (err instanceof RxtradeError) throw err; // the callbacks' own errors (bad data, a missing symbol)
     throw new UsageError(`cannot read ${what} file ${path}: ${describeFsError(err)}`, { cause: err });
   }
   if (rest.length > 0) onLine(rest);
@@ -59,7 +61,22 @@ export function decimalsOf(text: string): number {
   return dot < 0 ? 0 : Math.min(MAX_DECIMALS, text.length - dot - 1);
 }
 
-function describeFsError(err: unknown): string {
+/**
+ * The text of `path` as a stream of chunks. A regular file is read through the thread pool as usual. A FIFO
+ * (`--data <(zcat …)`, `mkfifo`) is opened non-blocking and read through the event loop like a pipe: a
+ * thread-pool read blocked on a FIFO whose writer stays open would keep the process from exiting at all
+ * (Node joins those threads on exit), so Ctrl-C could not stop the command.
+ */
+export async function openTextInput(path: string, highWaterMark: number): Promise<AsyncIterable<string>> {
+  const info = await stat(path);
+  if (!info.isFIFO()) return createReadStream(path, { encoding: 'utf8', highWaterMark });
+  const handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  const socket = new Socket({ fd: handle.fd, readable: true, writable: false });
+  socket.setEncoding('utf8');
+  return socket as AsyncIterable<string>;
+}
+
+export function describeFsError(err: unknown): string {
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
   if (code === 'ENOENT') return 'no such file';
   if (code === 'EACCES') return 'permission denied';

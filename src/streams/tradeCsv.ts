@@ -1,6 +1,6 @@
 import { basename } from 'node:path';
-import { InvalidDataError } from '../domain/errors.js';
-import { compareTrades, type Trade, type TradeSide } from '../domain/trade.js';
+import { InvalidDataError, UsageError } from '../domain/errors.js';
+import { compareTradeIds, compareTrades, type Trade, type TradeSide } from '../domain/trade.js';
 import { decimalsOf, readCsvLines } from './csvFile.js';
 
 /**
@@ -38,6 +38,22 @@ export interface TradeFile {
   readonly timeUnit: TimeUnit | undefined;
   /** True when the rows were not in time order and had to be sorted. */
   readonly reordered: boolean;
+  /** Rows that repeated an earlier row's symbol and trade id: dropped (the earlier row kept). */
+  readonly duplicates: DuplicateTrades;
+}
+
+/** What `readTradeCsv` dropped as repeated trades. */
+export interface DuplicateTrades {
+  readonly count: number;
+  /** The first repeat: its line, and the line of the row it repeats. */
+  readonly first?: {
+    readonly symbol: string;
+    readonly tradeId: string;
+    readonly line: number;
+    readonly firstLine: number;
+  };
+  /** Repeats whose time, price, size or side differ from the row they repeat. */
+  readonly differing: number;
 }
 
 export interface TradeCsvOptions {
@@ -45,6 +61,11 @@ export interface TradeCsvOptions {
   readonly symbol?: string;
   /** Symbol when there is neither `symbol` nor a symbol column. */
   readonly defaultSymbol?: string;
+  /**
+   * What to tell the user when the symbol cannot be determined (no `symbol`, no `defaultSymbol`, no symbol
+   * column). Default: pass --symbol.
+   */
+  readonly symbolHint?: string;
   /** Called after each chunk read with the bytes read so far. */
   readonly onProgress?: (bytesRead: number) => void;
 }
@@ -64,6 +85,8 @@ export class TradeCsvParser {
   private unit: TimeUnit | undefined;
   priceDecimals = 0;
   sizeDecimals = 0;
+  /** Values of the symbol column (even when `symbol` overrides them), with the line each first appears on. */
+  readonly columnSymbols = new Map<string, number>();
 
   constructor(
     private readonly source: string,
@@ -87,6 +110,13 @@ export class TradeCsvParser {
       const looksHeaderless = names.every((n) => NUMBER.test(n));
       throw new InvalidDataError(
         `${this.source} line 1: ${looksHeaderless ? 'no header row' : 'missing column'}: need ${wanted}; header is "${line.trim()}"`,
+      );
+    }
+    const named = (this.options.symbol ?? this.options.defaultSymbol ?? '').trim();
+    if (this.index.symbol === undefined && named.length === 0) {
+      throw new UsageError(
+        `cannot tell which symbol ${this.source} holds: it has no symbol column (symbol, instId or inst_id) ` +
+          `and its name names no pair (such as …BTCUSDT… or …ETH_USDT…); ${this.options.symbolHint ?? 'pass --symbol BASE-QUOTE'}`,
       );
     }
   }
@@ -114,11 +144,9 @@ export class TradeCsvParser {
       tradeId = (f[ix.id] as string).trim();
       if (tradeId.length === 0) this.fail(lineNo, 'trade id is empty');
     }
-    const symbol =
-      this.options.symbol ??
-      (ix.symbol !== undefined ? (f[ix.symbol] as string).trim() : undefined) ??
-      this.options.defaultSymbol ??
-      '';
+    const column = ix.symbol !== undefined ? (f[ix.symbol] as string).trim() : undefined;
+    if (column !== undefined && !this.columnSymbols.has(column)) this.columnSymbols.set(column, lineNo);
+    const symbol = this.options.symbol ?? column ?? this.options.defaultSymbol ?? '';
     if (symbol.length === 0) this.fail(lineNo, 'symbol is empty');
     return {
       symbol,
@@ -187,16 +215,34 @@ export class TradeCsvParser {
   }
 }
 
-/** Reads a whole trade CSV file into memory (about 120 bytes a trade), in time order. */
+/**
+ * Reads a whole trade CSV file into memory (about 120 bytes a trade), in time order. Rows that repeat an
+ * earlier row's symbol and trade id are dropped (the earlier one kept) and reported in `duplicates`: a
+ * trade counted twice would inflate every volume. A `symbol` option that would merge the several symbols
+ * of the file's symbol column into one is refused (UsageError naming them).
+ */
 export async function readTradeCsv(path: string, options: TradeCsvOptions = {}): Promise<TradeFile> {
   const parser = new TradeCsvParser(path, options);
-  const trades: Trade[] = [];
+  let trades: Trade[] = [];
+  const lines: number[] = [];
   await readCsvLines(path, 'trades', {
     header: (line) => parser.header(line),
-    row: (line, lineNo) => trades.push(parser.row(line, lineNo)),
+    row: (line, lineNo) => {
+      trades.push(parser.row(line, lineNo));
+      lines.push(lineNo);
+    },
     ...(options.onProgress !== undefined ? { onProgress: options.onProgress } : {}),
   });
+  if (options.symbol !== undefined && parser.columnSymbols.size > 1) {
+    throw new UsageError(
+      `${path} holds trades of ${parser.columnSymbols.size} symbols (${describeSymbols(parser.columnSymbols)}): ` +
+        `--symbol ${options.symbol} would label them all ${options.symbol} and merge them; ` +
+        'leave --symbol out to keep each symbol apart',
+    );
+  }
 
+  const deduped = dropDuplicates(trades, lines);
+  trades = deduped.trades;
   let reordered = false;
   for (let i = 1; i < trades.length; i++) {
     if (compareTrades(trades[i - 1] as Trade, trades[i] as Trade) > 0) {
@@ -213,17 +259,105 @@ export async function readTradeCsv(path: string, options: TradeCsvOptions = {}):
     sizeDecimals: parser.sizeDecimals,
     timeUnit: parser.timeUnit,
     reordered,
+    duplicates: deduped.duplicates,
   };
 }
 
+/** `BTC-USDT from line 2, ETH-USDT from line 3` (the first ten). */
+export function describeSymbols(firstLines: ReadonlyMap<string, number>): string {
+  const all = [...firstLines].map(([symbol, line]) => `${symbol || '(empty)'} from line ${line}`);
+  return all.length > 10 ? `${all.slice(0, 10).join(', ')}, …` : all.join(', ');
+}
+
+/** One line for people, or undefined when nothing was dropped. */
+export function describeDuplicates(d: DuplicateTrades): string | undefined {
+  if (d.count === 0 || d.first === undefined) return undefined;
+  const f = d.first;
+  const differing =
+    d.differing > 0
+      ? `; ${d.count === 1 ? 'it differs' : `${d.differing} of them differ${d.differing === 1 ? 's' : ''}`} from the row repeated (time, price, size or side): the earlier row was kept`
+      : '';
+  return (
+    `dropped ${d.count} duplicate trade${d.count === 1 ? '' : 's'} (same symbol and trade id as an earlier row; ` +
+    `first: line ${f.line} repeats trade ${f.tradeId} of ${f.symbol} from line ${f.firstLine})${differing}`
+  );
+}
+
 /**
- * Guesses an OKX-style symbol from a file name such as `binance_spot_BTCUSDT_trades_….csv` → `BTC-USDT`
- * or `trades_xrpeth.csv` → `XRP-ETH`; undefined when nothing looks like a pair.
+ * Drops rows whose symbol and trade id an earlier row already had. Exchange ids only grow (or, in a
+ * newest-first export, only shrink) per symbol, which proves there is no repeat without remembering every
+ * id; only a file where they do not is checked with a map of all ids.
+ */
+function dropDuplicates(
+  trades: Trade[],
+  lines: readonly number[],
+): { trades: Trade[]; duplicates: DuplicateTrades } {
+  const none = { trades, duplicates: { count: 0, differing: 0 } };
+  const last = new Map<string, { id: string; direction: number }>();
+  let monotonic = true;
+  for (const t of trades) {
+    const prev = last.get(t.symbol);
+    if (prev === undefined) {
+      last.set(t.symbol, { id: t.tradeId, direction: 0 });
+      continue;
+    }
+    const step = Math.sign(compareTradeIds(t.tradeId, prev.id));
+    if (step === 0 || (prev.direction !== 0 && step !== prev.direction)) {
+      monotonic = false;
+      break;
+    }
+    prev.id = t.tradeId;
+    prev.direction = step;
+  }
+  if (monotonic) return none;
+
+  const seen = new Map<string, number>();
+  const kept: Trade[] = [];
+  let count = 0;
+  let differing = 0;
+  let first: DuplicateTrades['first'];
+  for (let i = 0; i < trades.length; i++) {
+    const t = trades[i] as Trade;
+    const key = `${t.symbol}\u0000${t.tradeId}`;
+    const at = seen.get(key);
+    if (at === undefined) {
+      seen.set(key, i);
+      kept.push(t);
+      continue;
+    }
+    count += 1;
+    const original = trades[at] as Trade;
+    if (
+      original.tsMs !== t.tsMs ||
+      original.price !== t.price ||
+      original.size !== t.size ||
+      original.side !== t.side
+    ) {
+      differing += 1;
+    }
+    first ??= {
+      symbol: t.symbol,
+      tradeId: t.tradeId,
+      line: lines[i] as number,
+      firstLine: lines[at] as number,
+    };
+  }
+  if (count === 0) return none;
+  return { trades: kept, duplicates: { count, differing, ...(first !== undefined ? { first } : {}) } };
+}
+
+/**
+ * Guesses an OKX-style symbol from a file name such as `binance_spot_BTCUSDT_trades_….csv` → `BTC-USDT`,
+ * `trades_xrpeth.csv` → `XRP-ETH` or `BTC_USDT-1m.csv` → `BTC-USDT`; undefined when nothing looks like a pair.
  */
 export function symbolFromFileName(path: string): string | undefined {
   const name = basename(path).replace(/\.[^.]*$/, '');
   const quotes = 'USDT|USDC|FDUSD|BUSD|TUSD|DAI|USD|EUR|BTC|ETH|BNB';
-  const pair = new RegExp(`(?:^|[_.\\s-])([a-z0-9]{2,10}?)[-/]?(${quotes})(?=$|[_.\\s-])`, 'i').exec(name);
+  const pair =
+    new RegExp(`(?:^|[_.\\s-])([a-z0-9]{2,10}?)[-/]?(${quotes})(?=$|[_.\\s-])`, 'i').exec(name) ??
+    // `BTC_USDT-1m` (freqtrade's names): an underscore between the two only in capitals, so that words
+    // such as `candles_btc` are not taken for a pair.
+    new RegExp(`(?:^|[_.\\s-])([A-Z0-9]{2,10})_(${quotes})(?=$|[_.\\s-])`).exec(name);
   if (pair === null) return undefined;
   return `${(pair[1] as string).toUpperCase()}-${(pair[2] as string).toUpperCase()}`;
 }

@@ -56,6 +56,22 @@ describe('OkxRestClient against the OKX simulator', () => {
     expect(ids.length).toBeGreaterThanOrEqual(250);
   });
 
+  it('pages history-trades back from a trade id to a time, oldest first, and says whether it got there', async () => {
+    const rest = new OkxRestClient({ baseUrl: restUrl });
+    const truth = sim.groundTruth('BTC-USDT');
+    const head = truth[truth.length - 1] as (typeof truth)[number];
+    const fromMs = head.ts - 2_000;
+    const got = await rest.tradesFromTime('BTC-USDT', fromMs, Number(head.tradeId));
+    expect(got.complete).toBe(true);
+    const want = truth.filter((t) => t.ts >= fromMs && Number(t.tradeId) < Number(head.tradeId));
+    expect(got.trades.map((t) => t.tradeId)).toEqual(want.map((t) => t.tradeId));
+    // A page budget that ends before `fromMs`: incomplete, with the newest trades before the head.
+    const some = await rest.tradesFromTime('BTC-USDT', (truth[0]?.ts as number) - 1, Number(head.tradeId), 3);
+    expect(some.complete).toBe(false);
+    const before = truth.filter((t) => Number(t.tradeId) < Number(head.tradeId));
+    expect(some.trades.map((t) => t.tradeId)).toEqual(before.slice(-300).map((t) => t.tradeId));
+  }, 30_000);
+
   it('turns an error envelope (HTTP 200, code 51001) into a clear error', async () => {
     const rest = new OkxRestClient({ baseUrl: restUrl });
     const err = await rest.historyTrades('NOPE-USDT').catch((e: unknown) => e);

@@ -288,6 +288,23 @@ describe('resampleCandles', () => {
   });
 
   describe('output', () => {
+    it('sums volumes to the exact decimal volume, without float drift', () => {
+      testScheduler.run(({ cold, expectObservable }) => {
+        const v = [0.1, 0.2, 0.3, 0.000012345678, 0.7];
+        const src = cold('abcde', {
+          a: m1(1, [1, 1, 1, 1], v[0]),
+          b: m1(2, [1, 1, 1, 1], v[1]),
+          c: m1(3, [1, 1, 1, 1], v[2]),
+          d: m1(4, [1, 1, 1, 1], v[3]),
+          e: m1(5, [1, 1, 1, 1], v[4]),
+        });
+        expect(v.reduce((s, x) => s + x, 0)).toBe(1.3000123456780002);
+        expectObservable(src.pipe(resampleCandles(['5m']))).toBe('----X', {
+          X: bar('5m', 5 * MIN, [1, 1, 1, 1], 1.300012345678, 5),
+        });
+      });
+    });
+
     it('passes 1m through only when asked for', () => {
       testScheduler.run(({ cold, expectObservable }) => {
         const src = cold('abcde|', tenMinutes);
@@ -532,6 +549,56 @@ describe('resampleCandles', () => {
       expect(minutes).toBe(1440);
       expect(daily).toEqual([bar('1d', 24 * HOUR, [100, 120, 80, 110], 5, 4)]);
       expect(seen).toEqual([`${24 * HOUR}@${24 * HOUR + 2_000}`]);
+    });
+  });
+
+  describe('seed', () => {
+    it('takes the seed candles into the buckets without emitting them: the first 5m candle is whole', () => {
+      marbleScheduler().run(({ cold, expectObservable }) => {
+        const seed = [flat(1, 10), m1(2, [10, 15, 9, 11]), flat(3, 12)];
+        const values = { d: flat(4, 13), e: m1(5, [13, 14, 8, 13]), f: flat(6, 20) };
+        const out = cold('d e---f |', values).pipe(resampleCandles(['1m', '5m'], { seed }));
+        expectObservable(out).toBe('d (eE) f |', {
+          ...values,
+          E: bar('5m', 5 * MIN, [10, 15, 8, 13], 5, 5),
+        });
+      });
+    });
+
+    it('asks a seed function at each symbol’s first candle and takes only the seeds older than it', () => {
+      marbleScheduler().run(({ cold, expectObservable, flush }) => {
+        const asked: string[] = [];
+        const seed = (symbol: string): Candle[] => {
+          asked.push(symbol);
+          return symbol === 'BTC-USDT' ? [flat(3, 7), flat(4, 8), flat(5, 99)] : [];
+        };
+        const eth = (minute: number) => flat(minute, 1, { symbol: 'ETH-USDT' });
+        const values = { e: flat(5, 9), x: eth(4), y: eth(5) };
+        const out = cold('e x y |', values).pipe(resampleCandles(['5m'], { seed }));
+        // BTC 00:00–00:05 from the seeds 00:03, 00:04 and the input 00:05 (the seed 00:05 is not older);
+        // ETH from its input alone.
+        expectObservable(out).toBe('E - Y |', {
+          E: bar('5m', 5 * MIN, [7, 9, 7, 9], 3, 3),
+          Y: bar('5m', 5 * MIN, [1, 1, 1, 1], 2, 2, { symbol: 'ETH-USDT' }),
+        });
+        flush();
+        expect(asked).toEqual(['BTC-USDT', 'ETH-USDT']);
+      });
+    });
+
+    it('marks a higher candle with a constituent from OKX candles with that source', () => {
+      marbleScheduler().run(({ cold, expectObservable }) => {
+        const values = {
+          a: flat(4, 1),
+          b: flat(5, 2, { source: 'okx_candles', tradesCount: 0 }),
+          c: flat(10, 3),
+        };
+        const out = cold('a b c |', values).pipe(resampleCandles(['5m']));
+        expectObservable(out).toBe('- E F |', {
+          E: bar('5m', 5 * MIN, [1, 2, 1, 2], 2, 1, { source: 'okx_candles' }),
+          F: bar('5m', 10 * MIN, [3, 3, 3, 3], 1, 1),
+        });
+      });
     });
   });
 });

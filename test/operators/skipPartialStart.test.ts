@@ -76,4 +76,28 @@ describe('skipPartialStart', () => {
       expectObservable(cold('a b|', values).pipe(op)).toBe('- b|', values);
     });
   });
+
+  it('keeps what the caller knows is whole: a restart that continued the stored history keeps its first minute and the 5m candle spanning it', () => {
+    marbleScheduler().run(({ cold, expectObservable, flush }) => {
+      const values = {
+        a: c('BTC', '1m', 8), // the first minute after a restart whose stored history ended at 00:07
+        b: c('BTC', '1m', 9),
+        d: c('BTC', '1m', 10),
+        F: c('BTC', '5m', 10), // 00:05–00:10, seeded with the stored 00:06 and 00:07: whole
+        H: c('BTC', '1h', 60), // 00:00–01:00: the stored minutes from 00:03 only: partial
+        x: c('ETH', '1m', 8), // not resumed: the default rule
+        y: c('ETH', '1m', 9),
+      };
+      const asked: string[] = [];
+      const op = skipPartialStart({
+        wholeFromMs: (symbol, first) => {
+          asked.push(`${symbol}@${first.closeTimeMs / MIN}`);
+          return symbol === 'BTC' ? 3 * MIN : undefined;
+        },
+      });
+      expectObservable(cold('a x b y d F H |', values).pipe(op)).toBe('a - b y d F - |', values);
+      flush();
+      expect(asked).toEqual(['BTC@8', 'ETH@8']);
+    });
+  });
 });

@@ -720,6 +720,23 @@ describe('tradesToCandles', () => {
     });
   });
 
+  it('sums sizes to the exact decimal volume, without float drift (0.1 + 0.2 is 0.3, not 0.30000000000000004)', () => {
+    testScheduler.run(({ cold, expectObservable }) => {
+      const src = cold('a b c 60s d', {
+        a: trade(0, 10, { size: 0.1 }),
+        b: trade(1, 10, { size: 0.2 }),
+        c: trade(2, 10, { size: 0.000012345678 }),
+        d: trade(60_003, 11, { size: 1e-12 }),
+      });
+      const unsub = '   ^ 69999ms !';
+      const expected = '60003ms x';
+
+      expectObservable(src.pipe(tradesToCandles({}, testScheduler)), unsub).toBe(expected, {
+        x: candle(MIN, [10, 10, 10, 10], 0.300012345678, 3),
+      });
+    });
+  });
+
   it('gives each subscription its own state', () => {
     testScheduler.run(({ cold, expectObservable }) => {
       const src = cold('a 9999ms b', { a: trade(0, 10), b: trade(10_000, 11) });

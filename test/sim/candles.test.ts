@@ -69,14 +69,19 @@ describe('candle channels (/business)', () => {
       [String(T0 + 2 * MIN), '101', '101', '101', '101', '0', '0', '0', '1'],
       [String(T0 + 3 * MIN), '110', '110', '110', '110', '1', '110', '110', '1'],
     ]);
-    // Forming pushes: confirm "0", never more often than once a second on the channel.
+    // Forming pushes: confirm "0", never more often than once a second on the channel. Frames are stamped
+    // with the test's clock when they arrive; that clock moves on in 100 ms steps while a frame is in flight
+    // (a busy machine delays delivery), so a stamp can be one step late: the gap between two is at least
+    // 1000 − 100 ms, and over the 4 s burst (a change every 100 ms) at most 5 forming bars are pushed.
     const forming = m1.filter((r) => r.row[8] === '0');
     expect(forming.length).toBeGreaterThanOrEqual(4);
     for (let i = 1; i < forming.length; i++) {
       expect(
         (forming[i] as { atMs: number }).atMs - (forming[i - 1] as { atMs: number }).atMs,
-      ).toBeGreaterThanOrEqual(1000);
+      ).toBeGreaterThanOrEqual(900);
     }
+    const inBurst = forming.filter((r) => r.atMs >= T0 + 29_000 && r.atMs <= T0 + 33_000 + 100);
+    expect(inBurst.length).toBeLessThanOrEqual(5);
     // A confirmed bar comes after the forming ones of the same bar and is never repeated.
     const firstBar = m1.filter((r) => r.row[0] === String(T0));
     expect(firstBar[firstBar.length - 1]?.row[8]).toBe('1');

@@ -159,6 +159,31 @@ describe('rxtrade okx-sim', () => {
     expect(r2.stderr).toMatch(/bad\.csv line 2: low 2 is above high 1/);
   });
 
+  it('asks for --symbol when a trade file names no symbol, and refuses --symbol over several', async () => {
+    const anonymous = join(dir, 'recorded.csv');
+    writeFileSync(anonymous, 'trade_id,price,qty,ts\n1,100,1,1723161600000\n');
+    const r = await runCli(['okx-sim', '--port', '0', '--trades', anonymous], new Promise<void>(() => {}));
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(
+      `rxtrade: cannot tell which symbol ${anonymous} holds: it has no symbol column (symbol, instId or inst_id) ` +
+        `and its name names no pair (such as …BTCUSDT… or …ETH_USDT…); add --symbol BASE-QUOTE after --trades ${anonymous}\n`,
+    );
+
+    const two = join(dir, 'two.csv');
+    writeFileSync(
+      two,
+      'instId,tradeId,px,sz,ts\nBTC-USDT,1,100,1,1723161600000\nETH-USDT,1,10,1,1723161600001\n',
+    );
+    const r2 = await runCli(
+      ['okx-sim', '--port', '0', '--trades', two, '--symbol', 'BTC-USDT'],
+      new Promise<void>(() => {}),
+    );
+    expect(r2.code).toBe(1);
+    expect(r2.stderr).toMatch(
+      /two\.csv holds trades of 2 symbols \(BTC-USDT from line 2, ETH-USDT from line 3\)/,
+    );
+  });
+
   it('says so when the port is taken', async () => {
     const server = createServer();
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

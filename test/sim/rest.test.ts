@@ -205,3 +205,33 @@ describe('REST market data', () => {
     }
   });
 });
+
+describe('historyMs', () => {
+  it('starts with that much history in REST trades and candles, none of it pushed', async () => {
+    const clock = new ManualClock();
+    const trades = Array.from({ length: 10 }, (_, i) => trade(i * 20_000, 2000 + i, 1, 'buy'));
+    const { sim, address } = await startSim({
+      now: clock.now,
+      loop: false,
+      historyMs: 90_000,
+      instruments: [{ instId: 'ETH-USDT', trades }],
+    });
+    const start = clock.ms;
+    // Trades at start − 90 s, −70 s, … −10 s are history already; the one at +10 s comes when its time does.
+    const r = await getJson(`${address.restUrl}/api/v5/market/history-trades?instId=ETH-USDT`);
+    const ts = (r.body.data as { ts: string }[]).map((t) => Number(t.ts) - start);
+    expect(ts).toEqual([-10_000, -30_000, -50_000, -70_000, -90_000]);
+    const c = await getJson(
+      `${address.restUrl}/api/v5/market/history-candles?instId=ETH-USDT&bar=1m&after=${start}`,
+    );
+    expect((c.body.data as string[][]).length).toBeGreaterThan(0);
+    expect(sim.groundTruth('ETH-USDT').length).toBe(5);
+    expect(sim.stats().trades).toBe(5);
+  });
+
+  it('refuses a negative or non-finite historyMs', async () => {
+    await expect(
+      startSim({ instruments: [{ instId: 'ETH-USDT', trades: [trade(0, 1, 1, 'buy')] }], historyMs: -1 }),
+    ).rejects.toThrow(/historyMs must be a number ≥ 0, got -1/);
+  });
+});

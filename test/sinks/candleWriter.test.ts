@@ -1,6 +1,6 @@
 import { PassThrough } from 'node:stream';
 import type { Candle } from '../../src/domain/candle.js';
-import { CandleWriter, fixed } from '../../src/sinks/candleWriter.js';
+import { CandleWriter, fixed, type Precision } from '../../src/sinks/candleWriter.js';
 
 const candle = (over: Partial<Candle> = {}): Candle => ({
   symbol: 'BTC-USDT',
@@ -17,11 +17,15 @@ const candle = (over: Partial<Candle> = {}): Candle => ({
   ...over,
 });
 
-async function written(format: 'csv' | 'json', candles: Candle[]): Promise<string> {
+async function written(
+  format: 'csv' | 'json',
+  candles: Candle[],
+  precision: Precision | 'exact' = { price: 8, volume: 8 },
+): Promise<string> {
   const out = new PassThrough();
   const chunks: Buffer[] = [];
   out.on('data', (b: Buffer) => chunks.push(b));
-  const w = new CandleWriter(out, format, { price: 8, volume: 8 });
+  const w = new CandleWriter(out, format, precision === 'exact' ? undefined : precision);
   for (const c of candles) w.write(c);
   await w.end();
   return Buffer.concat(chunks).toString('utf8');
@@ -67,6 +71,24 @@ describe('CandleWriter', () => {
       expect.objectContaining({ timeframe: '5m' }),
     ]);
     expect(JSON.parse(await written('json', []))).toEqual([]);
+  });
+
+  it('without a precision prints every number exactly, never in exponent notation (a PEPE-like pair)', async () => {
+    const pepe = candle({
+      symbol: 'PEPE-USDT',
+      open: 0.000012345678,
+      high: 0.000012345679,
+      low: 1e-12,
+      close: 1.2e-7,
+      volume: Number('123456789012.345678'),
+    });
+    expect((await written('csv', [pepe, candle({ volume: 1e21 })], 'exact')).split('\n').slice(1)).toEqual([
+      'PEPE-USDT,1m,1723161300000,2024-08-08T23:55:00.000Z,0.000012345678,0.000012345679,0.000000000001,0.00000012,123456789012.34567,2',
+      'BTC-USDT,1m,1723161300000,2024-08-08T23:55:00.000Z,61837.63,61855.37,61824,61828,1000000000000000000000,2',
+      '',
+    ]);
+    const [json] = JSON.parse(await written('json', [pepe], 'exact')) as Record<string, number>[];
+    expect(json).toMatchObject({ open: pepe.open, low: 1e-12, close: 1.2e-7, volume: pepe.volume });
   });
 
   it('flushes large outputs in chunks without losing rows', async () => {

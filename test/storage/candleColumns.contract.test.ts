@@ -25,10 +25,9 @@ function candle(i: number, over: Partial<Candle> = {}): Candle {
   };
 }
 
-/** The columns readCandleColumns should give for `candles`: values as stored (8 decimals). */
+/** The columns readCandleColumns should give for `candles`: the very numbers stored. */
 function columnsOf(candles: readonly Candle[]): CandleColumns {
-  const f = (pick: (c: Candle) => number): Float64Array =>
-    Float64Array.from(candles, (c) => Number(pick(c).toFixed(8)));
+  const f = (pick: (c: Candle) => number): Float64Array => Float64Array.from(candles, pick);
   return {
     length: candles.length,
     closeTimeMs: Float64Array.from(candles, (c) => c.closeTimeMs),

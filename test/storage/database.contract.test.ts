@@ -53,6 +53,7 @@ describe.each([
         'backtest_runs',
         'bot_performance',
         'bots',
+        'config_history',
         'market_data',
         'positions',
         'raw_trades',

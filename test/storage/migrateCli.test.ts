@@ -22,7 +22,14 @@ describe('rxtrade migrate', () => {
     const first = await runCli(['migrate', '--pglite', path]);
     expect(first).toEqual({
       code: 0,
-      stdout: `applied 001_initial\napplied 002_raw_trades_unique\nPGlite at ${path}: applied 2 migrations\n`,
+      stdout: `applied 001_initial
+applied 002_raw_trades_unique
+applied 003_unconstrained_numeric
+applied 004_candle_source
+applied 005_bots
+applied 006_backtest_runs
+PGlite at ${path}: applied 6 migrations
+`,
       stderr: '',
     });
 
@@ -34,6 +41,10 @@ describe('rxtrade migrate', () => {
       expect(await db.query('SELECT id, name FROM schema_migrations ORDER BY id')).toEqual([
         { id: 1, name: 'initial' },
         { id: 2, name: 'raw_trades_unique' },
+        { id: 3, name: 'unconstrained_numeric' },
+        { id: 4, name: 'candle_source' },
+        { id: 5, name: 'bots' },
+        { id: 6, name: 'backtest_runs' },
       ]);
     } finally {
       await db.close();
@@ -45,7 +56,8 @@ describe('rxtrade migrate', () => {
     expect(result).toEqual({
       code: 1,
       stdout: '',
-      stderr: 'rxtrade: cannot use Postgres at 127.0.0.1:1/rxtrade: nothing answers (ECONNREFUSED)\n',
+      stderr:
+        'rxtrade: cannot use Postgres at 127.0.0.1:1/rxtrade: nothing answers (ECONNREFUSED) (URL from --database-url)\n',
     });
   });
 

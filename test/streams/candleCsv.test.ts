@@ -141,6 +141,21 @@ describe('readCandleCsv', () => {
     );
   });
 
+  it('says what the rows look like when one is misaligned: its gap to the row before, or its own alignment', async () => {
+    const minutes = file('ts,open,high,low,close,volume\n1619222400000,1,1,1,1,1\n1619222460000,1,1,1,1,1\n');
+    await expect(readCandleCsv(minutes, { timeframe: '1d' })).rejects.toEqual(
+      invalidData(
+        /line 3: time "1619222460000" is not aligned to 1d intervals \(as a candle close time\); it is 1m after the row on line 2: the rows look like 1m candles, not 1d \(--timeframe 1m\?\)$/,
+      ),
+    );
+    const first = file('ts,open,high,low,close,volume\n1619222700000,1,1,1,1,1\n');
+    await expect(readCandleCsv(first, { timeframe: '1h' })).rejects.toEqual(
+      invalidData(
+        /line 2: .* not aligned to 1h intervals .*; it is aligned to 5m intervals: check the timeframe \(--timeframe 5m\?\)$/,
+      ),
+    );
+  });
+
   it('reports a missing or empty file clearly', async () => {
     await expect(readCandleCsv(join(dir, 'nope.csv'))).rejects.toEqual(
       expect.objectContaining({

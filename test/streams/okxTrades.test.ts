@@ -6,6 +6,7 @@ import type { Trade } from '../../src/domain/trade.js';
 import { RecordingLogger } from '../../src/infra/logger.js';
 import { okxTrades, type OkxFeedEvent, type OkxTradesOptions } from '../../src/streams/okx/okxTrades.js';
 import { OkxRestClient } from '../../src/streams/okx/rest.js';
+import { activeTimers, hangingServer, refusedPort, type HangingServer } from '../support/servers.js';
 
 /**
  * A scripted exchange: the test decides every frame. For the exact edge cases (garbage, duplicates, id gaps,
@@ -386,5 +387,134 @@ describe('okxTrades against a scripted exchange', () => {
       subs.splice(0).forEach((s) => s.unsubscribe());
       await backup.stop();
     }
+  });
+});
+
+/**
+ * Issue 9, point 7: a bad or unreachable REST URL does not hold the live stream back. The instruments check
+ * waits for one quick answer at most; when there is none the WebSocket goes ahead with every symbol and the
+ * check goes on behind it. A backfill REST cannot serve becomes a gap instead of stalling the symbol, and
+ * stopping ends every REST request and wait at once.
+ */
+describe('okxTrades when OKX REST is down or hanging', () => {
+  let hanging: HangingServer;
+  beforeEach(async () => {
+    hanging = await hangingServer();
+  });
+  afterEach(() => hanging.close());
+
+  it('subscribes and streams while REST never answers, and stopping leaves no timer behind', async () => {
+    const timers = activeTimers();
+    // Default timeouts and retries: the check alone would take minutes if the WebSocket waited for it.
+    const r = run({ rest: new OkxRestClient({ baseUrl: hanging.url }), checkWaitMs: 100 });
+    await until('subscriptions', subscribed(2));
+    ex.push(ex.last, 'BTC-USDT', [[100, '1', '1', T0, 1]]);
+    await until('a trade', () => r.trades.length === 1);
+    expect(hanging.connections).toBeGreaterThan(0); // the check is still waiting on REST
+    subs.splice(0).forEach((sub) => sub.unsubscribe());
+    await until('the REST request abandoned', () => hanging.waiting === 0);
+    // undici's own 1 s timer lasts while it keeps a connection (4 s keep-alive); the feed's are minutes long.
+    await until('every timer of the feed cleared', () => activeTimers() <= timers, 10_000);
+  });
+
+  it('subscribes at once when REST refuses connections', async () => {
+    const port = await refusedPort();
+    const r = run({
+      rest: new OkxRestClient({ baseUrl: `http://127.0.0.1:${port}`, backoffBaseMs: 600_000 }),
+      checkWaitMs: 600_000,
+    });
+    await until('subscriptions', subscribed(2));
+    ex.push(ex.last, 'ETH-USDT', [[7, '1', '1', T0, 1]]);
+    await until('a trade', () => r.trades.length === 1);
+  });
+
+  it('keeps a symbol until REST proves it unknown, then drops it', async () => {
+    let answer: () => void = () => undefined;
+    const answered = new Promise<void>((resolve) => (answer = resolve));
+    const rest: Server = createServer((_req, res) => {
+      void answered.then(() => {
+        res.setHeader('content-type', 'application/json');
+        res.end(
+          JSON.stringify({
+            code: '0',
+            msg: '',
+            data: [{ instId: 'BTC-USDT', instType: 'SPOT', state: 'live' }],
+          }),
+        );
+      });
+    });
+    await new Promise<void>((resolve) => rest.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (rest.address() as AddressInfo).port;
+      const r = run({ rest: new OkxRestClient({ baseUrl: `http://127.0.0.1:${port}` }), checkWaitMs: 100 });
+      await until('subscriptions', subscribed(2));
+      ex.push(ex.last, 'ETH-USDT', [[7, '1', '1', T0, 1]]);
+      await until('an ETH trade', () => r.trades.length === 1);
+      answer();
+      await until('the symbol error', () => r.events.some((e) => e.type === 'symbol-error'));
+      expect(r.events.filter((e) => e.type === 'symbol-error')).toEqual([
+        expect.objectContaining({ symbol: 'ETH-USDT', code: 'unknown_symbol' }),
+      ]);
+      ex.push(ex.last, 'ETH-USDT', [[8, '1', '1', T0 + 1, 1]]);
+      ex.push(ex.last, 'BTC-USDT', [[100, '1', '1', T0 + 2, 1]]);
+      await until('the BTC trade', () => r.trades.length === 2);
+      expect(r.trades.map((t) => t.tradeId)).toEqual(['7', '100']);
+      expect(r.errors).toEqual([]);
+    } finally {
+      subs.splice(0).forEach((sub) => sub.unsubscribe());
+      rest.closeAllConnections();
+      await new Promise((resolve) => rest.close(resolve));
+    }
+  });
+
+  it('gives up a backfill REST cannot serve: the missed trades are a gap and the stream goes on', async () => {
+    const port = await refusedPort();
+    const r = run({
+      symbols: ['BTC-USDT'],
+      rest: new OkxRestClient({ baseUrl: `http://127.0.0.1:${port}`, backoffBaseMs: 1 }),
+      checkInstruments: false,
+      random: () => 0.5,
+    });
+    await until('subscription', subscribed(1));
+    ex.push(ex.last, 'BTC-USDT', [[10, '1', '1', T0 + 10, 1]]);
+    await until('trade 10', () => r.trades.length === 1);
+    ex.last.terminate();
+    await until('resubscribed', () => ex.connections === 2 && subscribed(2)());
+    ex.push(ex.last, 'BTC-USDT', [[20, '1', '1', T0 + 20, 1]]); // 11..19 were missed: REST is down
+    await until('trade 20', () => ids(r.trades).includes(20), 15_000);
+    ex.push(ex.last, 'BTC-USDT', [[21, '1', '1', T0 + 21, 1]]);
+    await until('trade 21', () => ids(r.trades).includes(21));
+    expect(ids(r.trades)).toEqual([10, 20, 21]);
+    expect(r.events).toContainEqual({
+      type: 'gap',
+      symbol: 'BTC-USDT',
+      fromMs: T0 + 10,
+      toMs: T0 + 20,
+      candles: [],
+    });
+    expect(r.log.records).toContainEqual(
+      expect.objectContaining({
+        level: 'error',
+        msg: 'backfill from OKX REST failed: going on with the live stream; the missed trades are a gap',
+      }),
+    );
+  }, 20_000);
+
+  it('stops a backfill waiting on a hanging REST at once, leaving no timer behind', async () => {
+    const timers = activeTimers();
+    const r = run({
+      symbols: ['BTC-USDT'],
+      rest: new OkxRestClient({ baseUrl: hanging.url, timeoutMs: 600_000 }),
+      checkInstruments: false,
+    });
+    await until('subscription', subscribed(1));
+    ex.push(ex.last, 'BTC-USDT', [[10, '1', '1', T0 + 10, 1]]);
+    ex.push(ex.last, 'BTC-USDT', [[20, '1', '1', T0 + 20, 1]]); // a gap: backfill from REST, which hangs
+    await until('the backfill request', () => hanging.waiting > 0);
+    subs.splice(0).forEach((sub) => sub.unsubscribe());
+    await until('the REST request abandoned', () => hanging.waiting === 0);
+    // undici's own 1 s timer lasts while it keeps a connection (4 s keep-alive); the feed's are minutes long.
+    await until('every timer of the feed cleared', () => activeTimers() <= timers, 10_000);
+    expect(ids(r.trades)).toEqual([10]);
   });
 });

@@ -2,7 +2,12 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InvalidDataError, UsageError } from '../../src/domain/errors.js';
-import { readTradeCsv, splitCsvLine, symbolFromFileName } from '../../src/streams/tradeCsv.js';
+import {
+  describeDuplicates,
+  readTradeCsv,
+  splitCsvLine,
+  symbolFromFileName,
+} from '../../src/streams/tradeCsv.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'rxtrade-csv-'));
 let n = 0;
@@ -134,6 +139,72 @@ describe('readTradeCsv', () => {
     await expect(readTradeCsv(path, { symbol: 'X' })).rejects.toThrow(message);
   });
 
+  it('drops rows repeating a symbol and trade id, keeping the first, in any row order', async () => {
+    // Newest-first with a repeat (ids not monotonic any more), and a repeat with another size.
+    const path = file(
+      'instId,tradeId,px,sz,ts\n' +
+        'BTC-USDT,3,102,1,1723161603000\nBTC-USDT,2,101,1,1723161602000\nETH-USDT,2,10,5,1723161602000\n' +
+        'BTC-USDT,2,101,1,1723161602000\nBTC-USDT,1,100,1,1723161601000\nBTC-USDT,3,102,9,1723161603000\n',
+    );
+    const f = await readTradeCsv(path);
+    expect(f.trades.map((t) => [t.symbol, t.tradeId, t.size])).toEqual([
+      ['BTC-USDT', '1', 1],
+      ['BTC-USDT', '2', 1],
+      ['ETH-USDT', '2', 5],
+      ['BTC-USDT', '3', 1],
+    ]);
+    expect(f.duplicates).toEqual({
+      count: 2,
+      differing: 1,
+      first: { symbol: 'BTC-USDT', tradeId: '2', line: 5, firstLine: 3 },
+    });
+    expect(describeDuplicates(f.duplicates)).toBe(
+      'dropped 2 duplicate trades (same symbol and trade id as an earlier row; first: line 5 repeats trade 2 of BTC-USDT from line 3); ' +
+        '1 of them differs from the row repeated (time, price, size or side): the earlier row was kept',
+    );
+  });
+
+  it('keeps every row of a file whose ids only grow (or only shrink) per symbol, without a note', async () => {
+    const up = await readTradeCsv(
+      file('trade_id,price,qty,ts\n1,1,1,1723161601000\n2,1,1,1723161601000\n10,1,1,1723161602000\n'),
+      { symbol: 'X' },
+    );
+    expect(up.trades).toHaveLength(3);
+    expect(up.duplicates).toEqual({ count: 0, differing: 0 });
+    expect(describeDuplicates(up.duplicates)).toBeUndefined();
+    const down = await readTradeCsv(
+      file('trade_id,price,qty,ts\n10,1,1,1723161602000\n2,1,1,1723161601000\n1,1,1,1723161601000\n'),
+      { symbol: 'X' },
+    );
+    expect(down.trades.map((t) => t.tradeId)).toEqual(['1', '2', '10']);
+    expect(down.duplicates.count).toBe(0);
+  });
+
+  it('refuses a symbol option that would merge the several symbols of the symbol column', async () => {
+    const path = file(
+      'symbol,trade_id,price,qty,ts\nBTC-USDT,1,1,1,1723161601000\nETH-USDT,1,1,1,1723161602000\n',
+    );
+    await expect(readTradeCsv(path, { symbol: 'BTC-USDT' })).rejects.toThrow(
+      new UsageError(
+        `${path} holds trades of 2 symbols (BTC-USDT from line 2, ETH-USDT from line 3): --symbol BTC-USDT ` +
+          'would label them all BTC-USDT and merge them; leave --symbol out to keep each symbol apart',
+      ),
+    );
+    // One symbol in the column: the option relabels it.
+    const one = file('symbol,trade_id,price,qty,ts\nBTCUSDT,1,1,1,1723161601000\n');
+    expect((await readTradeCsv(one, { symbol: 'BTC-USDT' })).symbols).toEqual(['BTC-USDT']);
+  });
+
+  it('says at the header how to name the symbol when nothing names it', async () => {
+    const path = file('trade_id,price,qty,ts\n1,1,1,1723161601000\n', 'trades.csv');
+    await expect(readTradeCsv(path, { symbolHint: 'add --symbol BASE-QUOTE after it' })).rejects.toThrow(
+      new UsageError(
+        `cannot tell which symbol ${path} holds: it has no symbol column (symbol, instId or inst_id) and its ` +
+          'name names no pair (such as …BTCUSDT… or …ETH_USDT…); add --symbol BASE-QUOTE after it',
+      ),
+    );
+  });
+
   it('says clearly when the file cannot be read', async () => {
     await expect(readTradeCsv(join(dir, 'missing.csv'))).rejects.toThrow(UsageError);
     await expect(readTradeCsv(join(dir, 'missing.csv'))).rejects.toThrow(
@@ -150,6 +221,10 @@ describe('symbolFromFileName', () => {
     ['trades_xrpeth.csv', 'XRP-ETH'],
     ['BTC-USDT.csv', 'BTC-USDT'],
     ['SOL-USDC-2024.csv', 'SOL-USDC'],
+    ['BTC_USDT-1m.csv', 'BTC-USDT'],
+    ['tooyipjee__ETH_BTC-1d.csv', 'ETH-BTC'],
+    ['candles_btc.csv', undefined],
+    ['daily_eth_usdt.csv', undefined],
     ['binance_spot_eth_trades.csv', undefined],
     ['trades.csv', undefined],
   ])('%s → %s', (path, symbol) => {

@@ -1,11 +1,12 @@
 import { Observable, type Subscriber } from 'rxjs';
 import WebSocket, { type RawData } from 'ws';
-import { UsageError } from '../../domain/errors.js';
+import { InterruptedError, UsageError } from '../../domain/errors.js';
 import { tradeProblem, type Trade } from '../../domain/trade.js';
+import { linkSignals, sleep } from '../../infra/abort.js';
 import { silentLogger, type Logger } from '../../infra/logger.js';
 import { backoffMs, RateLimiter } from '../../infra/rateLimiter.js';
 import { HealthTracker, type FeedHealth } from './health.js';
-import type { OkxRestClient } from './rest.js';
+import type { OkxRestClient, RestCall, TradesSince } from './rest.js';
 import {
   describeZodError,
   wsEventSchema,
@@ -25,6 +26,19 @@ export type OkxFeedEvent =
       readonly message: string;
     }
   | { readonly type: 'backfill'; readonly symbol: string; readonly trades: number; readonly reason: string }
+  | {
+      /**
+       * A resumed symbol (see `resumeFromMs`), reported before any of its trades: `trades` — REST history
+       * reached back to `fromMs` and every trade since is emitted; `gap` — it did not, a `gap` event from
+       * `fromMs` follows with OKX's candles; `skipped` — the live stream is not within `resumeLimitMs` after
+       * `fromMs` (or is older): a fresh start.
+       */
+      readonly type: 'resume';
+      readonly symbol: string;
+      readonly fromMs: number;
+      readonly outcome: 'trades' | 'gap' | 'skipped';
+      readonly trades: number;
+    }
   | {
       /** Trades between these times are lost to us (REST history did not reach them); 1m candles from OKX cover them. */
       readonly type: 'gap';
@@ -61,10 +75,38 @@ export interface OkxTradesOptions {
   /** Reconnect backoff: base·2^(n−1) capped at max, ± jitter. Defaults 1 s, 60 s, 0.2. */
   readonly backoff?: { readonly baseMs?: number; readonly maxMs?: number; readonly jitter?: number };
   readonly healthEveryMs?: number;
-  /** Check the symbols against /api/v5/public/instruments before connecting. Default true. */
+  /**
+   * Check the symbols against /api/v5/public/instruments. Default true. The WebSocket waits for the check
+   * at most `checkWaitMs` (default 2000, one request): when REST is down or slow it connects with every
+   * symbol and the check goes on behind it (with retries, up to `checkTimeoutMs`, default 60 000), dropping
+   * a symbol only once it is proven unknown.
+   */
   readonly checkInstruments?: boolean;
+  readonly checkWaitMs?: number;
+  readonly checkTimeoutMs?: number;
+  /**
+   * A backfill that REST cannot serve (down, hanging) is given up after 3 failed attempts or this long
+   * (default 30 000), whichever comes first: the missed trades become a `gap` and the live stream goes on.
+   */
+  readonly backfillTimeoutMs?: number;
+  /**
+   * Per symbol, where a restarted collector's stored history ends (the close time of its newest 1m candle):
+   * the first push is held back while the trades since then come from REST history (a `resume` event says
+   * how it went; where history does not reach, a `gap` event carries OKX's 1m candles from there).
+   */
+  readonly resumeFromMs?: ReadonlyMap<string, number>;
+  /** Resume only when the first push is at most this much later than `resumeFromMs`. Default 2 days. */
+  readonly resumeLimitMs?: number;
+  /** History-trades pages (100 trades each) a resume may read before the rest becomes a gap. Default 300. */
+  readonly resumeMaxPages?: number;
   readonly random?: () => number;
 }
+
+/** REST retries inside one backfill attempt: the attempts themselves retry too, with the live stream waiting. */
+const BACKFILL_REST_RETRIES = 2;
+const BACKFILL_ATTEMPTS = 3;
+/** How long a gap waits for OKX's candles covering it (the symbol's pushes wait meanwhile). */
+const GAP_CANDLES_WAIT_MS = 10_000;
 
 /**
  * OKX public trades for many symbols over one WebSocket, as one stream that never loses a trade.
@@ -104,6 +146,10 @@ interface SymbolState {
   stubbornGaps: number;
   /** Sizes of the last trades emitted one by one, to split an aggregated push that overlaps them. */
   readonly recentSizes: Map<number, number>;
+  /** After a backfill REST could not serve, with no push waiting: the missed trades start here. */
+  gapFromMs?: number;
+  /** Until the first push: resume from here (see OkxTradesOptions.resumeFromMs). */
+  resumeFromMs?: number;
 }
 
 class TradeFeed {
@@ -112,6 +158,8 @@ class TradeFeed {
   private readonly requestSymbol = new Map<string, string>();
   private readonly health = new HealthTracker(Date.now);
   private readonly connections = new RateLimiter(3, 1_000);
+  /** Aborted by stop(): every REST request, backoff and wait of the feed ends at once. */
+  private readonly abort = new AbortController();
   private readonly random: () => number;
   private current: Connection | undefined;
   private incoming: Connection | undefined;
@@ -142,14 +190,21 @@ class TradeFeed {
         buffered: [],
         stubbornGaps: 0,
         recentSizes: new Map(),
+        ...(options.resumeFromMs?.has(instId) ? { resumeFromMs: options.resumeFromMs.get(instId) } : {}),
       });
     }
   }
 
   async start(): Promise<void> {
-    this.checking = true;
-    if (this.options.checkInstruments ?? true) await this.checkInstruments();
-    this.checking = false;
+    let checked = true;
+    if (this.options.checkInstruments ?? true) {
+      // A quick first look (one request, a short deadline) decides what to subscribe; it never holds
+      // the live stream back longer than that.
+      this.checking = true;
+      const failure = await this.checkInstruments({ maxRetries: 0 }, this.options.checkWaitMs ?? 2_000);
+      checked = failure === undefined;
+      this.checking = false;
+    }
     if (this.stopped) return;
     if (this.symbols.size === 0) {
       this.subscriber.error(
@@ -161,10 +216,13 @@ class TradeFeed {
     this.healthTimer = setInterval(() => this.reportHealth(), every);
     this.healthTimer.unref?.();
     void this.connect();
+    if (!checked) void this.checkBehind();
   }
 
   stop(): void {
+    if (this.stopped) return;
     this.stopped = true;
+    this.abort.abort(new InterruptedError('the OKX feed stopped'));
     clearTimeout(this.reconnectTimer);
     clearInterval(this.healthTimer);
     this.current?.close();
@@ -182,7 +240,11 @@ class TradeFeed {
   // ---- connections -------------------------------------------------------------------------------------
 
   private async connect(handover = false): Promise<void> {
-    await this.connections.acquire();
+    try {
+      await this.connections.acquire(this.abort.signal);
+    } catch {
+      return; // stopped while waiting for a connection slot
+    }
     if (this.stopped) return;
     const backup = this.options.backupWsUrl;
     const url = this.useBackup && backup !== undefined ? backup : this.options.wsUrl;
@@ -338,7 +400,8 @@ class TradeFeed {
   }
 
   private symbolError(instId: string, code: string, message: string): void {
-    this.symbols.delete(instId);
+    // The instruments check and the WebSocket (60018) may both say so: report it once.
+    if (!this.symbols.delete(instId)) return;
     this.health.symbolErrors += 1;
     this.log.error({ symbol: instId, code }, message);
     this.options.onEvent?.({ type: 'symbol-error', symbol: instId, code, message });
@@ -362,7 +425,17 @@ class TradeFeed {
     const id = Number(d.tradeId);
     const count = d.count === undefined ? 1 : Number(d.count);
     const first = id - count + 1;
-    if (s.lastId === undefined || (first === s.lastId + 1 && count >= 1)) {
+    if (s.gapFromMs !== undefined) {
+      const from = s.gapFromMs;
+      s.gapFromMs = undefined;
+      void this.reportGap(s, from, Number(d.ts));
+    }
+    if (s.lastId === undefined && s.resumeFromMs !== undefined) {
+      // The first push after a restart: what was missed since the stored history ends comes first.
+      s.buffered.push(d);
+      s.backfilling = true;
+      void this.resume(s, d);
+    } else if (s.lastId === undefined || (first === s.lastId + 1 && count >= 1)) {
       this.emit(s, d, count);
     } else if (id <= s.lastId) {
       this.health.duplicatesDropped += 1;
@@ -420,45 +493,167 @@ class TradeFeed {
   }
 
   private async runBackfill(s: SymbolState, fromId: number, reason: string): Promise<void> {
-    let emitted = 0;
-    for (let attempt = 1; !this.stopped; attempt++) {
-      try {
-        // Pushes that waited meanwhile start where the hole ends: fetch only the hole.
-        const waiting = s.buffered.reduce(
-          (m, d) => Math.min(m, Number(d.tradeId) - Number(d.count ?? 1) + 1),
-          Infinity,
-        );
-        const { trades, complete } = await this.options.rest.tradesSince(
-          s.instId,
-          fromId,
-          waiting > fromId + 1 && waiting !== Infinity ? waiting : undefined,
-        );
-        if (this.stopped || !this.symbols.has(s.instId)) return;
-        const first = trades[0];
-        if (!complete && first !== undefined) await this.reportGap(s, s.lastTsMs, Number(first.ts));
-        for (const t of trades) {
-          if (Number(t.tradeId) > (s.lastId as number)) {
-            this.emit(s, t, 1);
-            emitted += 1;
-          }
-        }
-        break;
-      } catch (err) {
-        const wait = backoffMs(attempt, 1_000, 30_000, 0.2, this.random);
-        this.log.error(
-          { symbol: s.instId, attempt, waitMs: wait, err: String(err) },
-          'backfill from OKX REST failed; retrying',
-        );
-        await new Promise((r) => setTimeout(r, wait));
-      }
-    }
-    if (this.stopped) return;
+    const emitted = await this.fetchBackfill(s, fromId);
+    if (this.stopped || emitted === 'stopped') return;
+    if (emitted === 'failed') return this.giveUpBackfill(s);
     this.health.backfilledTrades += emitted;
     if (emitted > 0) {
       this.log.info({ symbol: s.instId, trades: emitted, reason }, 'backfilled missed trades from OKX REST');
       this.options.onEvent?.({ type: 'backfill', symbol: s.instId, trades: emitted, reason });
     }
     await this.drain(s);
+  }
+
+  /**
+   * Emits the trades after `fromId` from REST history; how many, or 'failed' when REST could not serve them
+   * (BACKFILL_ATTEMPTS failed attempts, or `backfillTimeoutMs`), or 'stopped'.
+   */
+  private async fetchBackfill(s: SymbolState, fromId: number): Promise<number | 'failed' | 'stopped'> {
+    const deadline = linkSignals([this.abort.signal], this.options.backfillTimeoutMs ?? 30_000);
+    const call: RestCall = { signal: deadline.signal, maxRetries: BACKFILL_REST_RETRIES };
+    try {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          // Pushes that waited meanwhile start where the hole ends: fetch only the hole.
+          const waiting = s.buffered.reduce(
+            (m, d) => Math.min(m, Number(d.tradeId) - Number(d.count ?? 1) + 1),
+            Infinity,
+          );
+          const { trades, complete } = await this.options.rest.tradesSince(
+            s.instId,
+            fromId,
+            waiting > fromId + 1 && waiting !== Infinity ? waiting : undefined,
+            undefined,
+            call,
+          );
+          if (this.stopped || !this.symbols.has(s.instId)) return 'stopped';
+          const first = trades[0];
+          if (!complete && first !== undefined) await this.reportGap(s, s.lastTsMs, Number(first.ts));
+          let emitted = 0;
+          for (const t of trades) {
+            if (Number(t.tradeId) > (s.lastId as number)) {
+              this.emit(s, t, 1);
+              emitted += 1;
+            }
+          }
+          return emitted;
+        } catch (err) {
+          if (this.stopped) return 'stopped';
+          if (attempt >= BACKFILL_ATTEMPTS || deadline.signal.aborted) {
+            this.log.error(
+              { symbol: s.instId, attempts: attempt, err: String(err) },
+              'backfill from OKX REST failed: going on with the live stream; the missed trades are a gap',
+            );
+            return 'failed';
+          }
+          const wait = backoffMs(attempt, 1_000, 30_000, 0.2, this.random);
+          this.log.error(
+            { symbol: s.instId, attempt, waitMs: wait, err: String(err) },
+            'backfill from OKX REST failed; retrying',
+          );
+          await sleep(wait, deadline.signal).catch(() => undefined);
+        }
+      }
+    } finally {
+      deadline.dispose();
+    }
+  }
+
+  /**
+   * Emits the trades from `s.resumeFromMs` up to the first push `head` from REST history (a gap with OKX's
+   * candles where history does not reach), then the pushes that waited.
+   */
+  private async resume(s: SymbolState, head: WsTrade): Promise<void> {
+    const fromMs = s.resumeFromMs as number;
+    s.resumeFromMs = undefined;
+    const headTs = Number(head.ts);
+    const headFirst = Number(head.tradeId) - Number(head.count ?? 1) + 1;
+    const report = (outcome: 'trades' | 'gap' | 'skipped', trades: number): void =>
+      this.options.onEvent?.({ type: 'resume', symbol: s.instId, fromMs, outcome, trades });
+    if (headTs < fromMs || headTs - fromMs > (this.options.resumeLimitMs ?? 2 * 86_400_000)) {
+      this.log.warn(
+        {
+          symbol: s.instId,
+          storedUntil: new Date(fromMs).toISOString(),
+          live: new Date(headTs).toISOString(),
+        },
+        'not resuming: the live stream is not shortly after the stored history',
+      );
+      report('skipped', 0);
+      return this.drain(s);
+    }
+    let got: TradesSince | undefined;
+    const deadline = linkSignals([this.abort.signal], this.options.backfillTimeoutMs ?? 30_000);
+    try {
+      for (let attempt = 1; got === undefined; attempt++) {
+        try {
+          got = await this.options.rest.tradesFromTime(
+            s.instId,
+            fromMs,
+            headFirst,
+            this.options.resumeMaxPages ?? 300,
+            { signal: deadline.signal, maxRetries: BACKFILL_REST_RETRIES },
+          );
+        } catch (err) {
+          if (this.stopped) return;
+          if (attempt >= BACKFILL_ATTEMPTS || deadline.signal.aborted) {
+            this.log.error(
+              { symbol: s.instId, attempts: attempt, err: String(err) },
+              'resuming from OKX REST history failed: the missed trades are a gap',
+            );
+            break;
+          }
+          await sleep(backoffMs(attempt, 1_000, 30_000, 0.2, this.random), deadline.signal).catch(
+            () => undefined,
+          );
+        }
+      }
+    } finally {
+      deadline.dispose();
+    }
+    if (this.stopped || !this.symbols.has(s.instId)) return;
+    const trades = got?.trades ?? [];
+    s.lastTsMs = fromMs;
+    if (got?.complete === true) {
+      report('trades', trades.length);
+    } else {
+      report('gap', trades.length);
+      await this.reportGap(s, fromMs, trades.length > 0 ? Number((trades[0] as RestTrade).ts) : headTs);
+      if (this.stopped) return;
+    }
+    for (const t of trades) this.emit(s, t, 1);
+    this.health.backfilledTrades += trades.length;
+    this.log.info(
+      {
+        symbol: s.instId,
+        from: new Date(fromMs).toISOString(),
+        trades: trades.length,
+        complete: got?.complete,
+      },
+      'resumed after the stored history from OKX REST',
+    );
+    // Nothing between the stored history and the first push: the push follows on.
+    if (s.lastId === undefined) s.lastId = headFirst - 1;
+    await this.drain(s);
+  }
+
+  /**
+   * REST cannot fill the hole: report it as a gap and let the waiting pushes through. With no push waiting
+   * yet, the hole ends where the next push starts: the next one is taken as a new start after the gap.
+   */
+  private async giveUpBackfill(s: SymbolState): Promise<void> {
+    const head = s.buffered.reduce<WsTrade | undefined>(
+      (m, d) => (m === undefined || Number(d.tradeId) < Number(m.tradeId) ? d : m),
+      undefined,
+    );
+    if (head === undefined) {
+      s.gapFromMs = s.lastTsMs;
+      s.lastId = undefined;
+    } else {
+      await this.reportGap(s, s.lastTsMs, Number(head.ts));
+      s.lastId = Number(head.tradeId) - Number(head.count ?? 1);
+    }
+    if (!this.stopped) await this.drain(s);
   }
 
   /** Replays the pushes that waited during a backfill; a gap REST could not close is retried, then reported. */
@@ -478,7 +673,7 @@ class TradeFeed {
         // REST can lag the WebSocket by a moment: wait a little and look again.
         s.buffered = waiting;
         s.backfilling = true;
-        await new Promise((r) => setTimeout(r, 200 * s.stubbornGaps));
+        await sleep(200 * s.stubbornGaps, this.abort.signal).catch(() => undefined);
         if (!this.stopped) void this.runBackfill(s, s.lastId as number, 'gap still open');
         return;
       }
@@ -500,15 +695,21 @@ class TradeFeed {
     this.health.gaps += 1;
     let candles: GapCandle[] = [];
     const fromMinute = fromMs - (fromMs % 60_000);
+    const deadline = linkSignals([this.abort.signal], GAP_CANDLES_WAIT_MS);
     try {
+      // Bounded (the live stream of this symbol waits for it), and abandoned when the feed stops.
       candles = await this.options.rest.historyCandlesRange(
         s.instId,
         '1m',
         fromMinute,
         toMs - (toMs % 60_000) + 60_000,
+        { signal: deadline.signal, maxRetries: 1 },
       );
     } catch (err) {
+      if (this.stopped) return;
       this.log.error({ symbol: s.instId, err: String(err) }, 'could not fetch candles for a trade gap');
+    } finally {
+      deadline.dispose();
     }
     this.log.error(
       {
@@ -524,33 +725,52 @@ class TradeFeed {
 
   // ---- start-up and health -------------------------------------------------------------------------------
 
-  private async checkInstruments(): Promise<void> {
+  /** After a start without an answer from REST: checks again, with retries, while the stream runs. */
+  private async checkBehind(): Promise<void> {
+    const failure = await this.checkInstruments({}, this.options.checkTimeoutMs ?? 60_000);
+    if (failure !== undefined && !this.stopped) {
+      this.log.warn({ err: failure }, 'cannot check symbols against OKX instruments; going on unchecked');
+    }
+  }
+
+  /**
+   * Drops the symbols OKX does not list. Returns why it could not check (no answer within `timeoutMs`, an
+   * error), or undefined when it did.
+   */
+  private async checkInstruments(call: RestCall, timeoutMs: number): Promise<string | undefined> {
     const byType = new Map<string, string[]>();
     for (const instId of this.symbols.keys()) {
       const type = instId.endsWith('-SWAP') ? 'SWAP' : 'SPOT';
       byType.set(type, [...(byType.get(type) ?? []), instId]);
     }
-    for (const [type, ids] of byType) {
-      let known: Set<string>;
-      try {
-        known = new Set((await this.options.rest.instruments(type)).map((i) => i.instId));
-      } catch (err) {
-        this.log.warn(
-          { err: String(err) },
-          'cannot check symbols against OKX instruments; going on unchecked',
-        );
-        return;
-      }
-      if (this.stopped) return;
-      for (const instId of ids) {
-        if (!known.has(instId)) {
-          this.symbolError(
-            instId,
-            'unknown_symbol',
-            `${instId} is not an OKX ${type} instrument (/api/v5/public/instruments)`,
-          );
+    const deadline = linkSignals([this.abort.signal], timeoutMs);
+    try {
+      for (const [type, ids] of byType) {
+        let known: Set<string>;
+        try {
+          const rows = await this.options.rest.instruments(type, undefined, {
+            ...call,
+            signal: deadline.signal,
+          });
+          known = new Set(rows.map((i) => i.instId));
+        } catch (err) {
+          if (!this.stopped) this.log.debug({ err: String(err) }, 'no answer from OKX instruments');
+          return String(err);
+        }
+        if (this.stopped) return undefined;
+        for (const instId of ids) {
+          if (!known.has(instId)) {
+            this.symbolError(
+              instId,
+              'unknown_symbol',
+              `${instId} is not an OKX ${type} instrument (/api/v5/public/instruments)`,
+            );
+          }
         }
       }
+      return undefined;
+    } finally {
+      deadline.dispose();
     }
   }
 
