@@ -54,12 +54,16 @@ export interface BacktestSettings {
   readonly strategy: Strategy;
   readonly strategyName: string;
   readonly parameters: Readonly<Record<string, unknown>>;
+  /** Whether `timeframe` was set (--params or the config's parameters) rather than left at its default. */
+  readonly timeframeGiven: boolean;
   readonly risk: RiskConfig;
   readonly venue: VenueModel;
   readonly initialCash: number;
 }
 
 export const DEFAULT_BALANCE = 10_000;
+/** Slippage at or beyond the whole price would fill sells at zero or below. */
+export const MAX_SLIPPAGE_BPS = 10_000;
 /** Without `--sizing` or `risk.sizing`: all the equity (fees included) on each entry. */
 export const DEFAULT_SIZING = { type: 'equity', percentage: 100 } as const;
 
@@ -139,7 +143,8 @@ export function resolveBacktestSettings(
       ? (file.parameters ?? {})
       : {};
   const source = input.params !== undefined ? '--params' : `${where}parameters`;
-  const strategy = registry.create(definition.name, { ...fileParams, ...flagParams }, source);
+  const params = { ...fileParams, ...flagParams };
+  const strategy = registry.create(definition.name, params, source);
 
   const riskInput: Record<string, unknown> = { sizing: DEFAULT_SIZING, ...(file.risk ?? {}) };
   if (input.sizing !== undefined) riskInput.sizing = parseSizingSpec(input.sizing);
@@ -147,6 +152,7 @@ export function resolveBacktestSettings(
     () => parseRiskConfig(riskInput),
     riskConfigSchema,
     `${input.sizing !== undefined ? '--sizing / ' : ''}${where}risk`,
+    riskInput,
   );
 
   const venueInput: Record<string, unknown> = { ...(file.venue ?? {}) };
@@ -158,13 +164,18 @@ export function resolveBacktestSettings(
   }
   if (input.slippageBps !== undefined) {
     const bps = number(input.slippageBps, '--slippage-bps');
-    if (!(bps >= 0)) throw new UsageError(`--slippage-bps must be ≥ 0, got ${input.slippageBps}`);
+    if (!(bps >= 0 && bps < MAX_SLIPPAGE_BPS)) {
+      throw new UsageError(
+        `--slippage-bps must be from 0 to less than ${MAX_SLIPPAGE_BPS} (basis points: 100 = 1 %, ${MAX_SLIPPAGE_BPS} = the whole price), got ${input.slippageBps}`,
+      );
+    }
     venueInput.slippage = { type: 'fixed', bps };
   }
   const venue = parseWith(
     () => parseVenueModel(venueInput as VenueModelInput),
     venueModelSchema,
     `${where}venue`,
+    venueInput,
   );
 
   let initialCash = file.initial_balance ?? DEFAULT_BALANCE;
@@ -176,6 +187,7 @@ export function resolveBacktestSettings(
     strategy,
     strategyName: definition.name,
     parameters: strategy.params,
+    timeframeGiven: Object.hasOwn(params, 'timeframe'),
     risk,
     venue,
     initialCash,
@@ -189,14 +201,65 @@ function number(text: string, flag: string): number {
   return v;
 }
 
-function parseWith<T>(parse: () => T, schema: z.ZodType, where: string): T {
+/**
+ * The same settings with the strategy deciding on `timeframe` (its other parameters unchanged): for data
+ * whose candles are longer than the strategy's default timeframe.
+ */
+export function withStrategyTimeframe(
+  settings: BacktestSettings,
+  timeframe: string,
+  registry: StrategyRegistry = defaultStrategyRegistry(),
+): BacktestSettings {
+  const strategy = registry.create(settings.strategyName, { ...settings.parameters, timeframe });
+  return { ...settings, strategy, parameters: strategy.params };
+}
+
+function parseWith<T>(parse: () => T, schema: z.ZodType, where: string, input: unknown): T {
   try {
     return parse();
   } catch (err) {
     if (err instanceof z.ZodError) {
-      const known = schema instanceof z.ZodObject ? Object.keys(schema.shape as object) : [];
-      throw new UsageError(`${where}: ${describeIssues(err, [], known)}`, { cause: err });
+      // An unknown key lists the keys accepted where it was found (a take_profit entry's, not risk's).
+      const lines = err.issues.slice(0, 3).map((issue) => {
+        const known = issue.code === 'unrecognized_keys' ? keysAt(schema, issue.path, input) : [];
+        return describeIssues(new z.ZodError([issue]), [], known);
+      });
+      throw new UsageError(`${where}: ${lines.join('; ')}`, { cause: err });
     }
     throw err;
+  }
+}
+
+/** The keys the object schema at `path` accepts (a union member chosen by the input's discriminator). */
+function keysAt(schema: z.ZodType, path: readonly PropertyKey[], input: unknown): string[] {
+  let s: unknown = schema;
+  let v: unknown = input;
+  for (let i = 0; ; i++) {
+    s = unwrap(s, v);
+    if (i === path.length) break;
+    const key = path[i] as PropertyKey;
+    v = v !== null && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[key] : undefined;
+    if (s instanceof z.ZodObject) s = (s.shape as Record<PropertyKey, unknown>)[key];
+    else if (s instanceof z.ZodArray) s = s.element;
+    else return [];
+  }
+  return s instanceof z.ZodObject ? Object.keys(s.shape as object) : [];
+}
+
+function unwrap(schema: unknown, input: unknown): unknown {
+  let s = schema;
+  for (;;) {
+    if (s instanceof z.ZodDefault || s instanceof z.ZodOptional || s instanceof z.ZodNullable) s = s.unwrap();
+    else if (s instanceof z.ZodDiscriminatedUnion) {
+      const tagKey = s.def.discriminator;
+      const tag =
+        input !== null && typeof input === 'object' ? (input as Record<string, unknown>)[tagKey] : undefined;
+      const options = s.options as readonly z.ZodType[];
+      const match = options.find((o) => {
+        const literal = o instanceof z.ZodObject ? (o.shape as Record<string, unknown>)[tagKey] : undefined;
+        return literal instanceof z.ZodLiteral && (literal.values as ReadonlySet<unknown>).has(tag);
+      });
+      return match ?? options[0];
+    } else return s;
   }
 }

@@ -1,4 +1,5 @@
 import type { Metrics } from '../src/domain/metrics.js';
+import type { DeniedReason } from '../src/domain/trading/types.js';
 import type { BacktestResult, BacktestTrade } from './runBacktest.js';
 
 /** Metrics with snake_case keys; undefined values (NaN, ±∞: a ratio over zero) are null. */
@@ -8,6 +9,8 @@ export interface BacktestJson {
   readonly metrics: MetricsJson;
   readonly trades: readonly BacktestTrade[];
   readonly equity_curve: readonly (readonly [number, number])[];
+  /** Signals the risk manager denied, by reason (`{ "position_open": 12 }`; `{}` when none). */
+  readonly denied: Readonly<Partial<Record<DeniedReason, number>>>;
 }
 
 /** `maxDrawdownDurationMs` → `max_drawdown_duration_ms`. */
@@ -25,7 +28,31 @@ export function metricsJson(m: Metrics): MetricsJson {
 
 /** What `rxtrade backtest --json` prints: `{ metrics, trades, equity_curve }`. */
 export function backtestJson(r: BacktestResult): BacktestJson {
-  return { metrics: metricsJson(r.metrics), trades: r.trades, equity_curve: r.equity_curve };
+  return {
+    metrics: metricsJson(r.metrics),
+    trades: r.trades,
+    equity_curve: r.equity_curve,
+    denied: r.deniedByReason,
+  };
+}
+
+const DENIED_REASONS: Readonly<Record<DeniedReason, string>> = {
+  position_open: 'a buy while a position was open or an entry pending',
+  no_position: 'a sell with no position to sell',
+  max_open_positions: 'max_open_positions reached',
+  below_minimum: 'the quantity fell below min_order_size, min_notional or lot_size',
+  insufficient_cash: 'not enough cash',
+  invalid_price: 'no valid price',
+};
+
+/** `9 signals denied: 6 position_open (a buy while …), 3 no_position (…)`, or undefined when none were. */
+export function deniedLine(r: BacktestResult): string | undefined {
+  const entries = (Object.entries(r.deniedByReason) as [DeniedReason, number][]).sort((a, b) => b[1] - a[1]);
+  if (entries.length === 0) return undefined;
+  const total = entries.reduce((n, [, k]) => n + k, 0);
+  return `${total} signal${total === 1 ? '' : 's'} denied: ${entries
+    .map(([reason, k]) => `${k} ${reason} (${DENIED_REASONS[reason]})`)
+    .join(', ')}`;
 }
 
 type Format = 'pct' | 'num' | 'money' | 'int' | 'time' | 'duration';

@@ -1,4 +1,4 @@
-import { tap, type Observable } from 'rxjs';
+import { filter, Observable } from 'rxjs';
 import type { Candle } from '../src/domain/candle.js';
 import { UsageError } from '../src/domain/errors.js';
 import { MetricsAccumulator, type Metrics } from '../src/domain/metrics.js';
@@ -7,10 +7,11 @@ import { sortTimeframes, timeframeMs, type Timeframe } from '../src/domain/timef
 import type { Trade } from '../src/domain/trade.js';
 import type { RiskConfig, VenueModel } from '../src/domain/trading/config.js';
 import { TradingEngine } from '../src/domain/trading/engine.js';
-import type { Fill, RiskDecision, RoundTrip } from '../src/domain/trading/types.js';
+import type { DeniedReason, Fill, RiskDecision, RoundTrip } from '../src/domain/trading/types.js';
 import { resampleCandles } from '../src/operators/resampleCandles.js';
 import { skipPartialStart } from '../src/operators/skipPartialStart.js';
-import { runStrategy, type StrategyErrorEvent } from '../src/operators/strategy.js';
+import type { StrategyErrorEvent } from '../src/operators/strategy.js';
+import { tradeStrategy } from '../src/operators/tradeStrategy.js';
 import { tradesToCandles } from '../src/operators/tradesToCandles.js';
 import { VirtualClock } from '../src/scheduling/virtualClock.js';
 import type { CandleGap } from '../src/streams/candleCsv.js';
@@ -46,6 +47,10 @@ export interface BacktestOptions {
   readonly onDecision?: (d: RiskDecision) => void;
   /** Every fill (the closing fill at the end included: its `reason` is `closed at end`). */
   readonly onFill?: (f: Fill) => void;
+  /** Every closed round trip (the one closed at the end included). */
+  readonly onRoundTrip?: (t: RoundTrip) => void;
+  /** Also keep, per equity point, the close and whether a position was open (`series` in the result). */
+  readonly series?: boolean;
   readonly onStrategyError?: (e: StrategyErrorEvent) => void;
   /** Called every `progressEvery` decision candles (default 65,536) with how many have been run. */
   readonly onProgress?: (candles: number) => void;
@@ -76,12 +81,16 @@ export interface BacktestResult {
   /** The same curve as columns. */
   readonly equityTimesMs: Float64Array;
   readonly equity: Float64Array;
+  /** With the `series` option: per equity point, the close and whether a position was open (1) or not. */
+  readonly series?: { readonly prices: Float64Array; readonly inMarket: Uint8Array };
   /** Candles of the strategy's timeframe decided on. */
   readonly candles: number;
   /** Buy and sell decisions (holds not counted). */
   readonly signals: number;
   readonly orders: number;
   readonly denied: number;
+  /** The denied signals by the risk manager's reason (only reasons that occurred). */
+  readonly deniedByReason: Readonly<Partial<Record<DeniedReason, number>>>;
   readonly fills: number;
   /** Stop-losses filled in a candle whose range also reached a take-profit level (assumed first). */
   readonly slTpSameCandle: number;
@@ -100,14 +109,15 @@ export interface BacktestResult {
  * Candles (or trades) are replayed in virtual time (`replayInVirtualTime` on a `VirtualClock`: the clock is
  * advanced to each record's time before it is emitted, so timers — a quiet minute closing — fire as they
  * would live) through the live pipeline's operators: trades → `tradesToCandles` → `resampleCandles` →
- * (`skipPartialStart` for trades, as the collector) → `runStrategy`, then risk → fills → portfolio through
- * `TradingEngine`: the synchronous RiskManager / SimulatedVenue / PortfolioBook cores that the live
- * `applyRisk`, `simulateFills` and `portfolio` operators wrap, called in the order those operators see
- * events (per candle: fills at its open and its exit levels, the mark at its close, then the strategy's
- * decision on it). test/trading/wiring.test.ts and test/backtests/parity.test.ts hold the two equal.
+ * (`skipPartialStart` for trades, as the collector) → `tradeStrategy`, the operator the live bots run,
+ * over one `TradingEngine` (risk → fills → portfolio on one book). test/backtests/parity.test.ts holds a
+ * backtest equal to the live path against the OKX simulator.
  *
- * Orders decided on candle t fill on candle t+1 (market: at its open). A position still open after the
- * last candle is closed at its close (taker fee, no slippage) and the result says so. Metrics are
+ * Orders decided on a candle fill at the first price after it: the open of the next candle of the input's
+ * timeframe (the next 1m candle for 1m candles or trades, whatever the strategy's timeframe), and stops
+ * and take-profits are watched on those candles' ranges. The run ends with the last candle of the
+ * strategy's timeframe (input candles after it, in a bucket not complete, are not used). A position still
+ * open then is closed at its close (taker fee, no slippage) and the result says so. Metrics are
  * src/domain/metrics.ts's, fed one equity value per candle of the strategy's timeframe.
  *
  * ```ts
@@ -120,22 +130,54 @@ export interface BacktestResult {
  * UsageError when the strategy cannot run on the data (its timeframe shorter than the candles').
  */
 export function runBacktest(data: BacktestData, options: BacktestOptions): BacktestResult {
-  const strategy = options.strategy;
+  return runPreparedBacktest(prepareBacktest(data, options.strategy), options);
+}
+
+/**
+ * The candle stream a backtest feeds `tradeStrategy`, built once: the input replayed in virtual time
+ * through `tradesToCandles` / `resampleCandles` (and `skipPartialStart` for trades), materialized. It depends
+ * on the data and on the timeframes the strategy decides on only, so an optimizer builds it once per
+ * timeframe set and runs every parameter combination on it (`runPreparedBacktest`).
+ */
+export interface PreparedBacktest {
+  readonly symbol: string;
+  /** The input's own timeframe (1m for trades): its candles carry the prices orders fill at. */
+  readonly priceTimeframe: Timeframe;
+  /** The strategy timeframe (and higher ones) it was built for. */
+  readonly timeframes: readonly Timeframe[];
+  /** Closed candles of every timeframe needed, in the order the live pipeline emits them. */
+  readonly stream: readonly Candle[];
+  /** Candles of the strategy's own timeframe in `stream`: at most that many equity points. */
+  readonly decisions: number;
+  readonly gaps: readonly CandleGap[];
+  /** The input candles (empty for trades): gap warnings name their timeframe. */
+  readonly inputTimeframe: Timeframe | undefined;
+}
+
+/** Builds the candle stream of `data` for a strategy deciding on `strategy`'s timeframes (see PreparedBacktest). */
+export function prepareBacktest(
+  data: BacktestData,
+  strategy: Pick<Strategy, 'name' | 'timeframe' | 'higherTimeframes'>,
+): PreparedBacktest {
   const mainTf = strategy.timeframe;
   const periodMs = timeframeMs(mainTf);
-  const timeframes = sortTimeframes([
-    mainTf,
-    ...(Object.keys(strategy.higherTimeframes ?? {}) as Timeframe[]),
-  ]);
+  const decisionTimeframes = [mainTf, ...(Object.keys(strategy.higherTimeframes ?? {}) as Timeframe[])];
 
   let symbol = '';
   let gaps: CandleGap[] = [];
   let candles$: Observable<Candle>;
+  // The input's own candles (the shortest there are) carry the prices orders fill at.
+  let priceTf: Timeframe = '1m';
+  let inputTf: Timeframe | undefined;
+  let endMs = Number.POSITIVE_INFINITY;
   if ('candles' in data) {
     const candles = data.candles;
     const first = candles[0];
+    const last = candles[candles.length - 1];
     if (first !== undefined) {
       symbol = first.symbol;
+      priceTf = first.timeframe;
+      inputTf = first.timeframe;
       if (timeframeMs(first.timeframe) > periodMs) {
         throw new UsageError(
           `strategy ${strategy.name} decides on ${mainTf} candles: it cannot run on ${first.timeframe} candles`,
@@ -143,57 +185,94 @@ export function runBacktest(data: BacktestData, options: BacktestOptions): Backt
       }
       gaps = findGaps(candles, timeframeMs(first.timeframe));
     }
+    if (last !== undefined) endMs = Math.floor(last.closeTimeMs / periodMs) * periodMs;
     const clock = new VirtualClock(first === undefined ? 0 : first.closeTimeMs);
-    candles$ = replayInVirtualTime(candles, closeTimeOf, clock).pipe(resampleCandles(timeframes));
+    candles$ = replayInVirtualTime(candles, closeTimeOf, clock).pipe(
+      resampleCandles(sortTimeframes([priceTf, ...decisionTimeframes])),
+    );
   } else {
     const trades = data.trades;
     const first = trades[0];
+    const last = trades[trades.length - 1];
     if (first !== undefined) symbol = first.symbol;
     const clock = new VirtualClock(first === undefined ? 0 : first.tsMs);
     const built$ = replayInVirtualTime(trades, tsOf, clock).pipe(
       tradesToCandles({ timeframe: '1m' }, clock),
-      resampleCandles(timeframes.includes('1m') ? timeframes : ['1m', ...timeframes]),
+      resampleCandles(sortTimeframes(['1m', ...decisionTimeframes])),
     );
     candles$ = (data.skipPartialStart ?? true) ? built$.pipe(skipPartialStart()) : built$;
+    // The last minute the trades complete closes at or before the last trade.
+    if (last !== undefined) endMs = Math.floor(last.tsMs / periodMs) * periodMs;
   }
+  // The run ends with the last candle of the strategy's timeframe: the price candles after it (a bucket
+  // that never completes) could only fill orders that no later decision or mark would follow.
+  if (priceTf !== mainTf) candles$ = candles$.pipe(filter((c) => c.closeTimeMs <= endMs));
+  const stream: Candle[] = [];
+  let failure: unknown;
+  let failed = false;
+  candles$.subscribe({
+    next: (c) => stream.push(c),
+    error: (err: unknown) => {
+      failed = true;
+      failure = err;
+    },
+  });
+  if (failed) throw failure;
+  return {
+    symbol,
+    priceTimeframe: priceTf,
+    timeframes: sortTimeframes(decisionTimeframes),
+    stream,
+    decisions: stream.reduce((k, c) => (c.timeframe === mainTf ? k + 1 : k), 0),
+    gaps,
+    inputTimeframe: inputTf,
+  };
+}
+
+/**
+ * Runs a strategy on a prepared stream (see prepareBacktest; it must have been built for the strategy's
+ * timeframes): `tradeStrategy` over one `TradingEngine`, metrics and the equity curve. What runBacktest
+ * does after preparing, so both give the same result.
+ */
+export function runPreparedBacktest(prepared: PreparedBacktest, options: BacktestOptions): BacktestResult {
+  const strategy = options.strategy;
+  const mainTf = strategy.timeframe;
+  const periodMs = timeframeMs(mainTf);
+  const wanted = sortTimeframes([
+    mainTf,
+    ...(Object.keys(strategy.higherTimeframes ?? {}) as Timeframe[]),
+  ]).join(',');
+  if (wanted !== prepared.timeframes.join(',')) {
+    throw new UsageError(
+      `runPreparedBacktest: the stream was prepared for ${prepared.timeframes.join(', ')}, the strategy ${strategy.name} decides on ${wanted}`,
+    );
+  }
+  const symbol = prepared.symbol;
+  const gaps = prepared.gaps;
+  const priceTf = prepared.priceTimeframe;
+  const candles$ = fromArray(prepared.stream);
 
   const trades: BacktestTrade[] = [];
   const metrics = new MetricsAccumulator(options.initialCash, periodMs);
   let fills = 0;
   let orders = 0;
   let denied = 0;
+  const deniedByReason: Partial<Record<DeniedReason, number>> = {};
   const onFill = options.onFill;
   const onDecision = options.onDecision;
   const engine = new TradingEngine({
     risk: options.risk,
     venue: options.venue,
     initialCash: options.initialCash,
-    timeframe: mainTf,
-    listener: {
-      fill: (f) => {
-        fills++;
-        metrics.onFee(f.fee);
-        onFill?.(f);
-      },
-      roundTrip: (t) => {
-        metrics.onTrade(t);
-        trades.push(tradeOf(t));
-      },
-      order: (o) => {
-        orders++;
-        onDecision?.(o);
-      },
-      denied: (d) => {
-        denied++;
-        onDecision?.(d);
-      },
-    },
   });
-  const book = engine.book;
 
   // The curve, as columns (one candle behind: the last point waits for the closing fill at the end).
-  let times: Float64Array<ArrayBuffer> = new Float64Array(1024);
-  let equity: Float64Array<ArrayBuffer> = new Float64Array(1024);
+  // Sized once (one point per decision candle at most): growing them cost an optimizer a tenth of its time.
+  const room = prepared.decisions + 1;
+  let times: Float64Array<ArrayBuffer> = new Float64Array(room);
+  let equity: Float64Array<ArrayBuffer> = new Float64Array(room);
+  let prices: Float64Array<ArrayBuffer> | undefined = options.series ? new Float64Array(room) : undefined;
+  let inMarket: Uint8Array<ArrayBuffer> | undefined = options.series ? new Uint8Array(room) : undefined;
   let n = 0;
   let lastT = Number.NaN;
   let lastEquity = Number.NaN;
@@ -203,6 +282,7 @@ export function runBacktest(data: BacktestData, options: BacktestOptions): Backt
   let strategyErrors = 0;
   const errorLines: string[] = [];
   const onSignal = options.onSignal;
+  const onStrategyError = options.onStrategyError;
   const onProgress = options.onProgress;
   const progressEvery = Math.max(1, options.progressEvery ?? 65_536);
 
@@ -214,49 +294,77 @@ export function runBacktest(data: BacktestData, options: BacktestOptions): Backt
     }
     times[n] = lastT;
     equity[n] = lastEquity;
+    if (prices !== undefined && inMarket !== undefined) {
+      if (n === prices.length) {
+        prices = grow(prices);
+        inMarket = growBytes(inMarket);
+      }
+      prices[n] = lastPrice;
+      inMarket[n] = lastInMarket ? 1 : 0;
+    }
     n++;
+  };
+
+  const onAnyFill = (f: Fill): void => {
+    fills++;
+    metrics.onFee(f.fee);
+    onFill?.(f);
+  };
+  const userRoundTrip = options.onRoundTrip;
+  const onRoundTrip = (t: RoundTrip): void => {
+    metrics.onTrade(t);
+    trades.push(tradeOf(t));
+    userRoundTrip?.(t);
   };
 
   let failure: unknown;
   let failed = false;
-  candles$
-    .pipe(
-      tap((c) => engine.onCandle(c)),
-      runStrategy(strategy, {
-        onError: (e) => {
-          strategyErrors++;
-          if (errorLines.length < 5) {
-            errorLines.push(`strategy error on the candle closing ${iso(e.closeTimeMs)}: ${e.message}`);
-          }
-          options.onStrategyError?.(e);
-        },
-      }),
-    )
-    .subscribe({
-      next: (s) => {
-        if (!Number.isNaN(lastT)) record();
-        if (s.action !== 'hold') {
-          signals++;
-          engine.onSignal(s);
+  const book = engine.book;
+  // The account is read from the book right here (it is the state after the step), not from the steps.
+  candles$.pipe(tradeStrategy(strategy, engine, { priceTimeframe: priceTf, portfolio: false })).subscribe({
+    next: (step) => {
+      const stepFills = step.fills;
+      for (let i = 0; i < stepFills.length; i++) onAnyFill(stepFills[i] as Fill);
+      const trips = step.roundTrips;
+      for (let i = 0; i < trips.length; i++) onRoundTrip(trips[i] as RoundTrip);
+      const s = step.signal;
+      if (s === undefined) return; // a price candle between decisions
+      if (!Number.isNaN(lastT)) record();
+      const e = step.strategyError;
+      if (e !== undefined) {
+        strategyErrors++;
+        if (errorLines.length < 5) {
+          errorLines.push(`strategy error on the candle closing ${iso(e.closeTimeMs)}: ${e.message}`);
         }
-        onSignal?.(s);
-        lastT = s.closeTimeMs;
-        lastEquity = book.equity;
-        lastInMarket = book.openCount > 0;
-        lastPrice = s.price;
-        if (onProgress !== undefined && n % progressEvery === 0 && n > 0) onProgress(n);
-      },
-      error: (err: unknown) => {
-        failed = true;
-        failure = err;
-      },
-    });
+        onStrategyError?.(e);
+      }
+      if (s.action !== 'hold') signals++;
+      const d = step.decision;
+      if (d !== undefined) {
+        if (d.kind === 'order') orders++;
+        else {
+          denied++;
+          deniedByReason[d.reason] = (deniedByReason[d.reason] ?? 0) + 1;
+        }
+        onDecision?.(d);
+      }
+      onSignal?.(s);
+      lastT = s.closeTimeMs;
+      lastEquity = book.equity;
+      lastInMarket = book.openCount > 0;
+      lastPrice = s.price;
+      if (onProgress !== undefined && n % progressEvery === 0 && n > 0) onProgress(n);
+    },
+    error: (err: unknown) => {
+      failed = true;
+      failure = err;
+    },
+  });
   if (failed) throw failure;
 
   const warnings: string[] = [];
   // Daily stock data has a gap every weekend: name the first few, then count the rest.
-  for (const g of gaps.slice(0, MAX_GAP_LINES))
-    warnings.push(gapLine(g, 'candles' in data ? data.candles : []));
+  for (const g of gaps.slice(0, MAX_GAP_LINES)) warnings.push(gapLine(g, prepared.inputTimeframe ?? '1m'));
   if (gaps.length > MAX_GAP_LINES) {
     const rest = gaps.slice(MAX_GAP_LINES);
     const missing = rest.reduce((n, g) => n + g.missing, 0);
@@ -267,6 +375,7 @@ export function runBacktest(data: BacktestData, options: BacktestOptions): Backt
     if ((options.closeAtEnd ?? true) && book.openCount > 0) {
       const before = trades.length;
       const held = book.positions.map((p) => `${p.qty} ${p.symbol} (entered ${iso(p.entryTimeMs)})`);
+      engine.attach({ fill: onAnyFill, roundTrip: onRoundTrip });
       engine.closeAll(lastT, lastPrice);
       lastEquity = book.equity;
       closedAtEnd = trades[trades.length - 1];
@@ -285,8 +394,8 @@ export function runBacktest(data: BacktestData, options: BacktestOptions): Backt
   }
   onProgress?.(n);
 
-  const equityTimesMs = times.slice(0, n);
-  const equityValues = equity.slice(0, n);
+  const equityTimesMs = times.subarray(0, n);
+  const equityValues = equity.subarray(0, n);
   let curve: [number, number][] | undefined;
   return {
     strategy: strategy.name,
@@ -303,10 +412,14 @@ export function runBacktest(data: BacktestData, options: BacktestOptions): Backt
     },
     equityTimesMs,
     equity: equityValues,
+    ...(prices !== undefined && inMarket !== undefined
+      ? { series: { prices: prices.subarray(0, n), inMarket: inMarket.subarray(0, n) } }
+      : {}),
     candles: n,
     signals,
     orders,
     denied,
+    deniedByReason,
     fills,
     slTpSameCandle: engine.venue.slTpSameCandle,
     gaps,
@@ -314,6 +427,17 @@ export function runBacktest(data: BacktestData, options: BacktestOptions): Backt
     strategyErrors,
     warnings,
   };
+}
+
+/** A synchronous source over an array (what replay + resample produced), stopping when unsubscribed. */
+function fromArray(items: readonly Candle[]): Observable<Candle> {
+  return new Observable<Candle>((subscriber) => {
+    for (let i = 0; i < items.length; i++) {
+      if (subscriber.closed) return;
+      subscriber.next(items[i] as Candle);
+    }
+    subscriber.complete();
+  });
 }
 
 function closeTimeOf(c: Candle): number {
@@ -351,14 +475,19 @@ export function findGaps(candles: readonly Candle[], intervalMs: number): Candle
 
 const MAX_GAP_LINES = 5;
 
-function gapLine(g: CandleGap, candles: readonly Candle[]): string {
-  const tf = candles[0]?.timeframe ?? '1m';
+function gapLine(g: CandleGap, tf: Timeframe): string {
   const ms = timeframeMs(tf);
   const k = g.missing;
   return (
     `gap: ${k} missing ${tf} candle${k === 1 ? '' : 's'} closing ${iso(g.afterCloseTimeMs + ms)} … ` +
     `${iso(g.beforeCloseTimeMs - ms)} (not filled)`
   );
+}
+
+function growBytes(a: Uint8Array): Uint8Array<ArrayBuffer> {
+  const b = new Uint8Array(a.length * 2);
+  b.set(a);
+  return b;
 }
 
 function grow(a: Float64Array): Float64Array<ArrayBuffer> {

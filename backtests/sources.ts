@@ -1,8 +1,10 @@
 import type { Candle } from '../src/domain/candle.js';
+import { InvalidDataError } from '../src/domain/errors.js';
 import { timeframeMs, type Timeframe } from '../src/domain/timeframe.js';
 import { readCandleColumns } from '../src/storage/candleColumns.js';
 import type { Queryable } from '../src/storage/database.js';
 import { readCandleCsv, type CandleLabel } from '../src/streams/candleCsv.js';
+import { CandleSpacing } from '../src/streams/candleSpacing.js';
 
 /**
  * Where backtest candles come from: a candle CSV or the `market_data` table (Postgres or PGlite). Both give
@@ -18,12 +20,20 @@ export interface TimeRange {
 
 export interface CsvCandlesOptions extends TimeRange {
   readonly label?: CandleLabel;
+  /**
+   * Interval of the rows; refused when their spacing says otherwise (see CandleSpacing). Undefined: the
+   * longest timeframe the spacing allows (1m for a single row).
+   */
   readonly timeframe?: Timeframe;
   readonly symbol?: string;
 }
 
 export interface LoadedCandles {
   readonly candles: Candle[];
+  /** Interval of the candles (CSV: as given, or read off the rows' spacing). */
+  readonly timeframe?: Timeframe;
+  /** True when `timeframe` was read off the spacing of the rows rather than given. */
+  readonly timeframeFromSpacing?: boolean;
   /** Whether the file's time column held open or close times (CSV only). */
   readonly label?: CandleLabel;
   /** Candles read before the time range was applied. */
@@ -32,12 +42,31 @@ export interface LoadedCandles {
 
 /** Reads a candle CSV (see readCandleCsv) and keeps the candles inside the range. */
 export async function loadCsvCandles(path: string, options: CsvCandlesOptions = {}): Promise<LoadedCandles> {
-  const timeframe = options.timeframe ?? '1m';
-  const file = await readCandleCsv(path, {
-    timeframe,
-    ...(options.label !== undefined ? { label: options.label } : {}),
-    ...(options.symbol !== undefined ? { symbol: options.symbol } : {}),
-  });
+  const read = (timeframe: Timeframe, spacing?: CandleSpacing) =>
+    readCandleCsv(path, {
+      timeframe,
+      ...(spacing !== undefined ? { spacing } : {}),
+      ...(options.label !== undefined ? { label: options.label } : {}),
+      ...(options.symbol !== undefined ? { symbol: options.symbol } : {}),
+    });
+  const spacing = new CandleSpacing();
+  let timeframe = options.timeframe ?? '1m';
+  let file = await read(timeframe, spacing);
+  if (options.timeframe !== undefined) {
+    const seen = spacing.contradicts(timeframe);
+    if (seen !== undefined) {
+      throw new InvalidDataError(
+        `${path}: the rows look like ${seen} candles, not ${timeframe}: ${spacing.describe()}; use --timeframe ${seen}`,
+      );
+    }
+  } else {
+    const seen = spacing.timeframe();
+    if (seen !== undefined && seen !== timeframe) {
+      // Read again: an open-time label stamps the close one interval later, and the interval changed.
+      timeframe = seen;
+      file = await read(timeframe);
+    }
+  }
   const all = file.candles;
   const tf = timeframeMs(timeframe);
   const from = options.fromMs ?? Number.NEGATIVE_INFINITY;
@@ -46,7 +75,13 @@ export async function loadCsvCandles(path: string, options: CsvCandlesOptions = 
     options.fromMs === undefined && options.toMs === undefined
       ? all
       : all.filter((c) => c.closeTimeMs - tf >= from && c.closeTimeMs <= to);
-  return { candles, label: file.label, read: all.length };
+  return {
+    candles,
+    label: file.label,
+    read: all.length,
+    timeframe,
+    timeframeFromSpacing: options.timeframe === undefined && timeframe !== '1m',
+  };
 }
 
 export interface DatabaseCandlesQuery {
@@ -84,4 +119,63 @@ export async function loadDatabaseCandles(db: Queryable, q: DatabaseCandlesQuery
     };
   }
   return { candles, read: cols.length };
+}
+
+/** What `market_data` holds for one exchange, symbol and timeframe. */
+export interface StoredCandleSet {
+  readonly exchange: string;
+  readonly symbol: string;
+  readonly timeframe: string;
+  readonly firstCloseTimeMs: number;
+  readonly lastCloseTimeMs: number;
+  readonly count: number;
+}
+
+/** Every exchange, symbol and timeframe stored, with its range: one grouped scan (for "no candles" errors). */
+export async function storedCandleSets(db: Queryable): Promise<StoredCandleSet[]> {
+  const rows = await db.query<{
+    exchange: string;
+    symbol: string;
+    timeframe: string;
+    first_ms: number;
+    last_ms: number;
+    n: number;
+  }>(
+    `SELECT exchange, symbol, timeframe,
+            (extract(epoch from min("timestamp")) * 1000)::bigint AS first_ms,
+            (extract(epoch from max("timestamp")) * 1000)::bigint AS last_ms,
+            count(*)::bigint AS n
+       FROM market_data
+      GROUP BY exchange, symbol, timeframe
+      ORDER BY exchange, symbol, timeframe`,
+  );
+  return rows.map((r) => ({
+    exchange: r.exchange,
+    symbol: r.symbol,
+    timeframe: r.timeframe,
+    firstCloseTimeMs: Number(r.first_ms),
+    lastCloseTimeMs: Number(r.last_ms),
+    count: Number(r.n),
+  }));
+}
+
+/**
+ * The exchanges that have candles of `symbol`. Walks the few distinct exchanges through the leading column
+ * of the (exchange, symbol, timeframe, timestamp) key, then asks the key once per exchange: no scan of the
+ * symbol's rows, however many there are.
+ */
+export async function exchangesWithSymbol(db: Queryable, symbol: string): Promise<string[]> {
+  const rows = await db.query<{ exchange: string }>(
+    `WITH RECURSIVE ex(e) AS (
+       SELECT min(exchange) FROM market_data
+       UNION ALL
+       SELECT (SELECT min(exchange) FROM market_data WHERE exchange > ex.e) FROM ex WHERE ex.e IS NOT NULL
+     )
+     SELECT e AS exchange FROM ex
+      WHERE e IS NOT NULL
+        AND EXISTS (SELECT 1 FROM market_data m WHERE m.exchange = ex.e AND m.symbol = $1)
+      ORDER BY e`,
+    [symbol],
+  );
+  return rows.map((r) => r.exchange);
 }

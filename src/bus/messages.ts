@@ -37,8 +37,45 @@ export const signalMessageSchema = z.object({
   /** 0 = a guess, 1 = certain; strategies decide what it means for them. */
   confidence: z.number().min(0).max(1),
   reason: z.string(),
+  symbol: id.optional(),
+  /** The indicator values the strategy used. */
+  indicators: z.record(z.string(), z.number().finite().nullable()).optional(),
 });
 export type SignalMessage = z.infer<typeof signalMessageSchema>;
+
+/** A bot's fill, on `signals:{bot_id}` next to its signals. `pnl` (net of fees) only on a fill that closes. */
+export const fillMessageSchema = z.object({
+  type: z.literal('fill'),
+  botId: id,
+  tsMs: epochMs,
+  symbol: id,
+  side: z.enum(['buy', 'sell']),
+  price,
+  qty: z.number().finite().positive(),
+  fee: z.number().finite().nonnegative(),
+  pnl: z.number().finite().optional(),
+  /** Cash after the fill. */
+  balanceAfter: z.number().finite(),
+  orderId: z.number().int().nonnegative(),
+  /** The bot's fill number: unique per bot, so a consumer can drop a repeat. */
+  seq: z.number().int().positive(),
+  reason: z.string().optional(),
+});
+export type FillMessage = z.infer<typeof fillMessageSchema>;
+
+/** A bot's account after each candle it processed, on `status:{bot_id}`. */
+export const performanceMessageSchema = z.object({
+  type: z.literal('performance'),
+  botId: id,
+  tsMs: epochMs,
+  totalValue: z.number().finite(),
+  cash: z.number().finite(),
+  cryptoValue: z.number().finite(),
+  totalTrades: z.number().int().nonnegative(),
+  winningTrades: z.number().int().nonnegative(),
+  totalFees: z.number().finite().nonnegative(),
+});
+export type PerformanceMessage = z.infer<typeof performanceMessageSchema>;
 
 /** The lifecycle states of a bot: the same set as the `bots.status` column. */
 export const BOT_STATUSES = ['active', 'inactive', 'paused', 'error'] as const;
@@ -64,7 +101,9 @@ export type SystemMessage = z.infer<typeof systemMessageSchema>;
 export const busMessageSchema = z.discriminatedUnion('type', [
   candleMessageSchema,
   signalMessageSchema,
+  fillMessageSchema,
   statusMessageSchema,
+  performanceMessageSchema,
   systemMessageSchema,
 ]);
 export type BusMessage = z.infer<typeof busMessageSchema>;
@@ -117,9 +156,26 @@ export function candleMessage(candle: Candle): CandleMessage {
     high: candle.high,
     low: candle.low,
     close: candle.close,
-    // A sum of trade sizes carries float noise (18.225870000000064); the wire gets what market_data stores.
-    volume: Math.round(candle.volume * 1e8) / 1e8,
+    // Exactly what market_data stores (the operators already shed the float drift of summed sizes).
+    volume: candle.volume,
     tradesCount: candle.tradesCount,
     revision: candle.revision,
+  };
+}
+
+/** A `market:{symbol}` message back into a closed Candle (the inverse of `candleMessage`). */
+export function candleFromMessage(message: CandleMessage): Candle {
+  return {
+    symbol: message.symbol,
+    timeframe: message.timeframe,
+    closeTimeMs: message.closeTimeMs,
+    open: message.open,
+    high: message.high,
+    low: message.low,
+    close: message.close,
+    volume: message.volume,
+    tradesCount: message.tradesCount,
+    closed: true,
+    revision: message.revision,
   };
 }

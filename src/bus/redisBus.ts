@@ -1,3 +1,4 @@
+import { UsageError } from '../domain/errors.js';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Observable } from 'rxjs';
 import type { Logger } from '../infra/logger.js';
@@ -51,7 +52,7 @@ export class RedisBus implements Bus {
   constructor(private readonly options: RedisBusOptions) {
     this.prefix = options.channelPrefix ?? '';
     if (/[\s*?[\]\\]/.test(this.prefix)) {
-      throw new RangeError(`Redis channel prefix '${this.prefix}' must not contain whitespace or * ? [ ] \\`);
+      throw new UsageError(`Redis channel prefix '${this.prefix}' must not contain whitespace or * ? [ ] \\`);
     }
     this.url = redactUrl(options.redisUrl);
     this.maxOfflinePublishes = options.maxOfflinePublishes ?? 1000;

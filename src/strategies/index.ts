@@ -1,5 +1,6 @@
-/** Strategies: the framework (strategy.ts), the registry, config files, and the six built-in ones. */
+/** Strategies: the framework (strategy.ts, runner.ts), the registry, config files, and the six built-in ones. */
 export * from './strategy.js';
+export { StrategyRunner, checkStrategy, type StrategyErrorEvent } from './runner.js';
 export * from './registry.js';
 export * from './config.js';
 export { bollingerBreakout, type BollingerBreakoutParams } from './bollingerBreakout.js';

@@ -59,7 +59,7 @@ describe('rxtrade backtest', () => {
     ]);
     expect(r.code).toBe(0);
     const out = JSON.parse(r.stdout) as Record<string, unknown>;
-    expect(Object.keys(out)).toEqual(['metrics', 'trades', 'equity_curve']);
+    expect(Object.keys(out)).toEqual(['metrics', 'trades', 'equity_curve', 'denied']);
     const m = out.metrics as Record<string, unknown>;
     expect(Object.keys(m)).toEqual(
       expect.arrayContaining([
@@ -207,8 +207,51 @@ describe('rxtrade backtest', () => {
       pglite,
     ]);
     expect(empty.code).toBe(1);
-    expect(empty.stderr).toMatch(/no ETH-USDT 1m candles in 2021-05-18 … 2021-05-19 in PGlite at /);
+    // What is there instead, from one grouped query.
+    expect(empty.stderr).toBe(
+      `rxtrade: no ETH-USDT 1m candles in 2021-05-18 … 2021-05-19 in PGlite at ${pglite}, exchange okx\n` +
+        'Stored candles (exchange symbol timeframe):\n' +
+        '  okx BTC-USDT 1m: 2000 candles closing 2021-05-18T18:01Z … 2021-05-20T03:20Z\n',
+    );
   }, 60_000);
+
+  it('reads stored candles of the only exchange that has the symbol, and asks for --exchange when several do', async () => {
+    const pglite = join(dir, 'pglite-exchanges');
+    const store = (exchange: string, symbol: string) =>
+      runCli([
+        ...['import', '--file', MAY_SLICE, '--symbol', symbol, '--timeframe', '1m'],
+        ...['--exchange', exchange, '--pglite', pglite],
+      ]);
+    expect((await store('okx-sim', 'BTC-USDT')).code).toBe(0);
+    const period = ['--from', '2021-05-18T18:00Z', '--to', '2021-05-18T19:00Z', '--pglite', pglite];
+    const args = ['backtest', '--strategy', 'ema_crossover', '--symbol', 'BTC-USDT', ...period, '--json'];
+    const only = await runCli(args);
+    expect(only.code).toBe(0);
+    expect(only.stderr).toContain(
+      'rxtrade backtest: reading BTC-USDT candles of exchange okx-sim (the only one that has them; --exchange chooses)\n',
+    );
+    expect((JSON.parse(only.stdout) as { equity_curve: unknown[] }).equity_curve).toHaveLength(60);
+
+    expect((await store('okx', 'BTC-USDT')).code).toBe(0);
+    const several = await runCli(args);
+    expect(several).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: 'rxtrade: BTC-USDT is stored under 2 exchanges (okx, okx-sim): choose one with --exchange\n',
+    });
+    const chosen = await runCli([...args, '--exchange', 'okx']);
+    expect(chosen.code).toBe(0);
+    expect(chosen.stderr).not.toMatch(/reading BTC-USDT/);
+    expect(JSON.parse(chosen.stdout)).toEqual(JSON.parse(only.stdout));
+
+    const none = await runCli([...args, '--exchange', 'kraken']);
+    expect(none.stderr).toBe(
+      `rxtrade: no BTC-USDT 1m candles in 2021-05-18T18:00Z … 2021-05-18T19:00Z in PGlite at ${pglite}, exchange kraken\n` +
+        'Stored candles (exchange symbol timeframe):\n' +
+        '  okx BTC-USDT 1m: 2000 candles closing 2021-05-18T18:01Z … 2021-05-20T03:20Z\n' +
+        '  okx-sim BTC-USDT 1m: 2000 candles closing 2021-05-18T18:01Z … 2021-05-20T03:20Z\n',
+    );
+  }, 90_000);
 
   const bad: [string, string[], RegExp][] = [
     [
@@ -300,7 +343,21 @@ describe('rxtrade backtest', () => {
     ],
     ['a bad --fee', [...base, '--fee', '2'], /--fee must be a fraction from 0 to 1/],
     ['a bad --balance', [...base, '--balance', 'lots'], /--balance must be a number, got "lots"/],
-    ['a bad --slippage-bps', [...base, '--slippage-bps', '-3'], /--slippage-bps must be ≥ 0/],
+    [
+      'a bad --slippage-bps',
+      [...base, '--slippage-bps', '-3'],
+      /--slippage-bps must be from 0 to less than 10000 \(basis points/,
+    ],
+    [
+      '--exchange with a file',
+      [...base, '--exchange', 'okx'],
+      /--exchange only applies to stored candles \(not to --data or --trades files\)/,
+    ],
+    [
+      'a bad --exchange',
+      [...base, '--exchange', 'Binance'],
+      /--exchange "Binance": use lowercase letters, digits and '-'/,
+    ],
     ['a bad --timeframe', [...base, '--timeframe', '2m'], /unknown timeframe "2m"/],
     [
       '--trades with --data',
@@ -339,10 +396,10 @@ describe('rxtrade backtest', () => {
       '--json',
     ]);
     expect(fromTrades.code).toBe(0);
-    // The same candles through --data: built by `rxtrade candles`, without the first (partial) minute, which
-    // the trades path drops as the live collector does.
+    // The same candles through --data: built by `rxtrade candles`, which leaves out the first (partial)
+    // minute as the trades path and the live collector do.
     const candles = await runCli(['candles', '--trades', trades, '-q']);
-    const [header, , ...rows] = candles.stdout.trim().split('\n');
+    const [header, ...rows] = candles.stdout.trim().split('\n');
     const csv = join(dir, 'eth-candles.csv');
     writeFileSync(csv, [header, ...rows, ''].join('\n'));
     const fromCsv = await runCli([
@@ -362,15 +419,138 @@ describe('rxtrade backtest', () => {
     expect(a.equity_curve).toEqual(b.equity_curve);
   });
 
-  it('exits 1 when the strategy decides on shorter candles than the data', async () => {
+  it('runs a strategy left at its default 1m timeframe on longer candles, and says so', async () => {
     const path = join(dir, 'five.csv');
     writeFileSync(
       path,
       'close_time_ms,open,high,low,close,volume\n1621361100000,1,2,1,2,5\n1621361400000,2,2,1,1,5\n',
     );
     const r = await runCli(['backtest', '--strategy', 'ema_crossover', '--data', path, '--timeframe', '5m']);
-    expect(r.stderr).toMatch(/strategy ema_crossover decides on 1m candles: it cannot run on 5m candles/);
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^ema_crossover \{"timeframe":"5m",.* on UNKNOWN 5m/);
+    expect(r.stderr).toBe(
+      `rxtrade backtest: ${path} holds 5m candles: ema_crossover decides on 5m candles instead of its default 1m (its timeframe parameter sets it)\n`,
+    );
+  });
+
+  describe('on daily candles', () => {
+    const daily = join(dir, 'ETH_USDT-1d.csv');
+    beforeAll(() => {
+      // 120 days of a seeded wave: enough for the crossings of a 12/26 EMA.
+      const rows = Array.from({ length: 120 }, (_, i) => {
+        const date = new Date(Date.UTC(2021, 0, 1 + i)).toISOString().slice(0, 10);
+        const open = 100 + 20 * Math.sin((i - 1) / 9);
+        const close = 100 + 20 * Math.sin(i / 9);
+        return `${date},${open.toFixed(2)},${(Math.max(open, close) + 1).toFixed(2)},${(Math.min(open, close) - 1).toFixed(2)},${close.toFixed(2)},1000`;
+      });
+      writeFileSync(daily, ['date,open,high,low,close,volume', ...rows].join('\n'));
+    });
+
+    it('reads the timeframe off the rows and runs the default-1m strategy on it, naming the symbol from the file', async () => {
+      const r = await runCli(['backtest', '--strategy', 'ema_crossover', '--data', daily]);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toMatch(/^ema_crossover \{"timeframe":"1d",.*\} on ETH-USDT 1d /);
+      expect(r.stdout).toMatch(/^candles +120$/m);
+      expect(r.stderr).toMatch(
+        /^rxtrade backtest: .*ETH_USDT-1d\.csv holds 1d candles \(read off the spacing of the rows\): ema_crossover decides on 1d candles instead of its default 1m/,
+      );
+    });
+
+    it('refuses an explicit timeframe parameter shorter than the data', async () => {
+      const r = await runCli([
+        ...['backtest', '--strategy', 'ema_crossover', '--data', daily],
+        ...['--params', '{"timeframe": "4h"}'],
+      ]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toBe(
+        `rxtrade: ema_crossover's timeframe parameter is 4h, but ${daily} holds 1d candles (read off the spacing of the rows): ` +
+          'a strategy cannot decide more often than its data; set timeframe to 1d or longer\n',
+      );
+    });
+
+    it('refuses --timeframe 1m for rows spaced a day apart', async () => {
+      const r = await runCli([
+        'backtest',
+        '--strategy',
+        'ema_crossover',
+        '--data',
+        daily,
+        '--timeframe',
+        '1m',
+      ]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(
+        /^rxtrade: .*ETH_USDT-1d\.csv: the rows look like 1d candles, not 1m: consecutive rows are always a whole number of 1d apart \(line 2 → line 3: .*\); use --timeframe 1d\n$/,
+      );
+    });
+  });
+
+  it('explains denied signals by reason on stderr and in --json', async () => {
+    const args = ['backtest', '--strategy', 'rsi_reversion', '--data', APRIL_DAYS, '--sizing', 'fixed:0.01'];
+    const text = await runCli(args);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toMatch(/^2596 candles, 55 signals, 16 orders, 39 denied, 16 fills$/m);
+    const line =
+      'rxtrade backtest: 39 signals denied: 22 position_open (a buy while a position was open or an entry pending), ' +
+      '17 no_position (a sell with no position to sell)\n';
+    expect(text.stderr).toContain(line);
+    const json = await runCli([...args, '--json']);
+    expect((JSON.parse(json.stdout) as { denied: unknown }).denied).toEqual({
+      position_open: 22,
+      no_position: 17,
+    });
+    expect(json.stderr).toContain(line);
+  });
+
+  it('--trades picks one symbol of a file holding several with --symbol, and drops repeated trades', async () => {
+    const path = join(dir, 'two-symbols.csv');
+    const lines = ['symbol,trade_id,price,qty,ts'];
+    const t0 = Date.UTC(2024, 7, 9);
+    for (let i = 0; i < 600; i++) {
+      const t = t0 + i * 5_000;
+      lines.push(`BTC-USDT,${i + 1},${(100 + 5 * Math.sin(i / 20)).toFixed(2)},1,${t}`);
+      lines.push(`ETH-USDT,${i + 1},${(10 + Math.sin(i / 15)).toFixed(2)},2,${t + 1}`);
+    }
+    lines.push(`ETH-USDT,7,99,99,${t0 + 3_000_000}`); // repeats trade 7 with other values
+    writeFileSync(path, `${lines.join('\n')}\n`);
+    const args = [
+      'backtest',
+      '--strategy',
+      'ema_crossover',
+      '--trades',
+      path,
+      '--params',
+      '{"fast_period":2,"slow_period":3,"atr_period":2}',
+    ];
+    const none = await runCli(args);
+    expect(none.code).toBe(1);
+    expect(none.stderr).toMatch(
+      /--trades .*two-symbols\.csv holds trades of 2 symbols \(BTC-USDT, ETH-USDT\): a backtest runs on one; choose it with --symbol\n$/,
+    );
+    const other = await runCli([...args, '--symbol', 'SOL-USDT']);
+    expect(other.stderr).toMatch(
+      /--symbol SOL-USDT: .*two-symbols\.csv holds no SOL-USDT trades \(it holds BTC-USDT, ETH-USDT\)/,
+    );
+    const eth = await runCli([...args, '--symbol', 'ETH-USDT', '--json']);
+    expect(eth.code).toBe(0);
+    expect(eth.stderr).toContain(
+      'rxtrade backtest: dropped 1 duplicate trade (same symbol and trade id as an earlier row; first: line 1202 repeats trade 7 of ETH-USDT from line 15); ' +
+        'it differs from the row repeated (time, price, size or side): the earlier row was kept\n',
+    );
+    // 600 trades 5 s apart: 50 minutes, the partial first one dropped, the forming last one not closed.
+    const out = JSON.parse(eth.stdout) as { metrics: { candles: number }; trades: { entry_price: number }[] };
+    expect(out.metrics.candles).toBe(48);
+    expect(out.trades.every((t) => t.entry_price < 20)).toBe(true); // ETH prices, not BTC's
+  });
+
+  it('exits 1 on a --slippage-bps of the whole price or more, naming the flag and the range', async () => {
+    const r = await runCli([...base, '--slippage-bps', '20000']);
+    expect(r).toEqual({
+      code: 1,
+      stdout: '',
+      stderr:
+        'rxtrade: --slippage-bps must be from 0 to less than 10000 (basis points: 100 = 1 %, 10000 = the whole price), got 20000\n',
+    });
   });
 
   it.each(bad)('exits 1 on %s, naming the flag', async (_what, argv, message) => {
@@ -403,6 +583,31 @@ describe('rxtrade backtest', () => {
       'a bad venue value',
       '{"strategy_name":"ema_crossover","venue":{"fee_rate":-1}}',
       /--config .*: venue: fee_rate: /,
+    ],
+    [
+      'an unknown key in a take_profit entry',
+      '{"strategy_name":"ema_crossover","risk":{"sizing":{"type":"equity","percentage":50},"take_profit":[{"percentage":2,"position_percentage":50},{"percentage":4,"position_pct":50}]}}',
+      /--config .*: risk: .*take_profit\.1\.position_pct: unknown key \(accepted: percentage, position_percentage\)\n$/,
+    ],
+    [
+      'an unknown key in the sizing of its type',
+      '{"strategy_name":"ema_crossover","risk":{"sizing":{"type":"fixed","quantity":1,"percentage":5}}}',
+      /--config .*: risk: sizing\.percentage: unknown key \(accepted: type, quantity\)\n$/,
+    ],
+    [
+      'an unknown key in the trailing stop',
+      '{"strategy_name":"ema_crossover","risk":{"sizing":{"type":"fixed","quantity":1},"trailing_stop":{"activation_percentage":1,"offset":1}}}',
+      /--config .*: risk: .*trailing_stop\.offset: unknown key \(accepted: activation_percentage, offset_percentage\)\n$/,
+    ],
+    [
+      'an unknown key in the slippage',
+      '{"strategy_name":"ema_crossover","venue":{"slippage":{"type":"fixed","bsp":2}}}',
+      /--config .*: venue: .*slippage\.bsp: unknown key \(accepted: type, bps\)\n$/,
+    ],
+    [
+      'a slippage of the whole price',
+      '{"strategy_name":"ema_crossover","venue":{"slippage":{"type":"fixed","bps":10000}}}',
+      /--config .*: venue: slippage\.bps: Too big: expected number to be <10000/,
     ],
   ];
 

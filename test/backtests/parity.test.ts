@@ -2,19 +2,16 @@ import { jest } from '@jest/globals';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { filter, merge, share, Subject, tap, type Subscription } from 'rxjs';
+import { filter, tap, type Subscription } from 'rxjs';
 import { Collector } from '../../src/app/collector.js';
 import { createBus } from '../../src/bus/createBus.js';
 import type { Candle } from '../../src/domain/candle.js';
 import type { Signal } from '../../src/domain/signal.js';
 import type { Trade } from '../../src/domain/trade.js';
 import { parseRiskConfig, parseVenueModel, type RiskConfigInput } from '../../src/domain/trading/config.js';
-import { CLOSED_AT_END } from '../../src/domain/trading/engine.js';
-import type { Fill, TradingEvent } from '../../src/domain/trading/types.js';
-import { applyRisk } from '../../src/operators/applyRisk.js';
-import { portfolio } from '../../src/operators/portfolio.js';
-import { simulateFills } from '../../src/operators/simulateFills.js';
-import { runStrategy } from '../../src/operators/strategy.js';
+import { CLOSED_AT_END, TradingEngine } from '../../src/domain/trading/engine.js';
+import type { Fill } from '../../src/domain/trading/types.js';
+import { tradeStrategy } from '../../src/operators/tradeStrategy.js';
 import { ReplayClock } from '../../src/scheduling/replayClock.js';
 import { OkxSimulator } from '../../src/sim/okxSimulator.js';
 import { openDatabase, type Database } from '../../src/storage/database.js';
@@ -28,8 +25,9 @@ import { fixtureCandles, MAY_SLICE } from './support.js';
  * (a) the backtest runner (virtual time, TradingEngine) or
  * (b) the live path — the OKX simulator serving trades synthesized from real 1m candles (seed 7) on a clock
  *     SPEED× faster than the wall clock → Collector (WebSocket, tradesToCandles on a ReplayClock) →
- *     candles$ → runStrategy → applyRisk → simulateFills → portfolio, wired as a live bot is (the venue's
- *     events fed back to applyRisk through a Subject, see test/trading/wiring.test.ts).
+ *     candles$ → tradeStrategy over a TradingEngine, as a live bot runs it.
+ * Both end in the same operator, so what this holds equal is everything before it: candles built from a
+ * live WebSocket on a running clock and from a file in virtual time.
  * The live path drops its first, partial minute; the backtest is fed the simulator's ground-truth trades
  * from the first minute the live path kept, up to the last one it decided on.
  */
@@ -113,33 +111,22 @@ describe('parity: backtest runner vs the live path against the OKX simulator', (
       graceMs: 1000 * SPEED,
     });
 
-    // (b) The live wiring.
+    // (b) The live path, as a bot runs it.
     const live: LiveRun = { signals: [], fills: [], equity: [], candles: [] };
-    const input = new Subject<Candle | Signal>();
-    const feedback = new Subject<TradingEvent>();
-    const decisions = merge(input, feedback).pipe(applyRisk(risk, { initialCash: CASH, venue }), share());
-    const venueOut = merge(input.pipe(filter((e): e is Candle => !('action' in e))), decisions).pipe(
-      simulateFills(venue),
-      tap((e) => {
-        if ('kind' in e) feedback.next(e);
-      }),
-      share(),
-    );
-    subscriptions.push(
-      venueOut.subscribe((e) => {
-        if ('kind' in e && e.kind === 'fill') live.fills.push(e);
-      }),
-      venueOut.pipe(portfolio(CASH)).subscribe((e) => {
-        if (e.kind === 'snapshot') live.equity.push(e.equity);
-      }),
-    );
     const market$ = collector.candles$.pipe(
       filter((c) => c.timeframe === '1m'),
       tap((c) => live.candles.push(c)),
-      share(),
     );
-    const signals$ = market$.pipe(runStrategy(strategy));
-    subscriptions.push(merge(market$, signals$.pipe(tap((s) => live.signals.push(s)))).subscribe(input));
+    subscriptions.push(
+      market$
+        .pipe(tradeStrategy(strategy, () => new TradingEngine({ risk, venue, initialCash: CASH })))
+        .subscribe((step) => {
+          live.fills.push(...step.fills);
+          if (step.signal === undefined) return;
+          live.signals.push(step.signal);
+          live.equity.push(step.portfolio.equity);
+        }),
+    );
     collector.start();
     await waitFor(`${LIVE_CANDLES} live 1m candles`, () => live.signals.length >= LIVE_CANDLES, 90_000);
     await collector.stop();

@@ -1,4 +1,4 @@
-import { filter, merge, share, Subject, tap } from 'rxjs';
+import { from } from 'rxjs';
 import type { Candle } from '../../src/domain/candle.js';
 import type { Signal } from '../../src/domain/signal.js';
 import { MetricsAccumulator } from '../../src/domain/metrics.js';
@@ -11,12 +11,16 @@ import {
   type PortfolioSnapshot,
   type RiskConfigInput,
   type RoundTrip,
-  type TradingEvent,
 } from '../../src/domain/trading/index.js';
-import { applyRisk } from '../../src/operators/applyRisk.js';
-import { portfolio } from '../../src/operators/portfolio.js';
-import { simulateFills } from '../../src/operators/simulateFills.js';
+import { tradeStrategy } from '../../src/operators/tradeStrategy.js';
+import type { Strategy } from '../../src/strategies/strategy.js';
 import { bar, MIN, signal } from './support.js';
+
+/**
+ * The trading core on a seeded random walk: the engine driven by hand (onCandle, then onSignal) and through
+ * tradeStrategy — the one driver bots and backtests share — give the same fills, round trips and equity,
+ * every kind of exit happens, and the account's invariants hold after every candle.
+ */
 
 /** A seeded random walk with occasional gaps, and random buy/sell/hold decisions on it. */
 function scenario(seed: number, n: number): (Candle | Signal)[] {
@@ -81,40 +85,43 @@ function runEngine(events: readonly (Candle | Signal)[]): Run & { engine: Tradin
   return { ...r, engine };
 }
 
-/** The live wiring: the venue's events are fed back to applyRisk through a Subject. */
-function runOperators(events: readonly (Candle | Signal)[]): Run {
+/** A strategy that says what the scenario says on each candle (hold when it says nothing). */
+function scripted(events: readonly (Candle | Signal)[]): Strategy {
+  const says = new Map<number, Signal>();
+  for (const e of events) if ('action' in e) says.set(e.closeTimeMs, e);
+  return {
+    name: 'scripted',
+    params: {},
+    timeframe: '1m',
+    indicators: {},
+    onCandle(ctx) {
+      const s = says.get(ctx.candle.closeTimeMs);
+      return s === undefined ? ctx.hold('nothing to say') : ctx.signal(s.action, s.confidence, s.reason, {});
+    },
+  };
+}
+
+/** The driver bots and backtests use: tradeStrategy over an engine of its own. */
+function runOperator(events: readonly (Candle | Signal)[]): Run {
   const r: Run = { fills: [], trips: [], equity: [], snapshots: [] };
-  const input = new Subject<Candle | Signal>();
-  const feedback = new Subject<TradingEvent>();
-  const decisions = merge(input, feedback).pipe(applyRisk(risk, { initialCash: CASH, venue }), share());
-  const venueOut = merge(input.pipe(filter((e): e is Candle => !('action' in e))), decisions).pipe(
-    simulateFills(venue),
-    tap((e) => {
-      if ('kind' in e) feedback.next(e);
-    }),
-    share(),
-  );
-  venueOut.subscribe((e) => {
-    if ('kind' in e && e.kind === 'fill') r.fills.push(e);
-  });
-  venueOut.pipe(portfolio(CASH)).subscribe((e) => {
-    if (e.kind === 'round_trip') r.trips.push(e);
-    else {
-      r.snapshots.push(e);
-      r.equity.push(e.equity);
-    }
-  });
-  for (const e of events) input.next(e);
-  input.complete();
+  const candles = events.filter((e): e is Candle => !('action' in e));
+  from(candles)
+    .pipe(tradeStrategy(scripted(events), () => new TradingEngine({ risk, venue, initialCash: CASH })))
+    .subscribe((step) => {
+      r.fills.push(...step.fills);
+      r.trips.push(...step.roundTrips);
+      r.snapshots.push(step.portfolio);
+      r.equity.push(step.portfolio.equity);
+    });
   return r;
 }
 
-describe('risk → fills → portfolio on a seeded random walk', () => {
+describe('risk → fills → portfolio on a seeded random walk, one engine', () => {
   for (const seed of [1, 2, 3]) {
     describe(`seed ${seed}`, () => {
       const events = scenario(seed, 3000);
       const engine = runEngine(events);
-      const ops = runOperators(events);
+      const ops = runOperator(events);
 
       it('trades, and hits every kind of exit', () => {
         const purposes = new Set(engine.fills.map((f) => f.purpose));
@@ -122,7 +129,7 @@ describe('risk → fills → portfolio on a seeded random walk', () => {
         expect([...purposes].sort()).toEqual(['entry', 'exit', 'stop_loss', 'take_profit', 'trailing_stop']);
       });
 
-      it('the operators wired live give exactly what the engine gives', () => {
+      it('tradeStrategy (the driver of bots and backtests) gives exactly what the engine gives', () => {
         expect(ops.fills).toEqual(engine.fills);
         expect(ops.trips).toEqual(engine.trips);
         expect(ops.equity).toEqual(engine.equity);

@@ -10,6 +10,8 @@ import type { ExitPlan } from './types.js';
 const positive = z.number().finite().positive();
 const nonNegative = z.number().finite().nonnegative();
 const percent = z.number().finite().positive().max(100);
+/** Basis points of slippage: 10,000 would be the whole price (a sell filled at zero). */
+const slippageBps = nonNegative.lt(10_000);
 
 export const sizingSchema = z.discriminatedUnion('type', [
   /** A fixed quantity in base units. */
@@ -77,9 +79,9 @@ export function exitPlanOf(config: RiskConfig): ExitPlan | undefined {
 
 export const slippageSchema = z.discriminatedUnion('type', [
   /** Every taker fill is `bps` worse than the price it triggered on. */
-  z.strictObject({ type: z.literal('fixed'), bps: nonNegative }),
+  z.strictObject({ type: z.literal('fixed'), bps: slippageBps }),
   /** Each taker fill is a uniform random 0..`max_bps` worse, from a PRNG seeded with `seed`. */
-  z.strictObject({ type: z.literal('random'), max_bps: nonNegative, seed: z.number().int() }),
+  z.strictObject({ type: z.literal('random'), max_bps: slippageBps, seed: z.number().int() }),
 ]);
 
 export const venueModelSchema = z.strictObject({

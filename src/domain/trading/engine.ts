@@ -1,9 +1,9 @@
 import type { Candle } from '../candle.js';
+import { InvalidDataError, UsageError } from '../errors.js';
 import type { Signal } from '../signal.js';
-import type { Timeframe } from '../timeframe.js';
 import type { Trade } from '../trade.js';
-import { InvalidDataError } from '../errors.js';
 import { takerFeeRate, type RiskConfig, type VenueModel } from './config.js';
+import { ENGINE_STATE_VERSION, parseEngineState, type EngineState } from './engineState.js';
 import { PortfolioBook } from './portfolioBook.js';
 import { RiskManager } from './riskManager.js';
 import { SimulatedVenue } from './simulatedVenue.js';
@@ -18,55 +18,124 @@ export interface TradingListener {
   roundTrip?(t: RoundTrip): void;
 }
 
-export interface TradingEngineOptions {
+/** The configuration an engine runs on (not part of its saved state: a restore may change it). */
+export interface TradingConfig {
   readonly risk: RiskConfig;
   readonly venue: VenueModel;
-  readonly initialCash: number;
-  /** When set, only candles of this timeframe drive fills and marks. */
-  readonly timeframe?: Timeframe;
   readonly listener?: TradingListener;
 }
 
+export interface TradingEngineOptions extends TradingConfig {
+  readonly initialCash: number;
+}
+
 /**
- * Risk → fills → portfolio in one synchronous object, for tight loops (the backtest runner): one
- * PortfolioBook shared by the risk manager and the account, no streams, no per-candle allocation.
- * It runs exactly the cores the `applyRisk`, `simulateFills` and `portfolio` operators wrap, in the order
- * the operators see events: per candle, call `onCandle(candle)` first (fills at its prices, then the mark at
- * its close), then `onSignal(signal)` for what the strategy decided on it.
+ * One bot's trading: risk → fills → portfolio in one synchronous object over ONE PortfolioBook, which the
+ * risk manager reads (sizing, pre-trade checks) and the simulated venue reads (what a position holds) and
+ * books every fill into. No streams, no per-candle allocation. The `tradeStrategy` operator drives it, live
+ * and in backtests alike; per candle, in this order:
+ * - `onCandle(candle)` for a candle whose prices fill orders (the next 1m candle after a decision, or
+ *   the strategy's own candles when there are no 1m ones): pending orders fill at its prices, exits are
+ *   watched on its range, then the book is marked at its close;
+ * - `onSignal(signal)` for what the strategy decided on a candle of its timeframe: an order (it fills on
+ *   a later candle, never on the one decided on) or a denial.
  *
  * ```ts
  * const engine = new TradingEngine({ risk, venue, initialCash: 10_000, listener: { roundTrip: (t) => trades.push(t) } });
  * for (const c of candles) {
  *   engine.onCandle(c);
- *   const s = strategy.onCandle(c);
- *   if (s) engine.onSignal(s);
- *   metrics.onCandle(c.closeTimeMs, engine.book.equity, engine.book.openCount > 0, c.close);
+ *   engine.onSignal(strategy.decide(c));
  * }
+ * const saved = JSON.stringify(engine.snapshot());
+ * const again = TradingEngine.restore(JSON.parse(saved), { risk, venue }); // goes on exactly as `engine` would
  * ```
+ *
+ * `snapshot()` / `restore()` save and load everything the engine holds (see EngineState): a restored engine
+ * gives the same fills, prices (the slippage generator included) and equity as one that never stopped.
+ * The strategy's indicators are not in it: whoever drives the engine warms them up again on the candles
+ * before the snapshot (`tradeStrategy` does so on the candles closing at or before `pricedToMs` /
+ * `decidedToMs`, without trading on them).
  */
 export class TradingEngine {
   readonly book: PortfolioBook;
   readonly risk: RiskManager;
   readonly venue: SimulatedVenue;
-  private readonly timeframe: Timeframe | undefined;
+  /** Close time of the last candle passed to `onCandle` (−∞: none yet). */
+  pricedToMs = Number.NEGATIVE_INFINITY;
+  /** Close time of the last candle decided on, holds included (−∞: none yet). */
+  decidedToMs = Number.NEGATIVE_INFINITY;
   private readonly listener: TradingListener;
+  /** The one driver that also hears every event (see attach). */
+  private driver: TradingListener | undefined;
   private readonly takerFee: number;
   private ended = false;
 
-  constructor(options: TradingEngineOptions) {
+  /** A fresh engine; `TradingEngine.restore` makes one from a snapshot. */
+  constructor(options: TradingEngineOptions);
+  /** @internal restore()'s way in, with a state parseEngineState has checked. */
+  constructor(options: TradingConfig, state: EngineState);
+  constructor(options: TradingEngineOptions | TradingConfig, state?: EngineState) {
     this.takerFee = takerFeeRate(options.venue);
-    this.book = new PortfolioBook(options.initialCash);
-    this.risk = new RiskManager(options.risk, options.venue, this.book);
-    this.venue = new SimulatedVenue(options.venue, (e) => this.onVenueEvent(e), options.timeframe);
-    this.timeframe = options.timeframe;
     this.listener = options.listener ?? {};
+    const onVenue = (e: VenueEvent, trip: RoundTrip | undefined): void => this.onVenueEvent(e, trip);
+    if (state === undefined) {
+      this.book = new PortfolioBook((options as TradingEngineOptions).initialCash);
+      this.risk = new RiskManager(options.risk, options.venue, this.book);
+      this.venue = new SimulatedVenue(options.venue, this.book, onVenue);
+    } else {
+      this.book = PortfolioBook.fromState(state.book);
+      this.risk = RiskManager.fromState(state.risk, options.risk, options.venue, this.book);
+      this.venue = SimulatedVenue.fromState(state.venue, options.venue, this.book, onVenue);
+      this.pricedToMs = state.pricedToMs ?? Number.NEGATIVE_INFINITY;
+      this.decidedToMs = state.decidedToMs ?? Number.NEGATIVE_INFINITY;
+    }
   }
 
+  /**
+   * An engine in the state a snapshot saved, on this configuration (risk, fees and slippage model may differ
+   * from the ones it was saved under; see SimulatedVenue.fromState for the slippage generator). `state` is
+   * checked first (InvalidDataError naming the bad key).
+   */
+  static restore(state: unknown, config: TradingConfig): TradingEngine {
+    return new TradingEngine(config, parseEngineState(state));
+  }
+
+  /** Everything the engine holds, as plain JSON (see EngineState). Throws once the run was ended. */
+  snapshot(): EngineState {
+    if (this.ended) throw endedError();
+    return {
+      v: ENGINE_STATE_VERSION,
+      pricedToMs: Number.isFinite(this.pricedToMs) ? this.pricedToMs : null,
+      decidedToMs: Number.isFinite(this.decidedToMs) ? this.decidedToMs : null,
+      book: this.book.toState(),
+      risk: this.risk.toState(),
+      venue: this.venue.toState(),
+    };
+  }
+
+  /**
+   * Makes `driver` hear every event too, until the returned function is called. One driver at a time:
+   * two pipelines driving one book would each trade on the other's positions.
+   */
+  attach(driver: TradingListener): () => void {
+    if (this.driver !== undefined) {
+      throw new UsageError(
+        'TradingEngine: this engine is already driven by another pipeline; give each one its own engine',
+      );
+    }
+    this.driver = driver;
+    return () => {
+      if (this.driver === driver) this.driver = undefined;
+    };
+  }
+
+  /** A closed candle whose prices fill orders and trigger exits; then the book is marked at its close. */
   onCandle(c: Candle): void {
     if (this.ended) throw endedError();
-    if (!c.closed || (this.timeframe !== undefined && c.timeframe !== this.timeframe)) return;
+    if (!c.closed) return;
     this.venue.onCandle(c);
     this.book.mark(c.symbol, c.close, c.closeTimeMs);
+    if (c.closeTimeMs > this.pricedToMs) this.pricedToMs = c.closeTimeMs;
   }
 
   onTrade(t: Trade): void {
@@ -75,15 +144,20 @@ export class TradingEngine {
     this.book.mark(t.symbol, t.price, t.tsMs);
   }
 
+  /** A decision (holds included): the order or denial it gave, if any. */
   onSignal(s: Signal): RiskDecision | undefined {
     if (this.ended) throw endedError();
+    if (s.closeTimeMs > this.decidedToMs) this.decidedToMs = s.closeTimeMs;
+    if (s.action === 'hold') return undefined;
     const d = this.risk.onSignal(s);
     if (d === undefined) return d;
     if (d.kind === 'order') {
       this.venue.submit(d);
       this.listener.order?.(d);
+      this.driver?.order?.(d);
     } else {
       this.listener.denied?.(d);
+      this.driver?.denied?.(d);
     }
     return d;
   }
@@ -115,20 +189,24 @@ export class TradingEngine {
         reason: CLOSED_AT_END,
       };
       fills.push(fill);
-      this.onVenueEvent(fill);
+      this.onVenueEvent(fill, this.book.applyFill(fill));
     }
     return fills;
   }
 
-  private onVenueEvent(e: VenueEvent): void {
+  private onVenueEvent(e: VenueEvent, trip: RoundTrip | undefined): void {
     if (e.kind === 'fill') {
-      const trip = this.book.applyFill(e);
       this.risk.onFill(e);
       this.listener.fill?.(e);
-      if (trip !== undefined) this.listener.roundTrip?.(trip);
+      this.driver?.fill?.(e);
+      if (trip !== undefined) {
+        this.listener.roundTrip?.(trip);
+        this.driver?.roundTrip?.(trip);
+      }
     } else {
       this.risk.onCancelled(e);
       this.listener.cancelled?.(e);
+      this.driver?.cancelled?.(e);
     }
   }
 }

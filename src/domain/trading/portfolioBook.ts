@@ -1,4 +1,5 @@
 import { InvalidDataError } from '../errors.js';
+import type { BookState, HoldingState } from './engineState.js';
 import type { Fill, PortfolioSnapshot, Position, PositionSide, RoundTrip } from './types.js';
 
 /** Mutable per-symbol state; the public view is the immutable `Position`. */
@@ -14,8 +15,9 @@ class Holding {
 }
 
 /**
- * The account: cash, positions, realized and unrealized P&L, fees — the synchronous core of the
- * `portfolio` operator, also read by the risk manager (sizing, pre-trade checks).
+ * The account: cash, positions, realized and unrealized P&L, fees, trade counts — the one book of a
+ * TradingEngine, read by the risk manager (sizing, pre-trade checks) and by the venue (what a position
+ * holds), which books every fill into it.
  *
  * Accounting (per symbol, signed quantity, so shorts need no other code): a fill in the position's direction
  * (or from flat) raises the quantity and re-averages the entry price; a fill against it realizes
@@ -33,6 +35,9 @@ export class PortfolioBook {
   /** Gross P&L of all quantity closed so far. */
   realizedPnl = 0;
   feesPaid = 0;
+  /** Round trips closed so far (a partial exit is one), and those with a net pnl > 0. */
+  closedTrades = 0;
+  winningTrades = 0;
   private readonly holdings = new Map<string, Holding>();
   private readonly open: Holding[] = [];
   private view: readonly Position[] = Object.freeze([]);
@@ -106,6 +111,8 @@ export class PortfolioBook {
         returnPct: (gross - entryFee - exitFee) / (h.avgEntryPrice * closeQty),
         exitPurpose: f.purpose,
       };
+      this.closedTrades++;
+      if (trip.pnl > 0) this.winningTrades++;
       if (closeQty === held) {
         h.qty = 0;
         h.entryFees = 0;
@@ -174,7 +181,18 @@ export class PortfolioBook {
   }
 
   snapshot(timeMs: number, symbol: string, price: number): PortfolioSnapshot {
-    const positionsValue = this.positionsValue;
+    // Taken after every candle: flat and one position (a bot's usual states) skip the loops.
+    const open = this.open;
+    let positionsValue = 0;
+    let unrealizedPnl = 0;
+    if (open.length === 1) {
+      const h = open[0] as Holding;
+      positionsValue = h.qty * h.lastPrice;
+      unrealizedPnl = (h.lastPrice - h.avgEntryPrice) * h.qty;
+    } else if (open.length > 1) {
+      positionsValue = this.positionsValue;
+      unrealizedPnl = this.unrealizedPnl;
+    }
     return {
       kind: 'snapshot',
       timeMs,
@@ -184,10 +202,61 @@ export class PortfolioBook {
       equity: this.cash + positionsValue,
       positionsValue,
       realizedPnl: this.realizedPnl,
-      unrealizedPnl: this.unrealizedPnl,
+      unrealizedPnl,
       feesPaid: this.feesPaid,
+      closedTrades: this.closedTrades,
+      winningTrades: this.winningTrades,
       positions: this.view,
     };
+  }
+
+  /** The whole account as plain JSON (see EngineState): every holding, in the order they were first seen. */
+  toState(): BookState {
+    const holdings: HoldingState[] = [];
+    for (const h of this.holdings.values()) {
+      holdings.push({
+        symbol: h.symbol,
+        qty: h.qty,
+        avgEntryPrice: h.avgEntryPrice,
+        entryTimeMs: h.entryTimeMs,
+        entryFees: h.entryFees,
+        lastPrice: Number.isNaN(h.lastPrice) ? null : h.lastPrice,
+        lastPriceTimeMs: Number.isFinite(h.lastPriceTimeMs) ? h.lastPriceTimeMs : null,
+      });
+    }
+    return {
+      initialCash: this.initialCash,
+      cash: this.cash,
+      realizedPnl: this.realizedPnl,
+      feesPaid: this.feesPaid,
+      closedTrades: this.closedTrades,
+      winningTrades: this.winningTrades,
+      holdings,
+      // The order positions were opened in: sums over them (equity) then add up in the same order.
+      open: this.open.map((h) => h.symbol),
+    };
+  }
+
+  /** A book in exactly the state `toState` saved (validated by parseEngineState first). */
+  static fromState(s: BookState): PortfolioBook {
+    const book = new PortfolioBook(s.initialCash);
+    book.cash = s.cash;
+    book.realizedPnl = s.realizedPnl;
+    book.feesPaid = s.feesPaid;
+    book.closedTrades = s.closedTrades;
+    book.winningTrades = s.winningTrades;
+    for (const x of s.holdings) {
+      const h = book.holding(x.symbol);
+      h.qty = x.qty;
+      h.avgEntryPrice = x.avgEntryPrice;
+      h.entryTimeMs = x.entryTimeMs;
+      h.entryFees = x.entryFees;
+      h.lastPrice = x.lastPrice ?? Number.NaN;
+      h.lastPriceTimeMs = x.lastPriceTimeMs ?? Number.NEGATIVE_INFINITY;
+    }
+    for (const symbol of s.open) book.open.push(book.holding(symbol));
+    book.rebuildView();
+    return book;
   }
 
   private increase(h: Holding, dq: number, price: number, fee: number, timeMs: number): void {

@@ -1,11 +1,12 @@
 import type { Signal } from '../signal.js';
 import { exitPlanOf, takerFeeRate, worstSlippageBps, type RiskConfig, type VenueModel } from './config.js';
+import type { RiskState } from './engineState.js';
 import type { PortfolioBook } from './portfolioBook.js';
 import { floorToStep } from './quantity.js';
 import type { Denied, DeniedReason, ExitPlan, Fill, OrderCancelled, RiskDecision } from './types.js';
 
 /**
- * Turns signals into orders, or into `Denied` events: the synchronous core of `applyRisk`. It reads the
+ * Turns signals into orders, or into `Denied` events: one stage of TradingEngine. It reads the
  * account (cash, equity, positions) from a PortfolioBook that the caller keeps up to date with candles and
  * fills, and remembers the orders it has sent until they fill or are cancelled.
  *
@@ -143,6 +144,30 @@ export class RiskManager {
       qtyStep: this.config.lot_size,
       minQty: 0,
     };
+  }
+
+  /** What it remembers between signals, as plain JSON (see EngineState). */
+  toState(): RiskState {
+    return {
+      nextOrderId: this.nextId,
+      pendingEntries: [...this.pendingEntries].map(([symbol, e]) => ({
+        symbol,
+        orderId: e.id,
+        cost: e.cost,
+      })),
+      pendingExits: [...this.pendingExits].map(([symbol, orderId]) => ({ symbol, orderId })),
+      reserved: this.reserved,
+    };
+  }
+
+  /** A risk manager in exactly the state `toState` saved, reading `book` (restored with it). */
+  static fromState(s: RiskState, config: RiskConfig, venue: VenueModel, book: PortfolioBook): RiskManager {
+    const risk = new RiskManager(config, venue, book);
+    risk.nextId = s.nextOrderId;
+    for (const e of s.pendingEntries) risk.pendingEntries.set(e.symbol, { id: e.orderId, cost: e.cost });
+    for (const e of s.pendingExits) risk.pendingExits.set(e.symbol, e.orderId);
+    risk.reserved = s.reserved;
+    return risk;
   }
 
   private settle(symbol: string, orderId: number): void {

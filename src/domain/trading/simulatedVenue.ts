@@ -1,10 +1,12 @@
 import { openTimeMs, type Candle } from '../candle.js';
 import { InvalidDataError } from '../errors.js';
-import type { Timeframe } from '../timeframe.js';
 import type { Trade } from '../trade.js';
 import { makerFeeRate, takerFeeRate, type VenueModel } from './config.js';
-import type { CancelReason, ExitPlan, Fill, FillPurpose, Order, VenueEvent } from './types.js';
+import type { BracketState, VenueState } from './engineState.js';
+import type { PortfolioBook } from './portfolioBook.js';
 import { floorToStep } from './quantity.js';
+import { Mulberry32 } from './random.js';
+import type { CancelReason, ExitPlan, Fill, FillPurpose, Order, RoundTrip, VenueEvent } from './types.js';
 
 /** The protective exits of one open position, as price levels (see ExitPlan). */
 class Bracket {
@@ -12,36 +14,88 @@ class Bracket {
   stopLoss = Number.NEGATIVE_INFINITY;
   trail = Number.NEGATIVE_INFINITY;
   trailing = false;
-  best: number;
+  best = 0;
   nextTp = 0;
   /** Signed take-profit levels and their quantities (the last may be "all that is left": NaN). */
   readonly tpLevels: number[] = [];
   readonly tpQtys: number[] = [];
-  readonly activation: number;
-  readonly offset: number;
+  /** Signed price at which the trailing stop starts following; NaN: no trailing stop. */
+  activation = Number.NaN;
+  offset = 0;
 
   constructor(
     readonly dir: 1 | -1,
-    entryPrice: number,
-    qty: number,
-    plan: ExitPlan,
     readonly qtyStep: number,
     readonly minQty: number,
     /** Exits are watched on prices from this time on (an entry filled inside a candle waits for the next). */
     readonly activeFromMs: number,
-  ) {
-    const e = dir * entryPrice;
-    this.best = e;
-    if (plan.stopLoss !== undefined) this.stopLoss = dir * entryPrice * (1 - dir * plan.stopLoss);
+  ) {}
+
+  /** The bracket of an entry of `qty` filled at `entryPrice`. */
+  static open(
+    dir: 1 | -1,
+    entryPrice: number,
+    qty: number,
+    plan: ExitPlan,
+    qtyStep: number,
+    minQty: number,
+    activeFromMs: number,
+  ): Bracket {
+    const b = new Bracket(dir, qtyStep, minQty, activeFromMs);
+    b.best = dir * entryPrice;
+    if (plan.stopLoss !== undefined) b.stopLoss = dir * entryPrice * (1 - dir * plan.stopLoss);
     let cumulative = 0;
     for (const l of plan.takeProfits) {
       cumulative += l.fraction;
-      this.tpLevels.push(dir * entryPrice * (1 + dir * l.distance));
-      this.tpQtys.push(cumulative >= 1 - 1e-9 ? Number.NaN : floorToStep(qty * l.fraction, qtyStep));
+      b.tpLevels.push(dir * entryPrice * (1 + dir * l.distance));
+      b.tpQtys.push(cumulative >= 1 - 1e-9 ? Number.NaN : floorToStep(qty * l.fraction, qtyStep));
     }
-    this.activation =
-      plan.trailing === undefined ? Number.NaN : dir * entryPrice * (1 + dir * plan.trailing.activation);
-    this.offset = plan.trailing?.offset ?? 0;
+    if (plan.trailing !== undefined) {
+      b.activation = dir * entryPrice * (1 + dir * plan.trailing.activation);
+      b.offset = plan.trailing.offset;
+    }
+    return b;
+  }
+
+  /** In price terms (× dir again: exact, it only flips the sign), ∞ and NaN as null. */
+  toState(symbol: string, entryOrderId: number): BracketState {
+    const d = this.dir;
+    return {
+      symbol,
+      entryOrderId,
+      side: d > 0 ? 'long' : 'short',
+      stopLossPrice: this.stopLoss === Number.NEGATIVE_INFINITY ? null : d * this.stopLoss,
+      takeProfits: this.tpLevels.map((level, i) => {
+        const qty = this.tpQtys[i] as number;
+        return { price: d * level, qty: Number.isNaN(qty) ? null : qty };
+      }),
+      takeProfitsDone: this.nextTp,
+      trailingActivationPrice: Number.isNaN(this.activation) ? null : d * this.activation,
+      trailingOffset: this.offset,
+      trailing: this.trailing,
+      bestPrice: d * this.best,
+      trailingStopPrice: this.trail === Number.NEGATIVE_INFINITY ? null : d * this.trail,
+      qtyStep: this.qtyStep,
+      minQty: this.minQty,
+      activeFromMs: this.activeFromMs,
+    };
+  }
+
+  static fromState(s: BracketState): Bracket {
+    const d = s.side === 'long' ? 1 : -1;
+    const b = new Bracket(d, s.qtyStep, s.minQty, s.activeFromMs);
+    b.stopLoss = s.stopLossPrice === null ? Number.NEGATIVE_INFINITY : d * s.stopLossPrice;
+    for (const tp of s.takeProfits) {
+      b.tpLevels.push(d * tp.price);
+      b.tpQtys.push(tp.qty ?? Number.NaN);
+    }
+    b.nextTp = s.takeProfitsDone;
+    b.activation = s.trailingActivationPrice === null ? Number.NaN : d * s.trailingActivationPrice;
+    b.offset = s.trailingOffset;
+    b.trailing = s.trailing;
+    b.best = d * s.bestPrice;
+    b.trail = s.trailingStopPrice === null ? Number.NEGATIVE_INFINITY : d * s.trailingStopPrice;
+    return b;
   }
 
   get stop(): number {
@@ -65,9 +119,8 @@ class Bracket {
   }
 }
 
+/** What the venue keeps of a position besides its quantity (which only the book holds). */
 class VenuePosition {
-  /** Signed quantity as this venue filled it. */
-  qty = 0;
   bracket: Bracket | undefined;
   /** The entry order the bracket came from: exit-plan fills carry its id. */
   entryOrderId = -1;
@@ -75,9 +128,11 @@ class VenuePosition {
 }
 
 /**
- * The simulated exchange: the synchronous core of `simulateFills`. Orders wait in submission order and fill
- * on the prices that come after their decision time; positions' exit plans (stop-loss, take-profits,
- * trailing stop) are watched here, where the prices are.
+ * The simulated exchange of paper trading and backtests. Orders wait in submission order and fill on the
+ * prices that come after their decision time; positions' exit plans (stop-loss, take-profits, trailing
+ * stop) are watched here, where the prices are. Positions are the PortfolioBook's: the venue reads what a
+ * position holds there and books each fill into it before reporting it, so no second copy of a position
+ * has to be kept in step with the book.
  *
  * On a candle `t+1` (for orders decided on candle `t` or earlier), in this order:
  * 1. Pending orders, in submission order. `market` fills at the open. `limit` buy fills at the open if it
@@ -106,50 +161,97 @@ export class SimulatedVenue {
   private bracketCount = 0;
   private readonly maker: number;
   private readonly taker: number;
-  private readonly slippage: () => number;
+  /** Fixed slippage (fraction), or the most a random one can be. */
+  private readonly slip: number;
+  /** The random slippage's generator (undefined: fixed slippage). */
+  private readonly rng: Mulberry32 | undefined;
 
   constructor(
     model: VenueModel,
-    private readonly emit: (e: VenueEvent) => void,
-    /** When set, only candles of this timeframe drive fills (a bot's stream may carry several). */
-    private readonly timeframe?: Timeframe,
+    /** The account: the venue reads positions from it and books every fill into it. */
+    private readonly book: PortfolioBook,
+    /** Each fill (already booked; with the round trip it closed) or cancellation, synchronously. */
+    private readonly emit: (e: VenueEvent, trip: RoundTrip | undefined) => void,
   ) {
     this.maker = makerFeeRate(model);
     this.taker = takerFeeRate(model);
     const s = model.slippage;
     if (s.type === 'fixed') {
-      const f = s.bps / 10_000;
-      this.slippage = () => f;
+      this.slip = s.bps / 10_000;
+      this.rng = undefined;
     } else {
-      const rnd = mulberry32(s.seed);
-      const max = s.max_bps / 10_000;
-      this.slippage = () => rnd() * max;
+      this.slip = s.max_bps / 10_000;
+      this.rng = new Mulberry32(s.seed);
     }
+  }
+
+  /** Slippage of the next taker fill, as a fraction of its price. */
+  private slippage(): number {
+    return this.rng === undefined ? this.slip : this.rng.next() * this.slip;
   }
 
   get pendingOrders(): readonly Order[] {
     return this.pending;
   }
 
+  /** Resting orders, exit plans, the counter and the slippage generator, as plain JSON (see EngineState). */
+  toState(): VenueState {
+    const brackets: BracketState[] = [];
+    for (const p of this.positions.values()) {
+      if (p.bracket !== undefined) brackets.push(p.bracket.toState(p.symbol, p.entryOrderId));
+    }
+    return {
+      pendingOrders: this.pending.map(orderState),
+      brackets,
+      slTpSameCandle: this.slTpSameCandle,
+      slippageRng: this.rng === undefined ? null : { seed: this.rng.seed, state: this.rng.state },
+    };
+  }
+
+  /**
+   * A venue in the state `toState` saved, on `model`'s fees and slippage. The random slippage goes on
+   * from the saved generator state when `model` has the same seed; a new seed starts a new sequence.
+   */
+  static fromState(
+    s: VenueState,
+    model: VenueModel,
+    book: PortfolioBook,
+    emit: (e: VenueEvent, trip: RoundTrip | undefined) => void,
+  ): SimulatedVenue {
+    const v = new SimulatedVenue(model, book, emit);
+    for (const o of s.pendingOrders) v.submit(o);
+    for (const b of s.brackets) {
+      const pos = v.position(b.symbol);
+      pos.entryOrderId = b.entryOrderId;
+      pos.bracket = Bracket.fromState(b);
+      v.bracketCount++;
+    }
+    v.slTpSameCandle = s.slTpSameCandle;
+    if (v.rng !== undefined && s.slippageRng !== null && s.slippageRng.seed === v.rng.seed) {
+      v.rng.state = s.slippageRng.state;
+    }
+    return v;
+  }
+
   submit(order: Order): void {
     if (!(order.qty > 0 && order.qty < Infinity)) {
       throw new InvalidDataError(
-        `simulateFills: order ${order.id} (${order.symbol}) has quantity ${order.qty}`,
+        `SimulatedVenue: order ${order.id} (${order.symbol}) has quantity ${order.qty}`,
       );
     }
     if (order.type !== 'market') {
       const level = order.type === 'limit' ? order.limitPrice : order.stopPrice;
       if (level === undefined || !(level > 0 && level < Infinity)) {
         throw new InvalidDataError(
-          `simulateFills: ${order.type} order ${order.id} (${order.symbol}) has no valid price`,
+          `SimulatedVenue: ${order.type} order ${order.id} (${order.symbol}) has no valid price`,
         );
       }
     }
     this.pending.push(order);
   }
 
+  /** A closed candle: its open, high and low are the prices after its open time. */
   onCandle(c: Candle): void {
-    if (!c.closed || (this.timeframe !== undefined && c.timeframe !== this.timeframe)) return;
     if (this.pending.length === 0 && this.bracketCount === 0) return;
     this.onPrices(c.symbol, openTimeMs(c), c.open, c.high, c.low);
   }
@@ -207,7 +309,8 @@ export class SimulatedVenue {
     const pos = this.position(o.symbol);
     let qty = o.qty;
     if (o.purpose === 'exit') {
-      const reducible = buy ? -pos.qty : pos.qty;
+      const held = this.book.qtyOf(o.symbol);
+      const reducible = buy ? -held : held;
       if (!(reducible > 0)) return this.cancel(o, timeMs, 'no_position');
       if (qty > reducible) qty = reducible;
     } else if (o.maxCost !== undefined && qty * price * (1 + feeRate) > o.maxCost) {
@@ -215,16 +318,17 @@ export class SimulatedVenue {
       if (!(qty > 0) || qty < o.minQty) return this.cancel(o, timeMs, 'insufficient_cash');
     }
     this.fill(pos, o.id, o.symbol, o.side, qty, price, feeRate, maker, timeMs, o.purpose, o.reason);
-    if (o.purpose === 'entry' && o.exitPlan !== undefined && pos.qty !== 0) {
+    const held = this.book.qtyOf(o.symbol);
+    if (o.purpose === 'entry' && o.exitPlan !== undefined && held !== 0) {
       if (pos.bracket === undefined) this.bracketCount++;
       pos.entryOrderId = o.id;
-      const dir = pos.qty > 0 ? 1 : -1;
+      const dir = held > 0 ? 1 : -1;
       // Watched from this price on when filled at the open; else from the next candle (we cannot know
       // whether the rest of this candle's range came before or after the fill).
-      pos.bracket = new Bracket(
+      pos.bracket = Bracket.open(
         dir,
         price,
-        Math.abs(pos.qty),
+        Math.abs(held),
         o.exitPlan,
         o.qtyStep,
         o.minQty,
@@ -248,7 +352,7 @@ export class SimulatedVenue {
     const worst = dir > 0 ? low : -high;
     const stop = b.stop;
     if (o <= stop) {
-      this.exit(pos, b, pos.qty * dir, open, false, timeMs, b.stopPurpose, false);
+      this.exit(pos, b, this.book.qtyOf(pos.symbol) * dir, open, false, timeMs, b.stopPurpose, false);
       return;
     }
     while (b.nextTp < b.tpLevels.length && o >= (b.tpLevels[b.nextTp] as number)) {
@@ -257,7 +361,16 @@ export class SimulatedVenue {
     if (worst <= stop) {
       const tpInRange = b.nextTp < b.tpLevels.length && best >= (b.tpLevels[b.nextTp] as number);
       if (tpInRange) this.slTpSameCandle++;
-      this.exit(pos, b, pos.qty * dir, dir * stop, false, timeMs, b.stopPurpose, tpInRange);
+      this.exit(
+        pos,
+        b,
+        this.book.qtyOf(pos.symbol) * dir,
+        dir * stop,
+        false,
+        timeMs,
+        b.stopPurpose,
+        tpInRange,
+      );
       return;
     }
     while (b.nextTp < b.tpLevels.length && best >= (b.tpLevels[b.nextTp] as number)) {
@@ -268,7 +381,7 @@ export class SimulatedVenue {
 
   /** Fills the next take-profit level at `price`; true when that closed the position. */
   private takeProfit(pos: VenuePosition, b: Bracket, price: number, timeMs: number): boolean {
-    const held = pos.qty * b.dir;
+    const held = this.book.qtyOf(pos.symbol) * b.dir;
     const planned = b.tpQtys[b.nextTp] as number;
     b.nextTp++;
     const qty = Number.isNaN(planned) || planned >= held ? held : planned;
@@ -319,14 +432,6 @@ export class SimulatedVenue {
     reason: string,
     slTpSameCandle = false,
   ): void {
-    const before = pos.qty;
-    pos.qty += side === 'buy' ? qty : -qty;
-    // Float dust left by partial exits counts as flat (the portfolio does the same).
-    if (Math.abs(pos.qty) <= Math.abs(before) * 1e-9) pos.qty = 0;
-    if (pos.qty === 0 || before > 0 !== pos.qty > 0) {
-      if (pos.bracket !== undefined) this.bracketCount--;
-      pos.bracket = undefined;
-    }
     const fill: Fill = {
       kind: 'fill',
       orderId,
@@ -341,11 +446,19 @@ export class SimulatedVenue {
       reason,
       ...(slTpSameCandle ? { slTpSameCandle: true as const } : {}),
     };
-    this.emit(fill);
+    const before = this.book.qtyOf(symbol);
+    const trip = this.book.applyFill(fill);
+    const after = this.book.qtyOf(symbol);
+    // Closed (the book counts float dust left by partial exits as flat) or flipped: the exits go with it.
+    if (after === 0 || before > 0 !== after > 0) {
+      if (pos.bracket !== undefined) this.bracketCount--;
+      pos.bracket = undefined;
+    }
+    this.emit(fill, trip);
   }
 
   private cancel(o: Order, timeMs: number, reason: CancelReason): true {
-    this.emit({ kind: 'cancelled', orderId: o.id, symbol: o.symbol, timeMs, reason });
+    this.emit({ kind: 'cancelled', orderId: o.id, symbol: o.symbol, timeMs, reason }, undefined);
     return true;
   }
 
@@ -359,14 +472,35 @@ export class SimulatedVenue {
   }
 }
 
-/** A small, fast, seedable PRNG (mulberry32): uniform in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+/** An order as plain JSON, keys always in this order (the same state always prints the same). */
+function orderState(o: Order): VenueState['pendingOrders'][number] {
+  const p = o.exitPlan;
+  return {
+    kind: 'order',
+    id: o.id,
+    symbol: o.symbol,
+    side: o.side,
+    type: o.type,
+    qty: o.qty,
+    ...(o.limitPrice === undefined ? {} : { limitPrice: o.limitPrice }),
+    ...(o.stopPrice === undefined ? {} : { stopPrice: o.stopPrice }),
+    purpose: o.purpose,
+    createdTimeMs: o.createdTimeMs,
+    reason: o.reason,
+    ...(o.maxCost === undefined ? {} : { maxCost: o.maxCost }),
+    qtyStep: o.qtyStep,
+    minQty: o.minQty,
+    ...(p === undefined
+      ? {}
+      : {
+          exitPlan: {
+            ...(p.stopLoss === undefined ? {} : { stopLoss: p.stopLoss }),
+            takeProfits: p.takeProfits.map((l) => ({ distance: l.distance, fraction: l.fraction })),
+            ...(p.trailing === undefined
+              ? {}
+              : { trailing: { activation: p.trailing.activation, offset: p.trailing.offset } }),
+          },
+        }),
+    ...(o.expiresAtMs === undefined ? {} : { expiresAtMs: o.expiresAtMs }),
   };
 }

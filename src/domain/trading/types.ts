@@ -1,8 +1,7 @@
 /**
- * The messages of the trading core: what `applyRisk` decides (Order, Denied), what `simulateFills` does
- * (Fill, OrderCancelled) and what `portfolio` reports (PortfolioSnapshot, RoundTrip). Every message has a
- * `kind`; candles, trades and signals (which have none) travel in the same streams and are told apart by
- * shape (see isTradingEvent). Times are integer epoch milliseconds; prices in quote currency, quantities
+ * The messages of the trading core: what the risk manager decides (Order, Denied), what the simulated
+ * venue does (Fill, OrderCancelled) and what the portfolio book reports (PortfolioSnapshot, RoundTrip);
+ * `tradeStrategy` carries them on its steps. Every message has a `kind`. Times are integer epoch milliseconds; prices in quote currency, quantities
  * in base units, always positive (the direction is in `side`).
  */
 
@@ -153,6 +152,10 @@ export interface PortfolioSnapshot {
   /** Gross P&L of the open quantity at the last prices (fees excluded). */
   readonly unrealizedPnl: number;
   readonly feesPaid: number;
+  /** Round trips closed so far (a partial exit is one). */
+  readonly closedTrades: number;
+  /** Those with a net pnl > 0. */
+  readonly winningTrades: number;
   /** The open positions; the same array object until a fill changes them. */
   readonly positions: readonly Position[];
 }
@@ -179,10 +182,3 @@ export interface RoundTrip {
 
 export type RiskDecision = Order | Denied;
 export type VenueEvent = Fill | OrderCancelled;
-export type PortfolioEvent = PortfolioSnapshot | RoundTrip;
-export type TradingEvent = RiskDecision | VenueEvent | PortfolioEvent;
-
-/** True for the core's own messages (they carry a `kind`); candles, trades and signals do not. */
-export function isTradingEvent(x: object): x is TradingEvent {
-  return 'kind' in x;
-}

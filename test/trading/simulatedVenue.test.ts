@@ -1,64 +1,47 @@
-import { take } from 'rxjs';
-import type { TestScheduler } from 'rxjs/testing';
-import { marbleScheduler } from '../support/marbles.js';
+import type { Candle } from '../../src/domain/candle.js';
+import type { Trade } from '../../src/domain/trade.js';
 import { parseVenueModel } from '../../src/domain/trading/config.js';
+import { PortfolioBook } from '../../src/domain/trading/portfolioBook.js';
 import { SimulatedVenue } from '../../src/domain/trading/simulatedVenue.js';
-import type { ExitPlan, VenueEvent } from '../../src/domain/trading/types.js';
-import { simulateFills, type VenueInput } from '../../src/operators/simulateFills.js';
+import type { ExitPlan, Order, RoundTrip, VenueEvent } from '../../src/domain/trading/types.js';
 import { bar, fill, flat, order } from './support.js';
-
-// One marble frame is one input event; candles carry their own (data) time.
-
-let ts: TestScheduler;
-beforeEach(() => {
-  ts = marbleScheduler();
-});
 
 const venue = parseVenueModel({});
 const slTp: ExitPlan = { stopLoss: 0.02, takeProfits: [{ distance: 0.03, fraction: 1 }] };
 
-/** Runs a sequence through the venue core, returning what it emitted. */
-function run(events: readonly VenueInput[], model = venue): { out: VenueEvent[]; v: SimulatedVenue } {
+/** Runs a sequence through the venue (on a book of its own), returning what it emitted. */
+function run(
+  events: readonly (Candle | Trade | Order)[],
+  model = venue,
+): { out: VenueEvent[]; trips: RoundTrip[]; v: SimulatedVenue; book: PortfolioBook } {
   const out: VenueEvent[] = [];
-  const v = new SimulatedVenue(model, (e) => out.push(e));
+  const trips: RoundTrip[] = [];
+  const book = new PortfolioBook(1_000_000);
+  const v = new SimulatedVenue(model, book, (e, trip) => {
+    out.push(e);
+    if (trip !== undefined) trips.push(trip);
+  });
   for (const e of events) {
-    if ('kind' in e) {
-      if (e.kind === 'order') v.submit(e);
-    } else if ('tradeId' in e) v.onTrade(e);
+    if ('kind' in e) v.submit(e);
+    else if ('tradeId' in e) v.onTrade(e);
     else v.onCandle(e);
   }
-  return { out, v };
+  return { out, trips, v, book };
 }
 
-describe('simulateFills', () => {
-  describe('the RxJS checklist', () => {
-    it('never / empty', () => {
-      ts.run(({ cold, expectObservable }) => {
-        expectObservable(cold<VenueInput>('-').pipe(simulateFills(venue))).toBe('-');
-        expectObservable(cold<VenueInput>('|').pipe(simulateFills(venue))).toBe('|');
-      });
-    });
-
-    it('fills a market order at the next candle open, stamped with its open time, before passing the candle on', () => {
-      ts.run(({ cold, expectObservable, expectSubscriptions }) => {
-        const a = flat(1, 100);
-        const o = order(1, 1);
-        const b = bar(2, 101, 103, 99, 102);
-        const src = cold('ao-b---|', { a, o, b });
-        expectObservable(src.pipe(simulateFills(venue))).toBe('a--(Fb)|', {
-          a,
-          b,
-          F: fill(1, 1, 'buy', 1, 101, 'entry'),
-        });
-        expectSubscriptions(src.subscriptions).toBe('^------!');
-      });
+describe('SimulatedVenue', () => {
+  describe('basics', () => {
+    it('fills a market order at the next candle open, stamped with its open time, and books it', () => {
+      const { out, book } = run([flat(1, 100), order(1, 1), bar(2, 101, 103, 99, 102)]);
+      expect(out).toEqual([fill(1, 1, 'buy', 1, 101, 'entry')]);
+      expect(book.qtyOf('BTC-USDT')).toBe(1);
+      expect(book.cash).toBeCloseTo(1_000_000 - 101 - 0.101, 9);
     });
 
     it('no fill when there is no next candle', () => {
-      ts.run(({ cold, expectObservable }) => {
-        const a = flat(1, 100);
-        expectObservable(cold('ao|', { a, o: order(1, 1) }).pipe(simulateFills(venue))).toBe('a-|', { a });
-      });
+      const { out, v } = run([flat(1, 100), order(1, 1)]);
+      expect(out).toEqual([]);
+      expect(v.pendingOrders).toHaveLength(1);
     });
 
     it('never fills on a candle that opened before the decision', () => {
@@ -66,21 +49,22 @@ describe('simulateFills', () => {
       expect(out).toEqual([fill(1, 5, 'buy', 1, 101, 'entry')]);
     });
 
-    it('forwards an error, stops on unsubscription, and errors on an impossible order', () => {
-      ts.run(({ cold, expectObservable, expectSubscriptions }) => {
-        const a = flat(1, 100);
-        const err = new Error('lost');
-        expectObservable(cold('a#', { a }, err).pipe(simulateFills(venue))).toBe('a#', { a }, err);
-        const src = cold('aaaa', { a });
-        expectObservable(src.pipe(simulateFills(venue), take(2))).toBe('a(a|)', { a });
-        expectSubscriptions(src.subscriptions).toBe('^!');
-        const bad = order(1, 1, { qty: Number.NaN });
-        expectObservable(cold('o', { o: bad }).pipe(simulateFills(venue))).toBe(
-          '#',
-          undefined,
-          expect.objectContaining({ name: 'InvalidDataError' }),
-        );
-      });
+    it('refuses an impossible order', () => {
+      expect(() => run([order(1, 1, { qty: Number.NaN })])).toThrow(
+        expect.objectContaining({ name: 'InvalidDataError' }),
+      );
+      expect(() => run([order(1, 1, { type: 'limit' })])).toThrow(/has no valid price/);
+    });
+
+    it("a position it holds is the book's: an exit reads the quantity there", () => {
+      const book = new PortfolioBook(1_000);
+      book.applyFill(fill(9, 0, 'buy', 3, 100, 'entry'));
+      const out: VenueEvent[] = [];
+      const v = new SimulatedVenue(venue, book, (e) => out.push(e));
+      v.submit(order(1, 1, { side: 'sell', purpose: 'exit', qty: 5 }));
+      v.onCandle(flat(2, 110));
+      expect(out).toEqual([fill(1, 1, 'sell', 3, 110, 'exit')]);
+      expect(book.openCount).toBe(0);
     });
   });
 
@@ -204,21 +188,14 @@ describe('simulateFills', () => {
     });
 
     it('stop-loss and take-profit in one candle: the stop-loss first, flagged and counted', () => {
-      ts.run(({ cold, expectObservable }) => {
-        const o = order(1, 1, { exitPlan: slTp });
-        const a = bar(2, 100, 101, 99, 100);
-        const b = bar(3, 100, 104, 97, 100);
-        expectObservable(cold('oa---b', { o, a, b }).pipe(simulateFills(venue))).toBe('-(Ea)(Sb)', {
-          a,
-          b,
-          E: fill(1, 1, 'buy', 1, 100, 'entry'),
-          S: fill(1, 2, 'sell', 1, 98, 'stop_loss', { slTpSameCandle: true }),
-        });
-      });
-      const { v } = run([
+      const { out, v } = run([
         order(1, 1, { exitPlan: slTp }),
         bar(2, 100, 101, 99, 100),
         bar(3, 100, 104, 97, 100),
+      ]);
+      expect(out).toEqual([
+        fill(1, 1, 'buy', 1, 100, 'entry'),
+        fill(1, 2, 'sell', 1, 98, 'stop_loss', { slTpSameCandle: true }),
       ]);
       expect(v.slTpSameCandle).toBe(1);
     });

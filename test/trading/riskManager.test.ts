@@ -1,19 +1,10 @@
-import type { TestScheduler } from 'rxjs/testing';
-import { marbleScheduler } from '../support/marbles.js';
 import { parseRiskConfig, parseVenueModel, type RiskConfigInput } from '../../src/domain/trading/config.js';
 import { PortfolioBook } from '../../src/domain/trading/portfolioBook.js';
 import { RiskManager } from '../../src/domain/trading/riskManager.js';
 import type { Denied, Order, RiskDecision } from '../../src/domain/trading/types.js';
-import { applyRisk, type RiskInput } from '../../src/operators/applyRisk.js';
-import { fill, flat, MIN, order, signal } from './support.js';
-
-let ts: TestScheduler;
-beforeEach(() => {
-  ts = marbleScheduler();
-});
+import { fill, MIN, order, signal } from './support.js';
 
 const venue = parseVenueModel({});
-const fixed2 = parseRiskConfig({ sizing: { type: 'fixed', quantity: 2 } });
 
 function manager(config: RiskConfigInput, cash = 10_000): { risk: RiskManager; book: PortfolioBook } {
   const book = new PortfolioBook(cash);
@@ -29,67 +20,39 @@ function deniedOf(d: RiskDecision | undefined): Pick<Denied, 'reason'> | undefin
   return d?.kind === 'denied' ? { reason: d.reason } : undefined;
 }
 
-describe('applyRisk', () => {
-  describe('the operator', () => {
-    it('never / empty / error', () => {
-      ts.run(({ cold, expectObservable }) => {
-        const account = { initialCash: 10_000, venue };
-        expectObservable(cold<RiskInput>('-').pipe(applyRisk(fixed2, account))).toBe('-');
-        expectObservable(cold<RiskInput>('|').pipe(applyRisk(fixed2, account))).toBe('|');
-        const err = new Error('x');
-        expectObservable(cold<RiskInput>('#', {}, err).pipe(applyRisk(fixed2, account))).toBe('#', {}, err);
+describe('RiskManager', () => {
+  describe('decisions over time', () => {
+    it('orders on a buy, denies a second buy once the fill is booked, exits on a sell', () => {
+      const { risk, book } = manager({ sizing: { type: 'fixed', quantity: 2 } });
+      expect(risk.onSignal(signal(1, 'buy', 100))).toEqual(entry(1, 1, 2));
+      const f = fill(1, 1, 'buy', 2, 101, 'entry');
+      book.applyFill(f);
+      risk.onFill(f);
+      expect(risk.onSignal(signal(2, 'buy', 101))).toEqual({
+        kind: 'denied',
+        symbol: 'BTC-USDT',
+        timeMs: 2 * MIN,
+        action: 'buy',
+        reason: 'position_open',
+        message: 'a BTC-USDT position is already open',
       });
-    });
-
-    it('orders on a buy, denies a second buy once the fill is seen, exits on a sell', () => {
-      ts.run(({ cold, expectObservable, expectSubscriptions }) => {
-        const values = {
-          a: flat(1, 100),
-          b: signal(1, 'buy', 100),
-          c: flat(2, 101),
-          f: fill(1, 1, 'buy', 2, 101, 'entry'),
-          d: signal(2, 'buy', 101),
-          e: signal(2, 'hold', 101),
-          g: signal(2, 'sell', 101),
-        };
-        const src = cold('abcfdeg|', values);
-        expectObservable(src.pipe(applyRisk(fixed2, { initialCash: 10_000, venue }))).toBe('-O--D-X|', {
-          O: entry(1, 1, 2),
-          D: {
-            kind: 'denied',
-            symbol: 'BTC-USDT',
-            timeMs: 2 * MIN,
-            action: 'buy',
-            reason: 'position_open',
-            message: 'a BTC-USDT position is already open',
-          },
-          X: order(2, 2, { side: 'sell', purpose: 'exit', qty: 2, reason: 'sell test' }),
-        });
-        expectSubscriptions(src.subscriptions).toBe('^------!');
-      });
+      expect(risk.onSignal(signal(2, 'hold', 101))).toBeUndefined();
+      expect(risk.onSignal(signal(2, 'sell', 101))).toEqual(
+        order(2, 2, { side: 'sell', purpose: 'exit', qty: 2, reason: 'sell test' }),
+      );
     });
 
     it('a cancelled entry frees the symbol again', () => {
-      ts.run(({ cold, expectObservable }) => {
-        const values = {
-          b: signal(1, 'buy', 100),
-          x: {
-            kind: 'cancelled' as const,
-            orderId: 1,
-            symbol: 'BTC-USDT',
-            timeMs: MIN,
-            reason: 'insufficient_cash' as const,
-          },
-          c: signal(2, 'buy', 100),
-        };
-        expectObservable(cold('bxc', values).pipe(applyRisk(fixed2, { initialCash: 10_000, venue }))).toBe(
-          'O-P',
-          {
-            O: entry(1, 1, 2),
-            P: entry(2, 2, 2),
-          },
-        );
+      const { risk } = manager({ sizing: { type: 'fixed', quantity: 2 } });
+      expect(risk.onSignal(signal(1, 'buy', 100))).toEqual(entry(1, 1, 2));
+      risk.onCancelled({
+        kind: 'cancelled',
+        orderId: 1,
+        symbol: 'BTC-USDT',
+        timeMs: MIN,
+        reason: 'insufficient_cash',
       });
+      expect(risk.onSignal(signal(2, 'buy', 100))).toEqual(entry(2, 2, 2));
     });
   });
 

@@ -1,0 +1,227 @@
+import type { Candle } from '../domain/candle.js';
+import { InvalidDataError, UsageError } from '../domain/errors.js';
+import type { Indicator } from '../domain/indicators/indicator.js';
+import type { Signal } from '../domain/signal.js';
+import { timeframeMs, type Timeframe } from '../domain/timeframe.js';
+import type { IndicatorSpec, IndicatorValues } from '../operators/withIndicators.js';
+import { StrategyContext, type Strategy, type TimeframeView } from './strategy.js';
+
+/** A strategy threw (or returned something that is not a valid Signal) on one candle. */
+export interface StrategyErrorEvent {
+  readonly type: 'strategy-error';
+  readonly strategy: string;
+  readonly symbol: string;
+  readonly timeframe: Timeframe;
+  /** Close time of the candle it was deciding on. */
+  readonly closeTimeMs: number;
+  readonly message: string;
+  /** The stack of what was thrown (its message when it has none). */
+  readonly stack: string;
+  readonly error: unknown;
+}
+
+/**
+ * Throws UsageError when `strategy` cannot run at all (a "higher" timeframe that is not longer than its
+ * own): checked once, when an operator is built, before any candle.
+ */
+export function checkStrategy(strategy: Strategy): void {
+  const mainMs = timeframeMs(strategy.timeframe);
+  for (const tf of Object.keys(strategy.higherTimeframes ?? {}) as Timeframe[]) {
+    if (timeframeMs(tf) <= mainMs) {
+      throw new UsageError(
+        `strategy ${strategy.name}: higher timeframe ${tf} is not longer than its timeframe ${strategy.timeframe}`,
+      );
+    }
+  }
+}
+
+/**
+ * One run of a strategy over one symbol's closed candles: the synchronous core of `runStrategy` and
+ * `tradeStrategy`. It owns fresh instances of the strategy's indicators, feeds them each candle of their
+ * timeframe, and asks the strategy for a decision on each candle of its own timeframe (see runStrategy for
+ * the rules: higher-timeframe candles seen only from the decision closing at or after them, strategy
+ * errors turned into holds, data faults thrown as InvalidDataError).
+ *
+ * Per candle: one update per declared indicator, one call to `onCandle`, no other allocation than the
+ * strategy's Signal.
+ */
+export class StrategyRunner<S extends IndicatorSpec = IndicatorSpec> {
+  /** The error of the last decision, when the strategy failed on it (undefined after a good one). */
+  lastError: StrategyErrorEvent | undefined = undefined;
+  private readonly mainTf: Timeframe;
+  private readonly names: string[];
+  private readonly indicators: Indicator<unknown>[];
+  private current: Record<string, unknown>;
+  private previous: Record<string, unknown>;
+  private readonly ctx: StrategyContext<S>;
+  private readonly higher: HigherState[];
+  private symbol: string | undefined = undefined;
+  private lastMs = Number.NEGATIVE_INFINITY;
+  private readonly label: string;
+
+  constructor(private readonly strategy: Strategy<S>) {
+    this.label = strategy.name;
+    this.mainTf = strategy.timeframe;
+    this.names = Object.keys(strategy.indicators);
+    this.indicators = this.names.map((n) => (strategy.indicators[n] as () => Indicator<unknown>)());
+    this.current = emptyValues(this.names);
+    this.previous = emptyValues(this.names);
+    this.ctx = new StrategyContext<S>(
+      this.current as IndicatorValues<S>,
+      this.previous as IndicatorValues<S>,
+    );
+    const higherSpecs = Object.entries(strategy.higherTimeframes ?? {}) as [Timeframe, IndicatorSpec][];
+    this.higher = higherSpecs.map(([tf, spec]) => new HigherState(tf, spec));
+    for (const h of this.higher) this.ctx.views[h.timeframe] = h;
+  }
+
+  /**
+   * Takes one candle: the strategy's decision when it is a closed candle of the strategy's timeframe,
+   * undefined otherwise (a higher-timeframe candle is kept for the decisions closing at or after it;
+   * forming, revised and other candles are ignored). Throws InvalidDataError on out-of-order or duplicate
+   * candles, a second symbol, or an indicator that throws.
+   */
+  onCandle(candle: Candle): Signal | undefined {
+    if (!candle.closed || candle.revision > 0) return undefined;
+    const label = this.label;
+    if (candle.symbol !== this.symbol) {
+      if (this.symbol !== undefined) {
+        throw new InvalidDataError(
+          `runStrategy(${label}): ${candle.symbol} candle in a stream of ${this.symbol}: one symbol per stream (group by symbol first)`,
+        );
+      }
+      this.symbol = candle.symbol;
+    }
+    const t = candle.closeTimeMs;
+    const higher = this.higher;
+    const nHigher = higher.length;
+    if (candle.timeframe !== this.mainTf) {
+      for (let i = 0; i < nHigher; i++) {
+        const h = higher[i] as HigherState;
+        if (h.timeframe === candle.timeframe) {
+          h.arrive(candle, this.lastMs, label);
+          break;
+        }
+      }
+      return undefined;
+    }
+    if (t <= this.lastMs) throw outOfOrder(label, candle, this.lastMs);
+    this.lastMs = t;
+    for (let i = 0; i < nHigher; i++) (higher[i] as HigherState).catchUp(t);
+    // The values of the previous candle become `previous`; this candle's go in the other record.
+    const current = this.previous;
+    this.previous = this.current;
+    this.current = current;
+    const names = this.names;
+    const indicators = this.indicators;
+    for (let i = 0; i < indicators.length; i++) {
+      current[names[i] as string] = (indicators[i] as Indicator<unknown>).update(candle);
+    }
+    const ctx = this.ctx;
+    ctx.previousCandle = ctx.candle;
+    ctx.candle = candle;
+    ctx.values = current as IndicatorValues<S>;
+    ctx.previous = this.previous as IndicatorValues<S>;
+    let signal: Signal;
+    try {
+      signal = this.strategy.onCandle(ctx);
+      checkSignal(signal, candle);
+      if (this.lastError !== undefined) this.lastError = undefined;
+    } catch (err) {
+      const event = errorEvent(label, candle, err);
+      signal = ctx.hold(`strategy error: ${event.message}`);
+      this.lastError = event;
+    }
+    return signal;
+  }
+}
+
+/** One higher timeframe: its indicators, its last applied candle, and candles waiting for their time. */
+class HigherState implements TimeframeView {
+  candle: Candle | undefined = undefined;
+  readonly values: Record<string, unknown>;
+  private readonly names: string[];
+  private readonly indicators: Indicator<unknown>[];
+  private readonly pending: Candle[] = [];
+  private lastMs = Number.NEGATIVE_INFINITY;
+
+  constructor(
+    readonly timeframe: Timeframe,
+    spec: IndicatorSpec,
+  ) {
+    this.names = Object.keys(spec);
+    this.indicators = this.names.map((k) => (spec[k] as () => Indicator<unknown>)());
+    this.values = emptyValues(this.names);
+  }
+
+  /** A candle of this timeframe arrived; `mainMs` is the close time of the last main candle decided. */
+  arrive(candle: Candle, mainMs: number, label: string): void {
+    const last =
+      this.pending.length > 0 ? (this.pending[this.pending.length - 1] as Candle).closeTimeMs : this.lastMs;
+    if (candle.closeTimeMs <= last) throw outOfOrder(label, candle, last);
+    if (candle.closeTimeMs <= mainMs) this.apply(candle);
+    else this.pending.push(candle);
+  }
+
+  /** Applies the waiting candles that closed no later than `mainMs`. */
+  catchUp(mainMs: number): void {
+    const p = this.pending;
+    if (p.length === 0 || (p[0] as Candle).closeTimeMs > mainMs) return;
+    let k = 0;
+    while (k < p.length && (p[k] as Candle).closeTimeMs <= mainMs) this.apply(p[k++] as Candle);
+    p.splice(0, k);
+  }
+
+  private apply(candle: Candle): void {
+    this.lastMs = candle.closeTimeMs;
+    this.candle = candle;
+    for (let i = 0; i < this.indicators.length; i++) {
+      this.values[this.names[i] as string] = (this.indicators[i] as Indicator<unknown>).update(candle);
+    }
+  }
+}
+
+function emptyValues(names: readonly string[]): Record<string, unknown> {
+  const values: Record<string, unknown> = {};
+  for (const name of names) values[name] = undefined;
+  return values;
+}
+
+function checkSignal(signal: Signal, candle: Candle): void {
+  const a = signal.action;
+  if (a !== 'hold' && a !== 'buy' && a !== 'sell') {
+    throw new UsageError(`onCandle returned action ${String(a)}: use buy, sell or hold`);
+  }
+  if (!(signal.confidence >= 0 && signal.confidence <= 1)) {
+    throw new UsageError(`onCandle returned confidence ${signal.confidence}: it must be from 0 to 1`);
+  }
+  if (signal.closeTimeMs !== candle.closeTimeMs || signal.timeframe !== candle.timeframe) {
+    throw new UsageError('onCandle returned a signal for another candle: make it with ctx.buy/sell/hold');
+  }
+}
+
+function errorEvent(strategy: string, candle: Candle, err: unknown): StrategyErrorEvent {
+  const message = err instanceof Error ? err.message : String(err);
+  const stack = err instanceof Error && err.stack !== undefined ? err.stack : message;
+  return {
+    type: 'strategy-error',
+    strategy,
+    symbol: candle.symbol,
+    timeframe: candle.timeframe,
+    closeTimeMs: candle.closeTimeMs,
+    message,
+    stack,
+    error: err,
+  };
+}
+
+function outOfOrder(label: string, candle: Candle, lastMs: number): InvalidDataError {
+  return new InvalidDataError(
+    `runStrategy(${label}): ${candle.symbol} ${candle.timeframe} candle closing at ${iso(candle.closeTimeMs)} ` +
+      `arrived after ${iso(lastMs)}: input must be in time order without duplicates`,
+  );
+}
+
+function iso(ms: number): string {
+  return Number.isFinite(ms) ? new Date(ms).toISOString() : String(ms);
+}

@@ -1,0 +1,63 @@
+import type { Candle } from '../../src/domain/candle.js';
+import type { Signal } from '../../src/domain/signal.js';
+import { CLOSED_AT_END } from '../../src/domain/trading/engine.js';
+import type { Fill } from '../../src/domain/trading/types.js';
+import { backtest, BTC_MONTH, fixtureCandles } from './support.js';
+
+/**
+ * Fills at the first price after the decision: a strategy deciding on 15m candles, run on 1m candles,
+ * has its orders filled at the open of the next 1m candle and its stops and take-profits watched on the
+ * 1m candles' ranges, as a live bot on the 1m feed has them.
+ */
+
+const MIN = 60_000;
+const QUARTER = 15 * MIN;
+
+describe('runBacktest: a 15m strategy on 1m candles', () => {
+  it('fills at the next 1m open and watches exits on 1m ranges; the run ends with the last 15m candle', async () => {
+    // 10,007 minutes: the last 15m bucket is not complete.
+    const candles = (await fixtureCandles(BTC_MONTH)).slice(0, 10_007);
+    const byOpen = new Map(candles.map((c) => [c.closeTimeMs - MIN, c]));
+    const signals: Signal[] = [];
+    const fills: Fill[] = [];
+    const r = backtest(
+      { candles },
+      { name: 'ema_crossover', params: { timeframe: '15m', fast_period: 5, slow_period: 13, atr_period: 5 } },
+      {
+        sizing: { type: 'equity', percentage: 90 },
+        stop_loss_percentage: 0.6,
+        take_profit: [{ percentage: 0.8, position_percentage: 50 }],
+        trailing_stop: { activation_percentage: 0.4, offset_percentage: 0.3 },
+        lot_size: 0.00001,
+      },
+      { onSignal: (s) => signals.push(s), onFill: (f) => fills.push(f) },
+    );
+    const lastDecision = (signals[signals.length - 1] as Signal).closeTimeMs;
+    expect(signals.every((s) => s.timeframe === '15m' && s.closeTimeMs % QUARTER === 0)).toBe(true);
+    expect(lastDecision).toBe(
+      Math.floor((candles[candles.length - 1] as Candle).closeTimeMs / QUARTER) * QUARTER,
+    );
+    expect(r.candles).toBe(signals.length);
+
+    const traded = fills.filter((f) => f.reason !== CLOSED_AT_END);
+    const signalled = fills.filter((f) => f.purpose === 'entry' || f.purpose === 'exit');
+    const plan = traded.filter((f) => f.purpose !== 'entry' && f.purpose !== 'exit');
+    expect(signalled.length).toBeGreaterThan(10);
+    expect(new Set(plan.map((f) => f.purpose))).toEqual(
+      new Set(['stop_loss', 'take_profit', 'trailing_stop']),
+    );
+    for (const f of traded) {
+      const c = byOpen.get(f.timeMs) as Candle;
+      expect(f.timeMs).toBeLessThan(lastDecision);
+      expect(f.price).toBeGreaterThanOrEqual(c.low);
+      expect(f.price).toBeLessThanOrEqual(c.high);
+    }
+    // Market orders: at the open of the 1m candle that opens when the decision is made.
+    for (const f of signalled.filter((x) => x.reason !== CLOSED_AT_END)) {
+      expect(f.timeMs % QUARTER).toBe(0);
+      expect(f.price).toBe(byOpen.get(f.timeMs)?.open);
+    }
+    // Stops and take-profits inside the quarter: seen on a 1m candle, at its time.
+    expect(plan.filter((f) => f.timeMs % QUARTER !== 0).length).toBeGreaterThan(plan.length / 2);
+  });
+});
