@@ -19,11 +19,17 @@ const GROUPS: Readonly<Record<string, () => Promise<readonly string[]>>> = {
   },
   storage: async () => (await import('./storage.js')).benchImport(),
   collector: async () => (await import('./collector.js')).benchCollectorLatency(),
+  'bots-store': async () => (await import('./botsStore.js')).benchBotsStore(),
+  api: async () => (await import('./api.js')).benchApi(),
+  bots: async () => (await import('./bots.js')).benchBots(),
+  optimize: async () => (await import('./optimize.js')).benchOptimize(),
+  'backtest-cli': async () => (await import('./backtestCli.js')).benchBacktestCli(),
 };
 
 /**
  * `npm run bench [-- group...]`: throughput and latency of each part of the pipeline, medians of several
- * runs, and the machine. Groups: candles, indicators, strategies, backtest, okx, storage, collector.
+ * runs, and the machine. Groups: candles, indicators, strategies, backtest, okx, storage, collector,
+ * bots-store, api, bots, optimize, backtest-cli.
  */
 async function main(argv: readonly string[]): Promise<number> {
   const [first, ...rest] = argv;

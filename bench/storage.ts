@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
-import pg from 'pg';
+import { admin, withDatabase } from './pgAdmin.js';
 import { runImport } from '../src/cli/commands/import.js';
 import type { CliIo } from '../src/cli/io.js';
 import { readCandleColumns } from '../src/storage/candleColumns.js';
@@ -105,20 +105,4 @@ function quietIo(): CliIo {
   const sink = new PassThrough();
   sink.resume();
   return { stdout: sink, stderr: sink, interactive: false, interrupted: new Promise(() => {}) };
-}
-
-function withDatabase(url: string, database: string): string {
-  const u = new URL(url);
-  u.pathname = `/${database}`;
-  return u.toString();
-}
-
-async function admin(url: string, sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
 }

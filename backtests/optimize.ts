@@ -1,0 +1,312 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { packageRoot } from '../src/cli/packageRoot.js';
+import type { Candle } from '../src/domain/candle.js';
+import type { Indicator, IndicatorFactory } from '../src/domain/indicators/indicator.js';
+import type { IndicatorSpec } from '../src/operators/withIndicators.js';
+import type { Strategy } from '../src/strategies/strategy.js';
+import {
+  ERROR_CODES,
+  InvalidDataError,
+  RxtradeError,
+  UsageError,
+  type ErrorCode,
+} from '../src/domain/errors.js';
+import type { Metrics } from '../src/domain/metrics.js';
+import type { RiskConfig, VenueModel } from '../src/domain/trading/config.js';
+import type { RoundTrip } from '../src/domain/trading/types.js';
+import { candlesOfColumns, type CandleColumns } from '../src/streams/candleCsv.js';
+import { defaultStrategyRegistry, type StrategyRegistry } from '../src/strategies/registry.js';
+import type { Combination } from './grid.js';
+import {
+  prepareBacktest,
+  runPreparedBacktest,
+  type BacktestResult,
+  type PreparedBacktest,
+} from './runBacktest.js';
+
+/** What `--metric` ranks by, and the Metrics key behind each. */
+export const OPTIMIZE_METRICS = ['sharpe', 'sortino', 'calmar', 'return', 'profit_factor', 'sqn'] as const;
+export type OptimizeMetric = (typeof OPTIMIZE_METRICS)[number];
+export const METRIC_KEYS: Readonly<Record<OptimizeMetric, keyof Metrics>> = {
+  sharpe: 'sharpe',
+  sortino: 'sortino',
+  calmar: 'calmar',
+  return: 'totalReturn',
+  profit_factor: 'profitFactor',
+  sqn: 'sqn',
+};
+
+/**
+ * What every run of a search shares. Structured-cloneable: it is sent to each worker once, and candle
+ * columns on SharedArrayBuffers (readCandleCsvColumns `shared`) reach the workers without a copy.
+ */
+export interface OptimizeSetup {
+  readonly strategyName: string;
+  /** Parameters every combination starts from (the grid's override them). */
+  readonly baseParams: Readonly<Record<string, unknown>>;
+  readonly risk: RiskConfig;
+  readonly venue: VenueModel;
+  readonly initialCash: number;
+  readonly columns: CandleColumns;
+}
+
+/** One backtest of a search: the combination's parameters on the candles `from` … `to` − 1. */
+export interface OptimizeJob {
+  readonly id: number;
+  readonly params: Combination;
+  readonly from: number;
+  readonly to: number;
+}
+
+export interface OptimizeRun {
+  readonly id: number;
+  /** Every parameter of the strategy as it ran (defaults included). */
+  readonly params: Readonly<Record<string, unknown>>;
+  readonly metrics: Metrics;
+  readonly warnings: readonly string[];
+}
+
+/**
+ * Runs jobs on one setup, in one thread. The candles are built from the columns once, and the candle
+ * stream a backtest runs on (replayed, resampled: prepareBacktest) once per range and timeframe set, so
+ * every combination after the first of its kind costs only the strategy, the engine and the metrics.
+ */
+export class JobRunner {
+  private candles: Candle[] | undefined;
+  private readonly prepared = new Map<string, PreparedBacktest>();
+  /** Indicator values over a prepared stream's decision candles, by stream and indicator key. */
+  private readonly series = new Map<string, unknown[]>();
+
+  constructor(
+    private readonly setup: OptimizeSetup,
+    private readonly registry: StrategyRegistry = defaultStrategyRegistry(),
+  ) {}
+
+  run(job: OptimizeJob): OptimizeRun {
+    const r = this.backtest(job);
+    return { id: job.id, params: r.params, metrics: r.result.metrics, warnings: r.result.warnings };
+  }
+
+  private withCachedIndicators(strategy: Strategy, prepared: PreparedBacktest, streamKey: string): Strategy {
+    const spec = strategy.indicators;
+    const cached: Record<string, IndicatorFactory> = {};
+    for (const name of Object.keys(spec)) {
+      const probe = (spec[name] as IndicatorFactory)();
+      const key = `${streamKey}|${probe.key}`;
+      let values = this.series.get(key);
+      if (values === undefined) {
+        values = [];
+        for (const c of prepared.stream) if (c.timeframe === strategy.timeframe) values.push(probe.update(c));
+        this.series.set(key, values);
+      }
+      const v = values;
+      cached[name] = () => replaying(probe.key, probe.lookback, v);
+    }
+    const copy = Object.create(strategy) as Strategy & { indicators: IndicatorSpec };
+    Object.defineProperty(copy, 'indicators', { value: cached, enumerable: true });
+    return copy;
+  }
+
+  /** The whole backtest of a job (walk-forward's out-of-sample runs want more than the metrics). */
+  backtest(
+    job: OptimizeJob,
+    more: {
+      readonly initialCash?: number;
+      readonly series?: boolean;
+      readonly onRoundTrip?: (t: RoundTrip) => void;
+    } = {},
+  ): { params: Readonly<Record<string, unknown>>; result: BacktestResult } {
+    const s = this.setup;
+    const strategy = this.registry.create(s.strategyName, { ...s.baseParams, ...job.params }, '--grid');
+    this.candles ??= candlesOfColumns(s.columns);
+    const tfs = [strategy.timeframe, ...Object.keys(strategy.higherTimeframes ?? {})].join(',');
+    const key = `${job.from}:${job.to}:${tfs}`;
+    let prepared = this.prepared.get(key);
+    if (prepared === undefined) {
+      const candles =
+        job.from === 0 && job.to === this.candles.length
+          ? this.candles
+          : this.candles.slice(job.from, job.to);
+      prepared = prepareBacktest({ candles }, strategy);
+      this.prepared.set(key, prepared);
+    }
+    const result = runPreparedBacktest(prepared, {
+      strategy: this.withCachedIndicators(strategy, prepared, key),
+      risk: s.risk,
+      venue: s.venue,
+      initialCash: more.initialCash ?? s.initialCash,
+      ...(more.series ? { series: true } : {}),
+      ...(more.onRoundTrip !== undefined ? { onRoundTrip: more.onRoundTrip } : {}),
+    });
+    return { params: strategy.params, result };
+  }
+}
+
+/**
+ * The same strategy, its main-timeframe indicators replaying values computed once per stream: the
+ * indicator `key` names the indicator and its parameters (`sma_20`), and StrategyRunner feeds a strategy's
+ * indicators every candle of its timeframe in order, so the n-th update of a replay is the n-th value.
+ */
+function replaying(key: string, lookback: number, values: readonly unknown[]): Indicator<unknown> {
+  let i = 0;
+  return {
+    key,
+    lookback,
+    update: () => values[i++],
+    reset: () => {
+      i = 0;
+    },
+  };
+}
+
+/** The compiled worker script (dist/backtests/optimizeWorker.js), also when this module runs from sources. */
+function workerScript(): string {
+  const here = fileURLToPath(new URL('./optimizeWorker.js', import.meta.url));
+  if (existsSync(here)) return here;
+  return join(packageRoot(), 'dist', 'backtests', 'optimizeWorker.js');
+}
+
+/** Messages between the pool and its workers. */
+export type ToWorker =
+  | { readonly type: 'setup'; readonly setup: OptimizeSetup }
+  | { readonly type: 'job'; readonly job: OptimizeJob };
+export type FromWorker =
+  | { readonly type: 'result'; readonly run: OptimizeRun }
+  | {
+      readonly type: 'error';
+      readonly id: number;
+      readonly code: string | undefined;
+      readonly message: string;
+      readonly stack: string;
+    };
+
+/**
+ * Backtests on worker threads. Start it early (`WorkerPool.start`): the workers load their code while the
+ * main thread reads the candles; `run` then sends the setup once and hands out jobs one at a time to
+ * whichever worker is free. A run's result depends on its job only, never on the worker or the order.
+ */
+export class WorkerPool {
+  private constructor(private readonly workers: Worker[]) {}
+
+  static start(size: number): WorkerPool {
+    const script = workerScript();
+    return new WorkerPool(Array.from({ length: size }, () => new Worker(script)));
+  }
+
+  get size(): number {
+    return this.workers.length;
+  }
+
+  /** Runs every job; results in job order. Rejects with the first failure (RxtradeErrors keep their code). */
+  run(
+    setup: OptimizeSetup,
+    jobs: readonly OptimizeJob[],
+    onDone?: (done: number) => void,
+  ): Promise<OptimizeRun[]> {
+    return new Promise((resolve, reject) => {
+      const results = new Array<OptimizeRun>(jobs.length);
+      const slot = new Map<number, number>(jobs.map((j, i) => [j.id, i]));
+      let next = 0;
+      let done = 0;
+      let failed = false;
+      const cleanups: (() => void)[] = [];
+      const finish = (err?: unknown): void => {
+        for (const c of cleanups) c();
+        if (err !== undefined) reject(err);
+        else resolve(results);
+      };
+      const give = (w: Worker): void => {
+        if (next < jobs.length)
+          w.postMessage({ type: 'job', job: jobs[next++] as OptimizeJob } satisfies ToWorker);
+      };
+      if (jobs.length === 0) {
+        finish();
+        return;
+      }
+      for (const w of this.workers) {
+        const onMessage = (m: FromWorker): void => {
+          if (failed) return;
+          if (m.type === 'error') {
+            failed = true;
+            finish(rebuildError(m));
+            return;
+          }
+          results[slot.get(m.run.id) as number] = m.run;
+          done++;
+          onDone?.(done);
+          if (done === jobs.length) finish();
+          else give(w);
+        };
+        const onError = (err: Error): void => {
+          if (failed) return;
+          failed = true;
+          finish(err);
+        };
+        w.on('message', onMessage);
+        w.on('error', onError);
+        cleanups.push(() => {
+          w.off('message', onMessage);
+          w.off('error', onError);
+        });
+        w.postMessage({ type: 'setup', setup } satisfies ToWorker);
+        give(w);
+      }
+    });
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.terminate()));
+  }
+}
+
+function rebuildError(m: Extract<FromWorker, { type: 'error' }>): Error {
+  if (m.code === 'usage') return new UsageError(m.message);
+  if (m.code === 'invalid_data') return new InvalidDataError(m.message);
+  if (m.code !== undefined && Object.hasOwn(ERROR_CODES, m.code))
+    return new RxtradeError(m.code as ErrorCode, m.message);
+  const err = new Error(m.message);
+  err.stack = m.stack;
+  return err;
+}
+
+/**
+ * Runs jobs with `workers` threads (1: in this thread, yielding between runs so progress and Ctrl-C are
+ * seen). Results in job order, the same whatever `workers` is.
+ */
+export async function runJobs(
+  setup: OptimizeSetup,
+  jobs: readonly OptimizeJob[],
+  options: { readonly pool?: WorkerPool; readonly onDone?: (done: number) => void } = {},
+): Promise<OptimizeRun[]> {
+  if (options.pool !== undefined && options.pool.size > 0)
+    return options.pool.run(setup, jobs, options.onDone);
+  const runner = new JobRunner(setup);
+  const out: OptimizeRun[] = [];
+  for (const job of jobs) {
+    out.push(runner.run(job));
+    options.onDone?.(out.length);
+    await new Promise((r) => setImmediate(r));
+  }
+  return out;
+}
+
+/**
+ * Runs sorted best first by `metric` (higher is better); undefined values (NaN) last; ties keep grid order.
+ */
+export function rankRuns<R extends { readonly metrics: Metrics }>(
+  runs: readonly R[],
+  metric: OptimizeMetric,
+): R[] {
+  const key = METRIC_KEYS[metric];
+  const score = (r: R): number => {
+    const v = r.metrics[key];
+    return Number.isNaN(v) ? Number.NEGATIVE_INFINITY : v;
+  };
+  return runs
+    .map((r, i) => ({ r, i, s: score(r) }))
+    .sort((a, b) => (b.s === a.s ? a.i - b.i : b.s > a.s ? 1 : -1))
+    .map((x) => x.r);
+}

@@ -1,0 +1,69 @@
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { runBacktest } from '../backtests/runBacktest.js';
+import { packageRoot } from '../src/cli/packageRoot.js';
+import { parseRiskConfig, parseVenueModel } from '../src/domain/trading/config.js';
+import { readCandleCsvColumns, candlesOfColumns } from '../src/streams/candleCsv.js';
+import { defaultStrategyRegistry } from '../src/strategies/registry.js';
+import { describeMachine, stats, time } from './machine.js';
+import { issueCandlesCsv } from './realCandles.js';
+
+/**
+ * One `rxtrade backtest --strategy sma_cross --data FILE` as a whole process on ~71 k real 1m candles (what
+ * a user waits for), beside its parts measured in this process: reading the CSV, and the backtest itself.
+ * Medians of `runs` runs.
+ */
+export async function benchBacktestCli(runs = 5): Promise<string[]> {
+  const root = packageRoot();
+  const data = issueCandlesCsv(root);
+  const args = [
+    join(root, 'bin', 'rxtrade.js'),
+    'backtest',
+    '--strategy',
+    'sma_cross',
+    '--data',
+    data.path,
+    '--json',
+  ];
+  const whole: number[] = [];
+  for (let r = 0; r < runs + 1; r++) {
+    const t0 = process.hrtime.bigint();
+    const child = spawnSync(process.execPath, args, { encoding: 'utf8', maxBuffer: 256 << 20 });
+    const s = Number(process.hrtime.bigint() - t0) / 1e9;
+    if (child.status !== 0)
+      throw new Error(`bench backtest-cli: rxtrade exited ${child.status}: ${child.stderr}`);
+    if (r > 0) whole.push(s);
+  }
+  const empty: number[] = [];
+  for (let r = 0; r < runs; r++) {
+    const t0 = process.hrtime.bigint();
+    spawnSync(process.execPath, ['-e', '0']);
+    empty.push(Number(process.hrtime.bigint() - t0) / 1e9);
+  }
+
+  const parse: number[] = [];
+  let columns;
+  for (let r = 0; r < runs; r++) {
+    const t0 = process.hrtime.bigint();
+    columns = (await readCandleCsvColumns(data.path, { symbol: 'BTC-USDT' })).columns;
+    parse.push(Number(process.hrtime.bigint() - t0) / 1e9);
+  }
+  if (columns === undefined) throw new Error('bench backtest-cli: no candles');
+  const candles = candlesOfColumns(columns);
+  const strategy = defaultStrategyRegistry().create('sma_cross', {});
+  const risk = parseRiskConfig({ sizing: { type: 'equity', percentage: 100 } });
+  const venue = parseVenueModel({});
+  const engine = time(() => runBacktest({ candles }, { strategy, risk, venue, initialCash: 10_000 }), runs);
+
+  const w = stats(whole);
+  const e = stats(empty);
+  const p = stats(parse);
+  const b = stats(engine);
+  return [
+    `backtest-cli: machine ${describeMachine()}`,
+    `backtest-cli: rxtrade backtest --strategy sma_cross on ${candles.length} real 1m candles (${data.label})`,
+    `backtest-cli whole process                    median ${(w.median * 1000).toFixed(0)} ms  (min ${(w.min * 1000).toFixed(0)}, max ${(w.max * 1000).toFixed(0)}, ${w.runs} runs; an empty node process: ${(e.median * 1000).toFixed(0)} ms)`,
+    `backtest-cli CSV reading (in process)         median ${(p.median * 1000).toFixed(1)} ms = ${(candles.length / p.median / 1e6).toFixed(2)} M rows/s (first read included)`,
+    `backtest-cli backtest (in process, warm)      median ${(b.median * 1000).toFixed(1)} ms = ${(candles.length / b.median / 1e6).toFixed(2)} M candles/s`,
+  ];
+}

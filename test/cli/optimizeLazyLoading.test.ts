@@ -1,0 +1,63 @@
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { MAY_SLICE } from '../backtests/support.js';
+
+const main = fileURLToPath(new URL('../../dist/src/cli/main.js', import.meta.url));
+
+/**
+ * Runs the built CLI in a fresh Node process and lists the npm packages it loaded through the CommonJS
+ * loader (pg, ioredis, pino, koa and rxjs are CommonJS: each shows up in require.cache once imported).
+ */
+function packagesLoaded(argv: readonly string[]): Promise<{ code: number; packages: string[] }> {
+  const script = `
+    import { createRequire } from 'node:module';
+    import { Writable } from 'node:stream';
+    const { main } = await import(${JSON.stringify(main)});
+    const sink = new Writable({ write: (_c, _e, cb) => cb() });
+    const code = await main(${JSON.stringify(argv)}, { stdout: sink, stderr: sink, interactive: false, interrupted: new Promise(() => {}) });
+    const names = new Set();
+    for (const k of Object.keys(createRequire(import.meta.url).cache)) {
+      const m = /node_modules\\/((?:@[^/]+\\/)?[^/]+)/.exec(k);
+      if (m) names.add(m[1]);
+    }
+    console.log(JSON.stringify({ code, packages: [...names].sort() }));`;
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, ['--input-type=module', '-e', script], (err, stdout) => {
+      if (err) reject(err);
+      else resolve(JSON.parse(stdout) as { code: number; packages: string[] });
+    });
+  });
+}
+
+describe('the CLI loads only what a command uses', () => {
+  it.each([
+    ['backtest', ['backtest', '--strategy', 'sma_cross', '--data', MAY_SLICE]],
+    [
+      'optimize',
+      [
+        'optimize',
+        '--strategy',
+        'sma_cross',
+        '--data',
+        MAY_SLICE,
+        '--grid',
+        'fast_period=5,10',
+        '--workers',
+        '1',
+      ],
+    ],
+  ])('%s on a CSV: no database, Redis, logger or HTTP server code', async (_name, argv) => {
+    const r = await packagesLoaded(argv);
+    expect(r.code).toBe(0);
+    expect(r.packages).toContain('rxjs'); // the probe works: rxjs is CommonJS too
+    for (const heavy of ['pg', 'pg-copy-streams', 'ioredis', 'pino', 'koa', 'ws']) {
+      expect(r.packages).not.toContain(heavy);
+    }
+  });
+
+  it('--help loads every command (to list them all)', async () => {
+    const r = await packagesLoaded(['--help']);
+    expect(r.code).toBe(0);
+    expect(r.packages).toContain('ioredis');
+  });
+});
