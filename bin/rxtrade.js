@@ -19,13 +19,36 @@ process.stdout.on('error', (err) => {
   throw err;
 });
 
+// Ctrl-C / SIGTERM: the first asks the command to stop (it has 2 s: src/cli/interrupt.ts); a second one,
+// or those 2 s passing, ends the process at once. The deadline timer is unref'd: it never keeps us alive.
+const STOP_DEADLINE_MS = cli.STOP_DEADLINE_MS;
+let signalled = false;
 const interrupted = new Promise((resolve) => {
-  process.once('SIGINT', resolve);
-  process.once('SIGTERM', resolve);
+  const onSignal = (signal) => {
+    if (signalled) {
+      process.stderr.write(`rxtrade: ${signal} again: exiting now\n`);
+      process.exit(130);
+    }
+    signalled = true;
+    resolve();
+    setTimeout(() => {
+      const left = process.getActiveResourcesInfo().filter((r) => r !== 'TTYWrap');
+      process.stderr.write(
+        `rxtrade: still busy ${STOP_DEADLINE_MS} ms after ${signal} (${left.join(', ') || 'work in progress'}): exiting now\n`,
+      );
+      process.exit(130);
+    }, STOP_DEADLINE_MS).unref();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
 });
-process.exitCode = await cli.main(process.argv.slice(2), {
+const code = await cli.main(process.argv.slice(2), {
   stdout: process.stdout,
   stderr: process.stderr,
   interactive: Boolean(process.stderr.isTTY),
   interrupted,
 });
+// Stopped before it finished (130): whatever still runs was abandoned on purpose (a connect cut short, a
+// computation dropped); do not wait for it.
+if (code === cli.EXIT_INTERRUPTED) process.exit(code);
+process.exitCode = code;

@@ -1,10 +1,12 @@
 import { join } from 'node:path';
 import { asyncScheduler, type SchedulerLike } from 'rxjs';
 import { UsageError } from '../domain/errors.js';
+import type { Logger } from '../infra/logger.js';
 import { ReplayClock } from '../scheduling/replayClock.js';
 import { OkxSimulator, type SimAddress, type SimInstrument } from '../sim/okxSimulator.js';
 import { readTradeCsv } from '../streams/tradeCsv.js';
 import { packageRoot } from './packageRoot.js';
+import { checkSpeedBound } from './speed.js';
 
 const SAMPLES: Readonly<Record<string, string>> = {
   'BTC-USDT': 'samples/binance_spot_BTCUSDT_trades_20240808T2354_20240809T0005.csv',
@@ -43,14 +45,19 @@ export function checkDemoSymbols(symbols: readonly string[]): void {
   }
 }
 
+const HISTORY_CAP_MS = 3_600_000;
+
 export async function startDemoMarket(
   symbols: readonly string[],
   speed: number,
   /** Where the simulated clock starts (default now): after what an earlier run stored, so runs never overlap. */
   startAtMs?: number,
+  /** Where the simulator says the collector falls behind it (rate-limited). */
+  logger?: Logger,
 ): Promise<DemoMarket> {
   if (!(speed > 0) || !Number.isFinite(speed))
     throw new UsageError(`--speed must be a number > 0, got "${speed}"`);
+  checkSpeedBound(speed);
   const instruments: SimInstrument[] = [];
   let price = 0;
   let volume = 0;
@@ -70,13 +77,21 @@ export async function startDemoMarket(
   const wall0 = Date.now();
   const t0 = Math.max(wall0, startAtMs ?? 0);
   const realTime = speed === 1 && t0 === wall0;
+  // After an earlier run, the simulated history reaches a minute before what it stored (at most an hour
+  // back): the restarted collector finds the trades it missed in REST history, as it would on OKX.
+  const historyMs =
+    startAtMs === undefined ? 0 : Math.min(HISTORY_CAP_MS, Math.max(0, t0 - startAtMs) + 60_000);
   const sim = new OkxSimulator({
     instruments,
     speed: 1,
     now: realTime ? Date.now : () => t0 + (Date.now() - wall0) * speed,
     maxStoredTrades: 200_000,
+    historyMs,
     // OKX's 30 s idle close is on the simulator's clock: keep it 30 s of wall time for our client.
     idleCloseMs: 30_000 * Math.max(1, speed),
+    ...(logger !== undefined
+      ? { warn: (line: string) => logger.warn({ component: 'okx-sim', speed }, line) }
+      : {}),
   });
   const address = await sim.start();
   const scheduler = realTime ? asyncScheduler : new ReplayClock(t0 + (Date.now() - wall0) * speed, speed);

@@ -1,3 +1,4 @@
+import { InternalError } from '../domain/errors.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -24,7 +25,7 @@ function info(): { root: string; version: string } {
     }
     const parent = dirname(dir);
     if (parent === dir)
-      throw new Error('rxtrade: cannot find the package folder (package.json named rxtrade)');
+      throw new InternalError('rxtrade: cannot find the package folder (package.json named rxtrade)');
     dir = parent;
   }
 }

@@ -139,7 +139,9 @@ describe.each([
       'open',
       ...target.flags,
     ]);
-    expect(result.stderr).toBe('');
+    expect(result.stderr).toBe(
+      "rxtrade import: stored as exchange 'okx' (the default; --exchange NAME files them under another)\n",
+    );
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(
       new RegExp(
@@ -290,7 +292,11 @@ describe.each([
     expect(progress).toMatch(
       /^\rimporting .*binance_BTCUSDT_1m_20210424_20210425\.csv into .* 100% \(0\.2 MB\)/,
     );
-    expect(progress.endsWith('\r\u001b[K')).toBe(true);
+    expect(
+      progress.endsWith(
+        "\r\u001b[Krxtrade import: stored as exchange 'okx' (the default; --exchange NAME files them under another)\n",
+      ),
+    ).toBe(true);
   }, 60_000);
 
   it('imports nothing from a file with only a header', async () => {
@@ -301,6 +307,79 @@ describe.each([
       quietIo(),
     );
     expect(summary).toMatchObject({ rows: 0, inserted: 0, gaps: 0, firstCloseTimeMs: undefined });
+  }, 60_000);
+
+  it('stores under --exchange, and says nothing about the default then', async () => {
+    const result = await runCli([
+      'import',
+      ...['--file', fixtureSlice(0, 10, 'sim-slice.csv'), '--symbol', 'SIM-USDT', '--timeframe', '1m'],
+      ...['--exchange', 'okx-sim', '--json', ...target.flags],
+    ]);
+    expect(result.stderr).toBe('');
+    expect(JSON.parse(result.stdout)).toMatchObject({
+      exchange: 'okx-sim',
+      symbol: 'SIM-USDT',
+      inserted: 10,
+    });
+    const stored = await target.use((db) =>
+      new CandleStore(db, 'okx-sim').range('SIM-USDT', '1m', 0, Number.MAX_SAFE_INTEGER),
+    );
+    expect(stored).toHaveLength(10);
+    expect(await range('SIM-USDT', '1m')).toEqual([]); // nothing under okx
+  }, 60_000);
+
+  it('refuses daily rows imported as 1m candles, naming the file, the lines and the spacing; writes nothing', async () => {
+    const days = Array.from({ length: 30 }, (_, i) => {
+      const date = new Date(Date.UTC(2021, 0, 1 + i)).toISOString().slice(0, 10);
+      return `${date},100,110,90,105,1000`;
+    });
+    const daily = join(dir, 'daily.csv');
+    writeFileSync(daily, ['date,open,high,low,close,volume', ...days].join('\n'));
+    const result = await runCli([
+      'import',
+      ...['--file', daily, '--symbol', 'DAY-USDT', '--timeframe', '1m', '--exchange', 'okx', ...target.flags],
+    ]);
+    expect(result).toEqual({
+      code: 1,
+      stdout: '',
+      stderr:
+        `rxtrade: ${daily}: the rows look like 1d candles, not 1m: consecutive rows are always a whole number of 1d apart ` +
+        '(line 2 → line 3: 2021-01-01T00:00:00.000Z → 2021-01-02T00:00:00.000Z, and 1 more pair like it); ' +
+        'import them with --timeframe 1d\n',
+    });
+    expect(await range('DAY-USDT', '1m')).toEqual([]);
+    // As 1d they are fine.
+    const ok = await runCli([
+      'import',
+      ...['--file', daily, '--symbol', 'DAY-USDT', '--timeframe', '1d', '--exchange', 'okx', ...target.flags],
+    ]);
+    expect(ok.code).toBe(0);
+    expect(await range('DAY-USDT', '1d')).toHaveLength(30);
+  }, 60_000);
+
+  it('says what 1m rows imported as 1d look like when the second one is misaligned', async () => {
+    const minutes = fixtureSlice(0, 5, 'minutes.csv');
+    const result = await runCli([
+      'import',
+      ...[
+        '--file',
+        minutes,
+        '--symbol',
+        'MIN-USDT',
+        '--timeframe',
+        '1d',
+        '--exchange',
+        'okx',
+        ...target.flags,
+      ],
+    ]);
+    expect(result).toEqual({
+      code: 1,
+      stdout: '',
+      stderr:
+        `rxtrade: ${minutes} line 3: time "1619222460000" is not aligned to 1d intervals (as a candle open time); ` +
+        'it is 1m after the row on line 2: the rows look like 1m candles, not 1d (--timeframe 1m?)\n',
+    });
   }, 60_000);
 
   it('stops at a bad row naming the file and line, and writes nothing (even after earlier batches)', async () => {
@@ -375,6 +454,21 @@ describe('rxtrade import usage errors', () => {
       `rxtrade: cannot read candles file ${missing}: no such file\n`,
     ],
     ['an empty symbol', base({ '--symbol': ' ' }), 'rxtrade: --symbol is empty\n'],
+    [
+      'a bad --exchange',
+      base({ '--exchange': 'OKX Sim' }),
+      `rxtrade: --exchange "OKX Sim": use lowercase letters, digits and '-' (at most 32), such as okx, okx-sim or kraken\n`,
+    ],
+    [
+      'a --database-url that is not a URL',
+      ['--file', FIXTURE, '--symbol', 'B-U', '--timeframe', '1m', '--database-url', 'garbage'],
+      'rxtrade: --database-url is not a URL: "garbage"\n',
+    ],
+    [
+      'a --database-url that is not Postgres',
+      ['--file', FIXTURE, '--symbol', 'B-U', '--timeframe', '1m', '--database-url', 'mysql://db/x'],
+      'rxtrade: --database-url must start with postgres:// or postgresql://, got "mysql://db/x"\n',
+    ],
   ])('%s', async (_what, args, stderr) => {
     expect(await runCli(['import', ...args])).toEqual({ code: 1, stdout: '', stderr });
   });
@@ -430,7 +524,8 @@ describe('rxtrade import usage errors', () => {
     expect(result).toEqual({
       code: 1,
       stdout: '',
-      stderr: 'rxtrade: cannot use Postgres at 127.0.0.1:1/rxtrade: nothing answers (ECONNREFUSED)\n',
+      stderr:
+        'rxtrade: cannot use Postgres at 127.0.0.1:1/rxtrade: nothing answers (ECONNREFUSED) (URL from --database-url)\n',
     });
   });
 });

@@ -24,13 +24,14 @@ export async function runCli(
 
 /**
  * Runs a long-running command (start, collect) and interrupts it (as Ctrl-C would) once what it printed on
- * stdout satisfies `done`, or after `timeoutMs` — so tests wait for what they need, not for a fixed time
+ * stdout (or stderr, with `watch`) satisfies `done`, or after `timeoutMs` — so tests wait for what they need, not for a fixed time
  * that a loaded machine may not meet.
  */
 export async function runCliUntil(
   argv: readonly string[],
   done: (stdout: string) => boolean,
   timeoutMs = 45_000,
+  watch: 'stdout' | 'stderr' = 'stdout',
 ): Promise<CliResult> {
   const stdout = new PassThrough();
   const stderr = new PassThrough();
@@ -41,9 +42,12 @@ export async function runCliUntil(
   const timer = setTimeout(stop, timeoutMs);
   stdout.on('data', (b: Buffer) => {
     out.push(b);
-    if (done(Buffer.concat(out).toString('utf8'))) stop();
+    if (watch === 'stdout' && done(Buffer.concat(out).toString('utf8'))) stop();
   });
-  stderr.on('data', (b: Buffer) => err.push(b));
+  stderr.on('data', (b: Buffer) => {
+    err.push(b);
+    if (watch === 'stderr' && done(Buffer.concat(err).toString('utf8'))) stop();
+  });
   try {
     const code = await main(argv, { stdout, stderr, interactive: false, interrupted });
     return { code, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') };

@@ -1,18 +1,29 @@
 import { existsSync } from 'node:fs';
 import { Option, type Command } from 'commander';
-import { resolveBacktestSettings } from '../../../backtests/config.js';
-import { backtestJson, metricsTable } from '../../../backtests/report.js';
+import {
+  resolveBacktestSettings,
+  withStrategyTimeframe,
+  type BacktestSettings,
+} from '../../../backtests/config.js';
+import { backtestJson, deniedLine, metricsTable } from '../../../backtests/report.js';
 import { runBacktest, type BacktestData, type BacktestResult } from '../../../backtests/runBacktest.js';
-import { loadCsvCandles, loadDatabaseCandles, type LoadedCandles } from '../../../backtests/sources.js';
+import {
+  exchangesWithSymbol,
+  loadCsvCandles,
+  loadDatabaseCandles,
+  storedCandleSets,
+  type LoadedCandles,
+  type StoredCandleSet,
+} from '../../../backtests/sources.js';
 import { UsageError } from '../../domain/errors.js';
-import { parseTimeframe } from '../../domain/timeframe.js';
-import { migrate } from '../../storage/migrate.js';
+import { parseTimeframe, timeframeMs, type Timeframe } from '../../domain/timeframe.js';
+import type { Trade } from '../../domain/trade.js';
+import type { Queryable } from '../../storage/database.js';
 import type { CandleLabel } from '../../streams/candleCsv.js';
-import { readTradeCsv, symbolFromFileName } from '../../streams/tradeCsv.js';
-import { readEnv } from '../../config/env.js';
+import { describeDuplicates, readTradeCsv, symbolFromFileName } from '../../streams/tradeCsv.js';
 import type { CliIo } from '../io.js';
 import { Progress } from '../progress.js';
-import { chooseDatabase, DATABASE_URL_HELP, openChosen, PGLITE_HELP } from '../runtime.js';
+import { DATABASE_URL_HELP, PGLITE_HELP } from '../helpTexts.js';
 
 export interface BacktestCommandOptions {
   readonly strategy?: string;
@@ -26,7 +37,8 @@ export interface BacktestCommandOptions {
   readonly data?: string;
   readonly trades?: string;
   readonly label?: CandleLabel;
-  readonly timeframe: string;
+  readonly timeframe?: string;
+  readonly exchange?: string;
   readonly balance?: string;
   readonly fee?: string;
   readonly slippageBps?: string;
@@ -66,6 +78,7 @@ export function registerBacktest(program: Command, io: CliIo, env: NodeJS.Proces
     .option('--to <iso>', 'end of the period (candles closing at or before it)')
     .option('--database-url <url>', `${DATABASE_URL_HELP}: where the stored candles are`)
     .option('--pglite <path>', PGLITE_HELP)
+    .option('--exchange <name>', 'exchange of the stored candles (default: the only one that has the symbol)')
     .option(
       '--data <file>',
       'candle CSV instead of the database (header: ts|timestamp|open_time_ms|close_time_ms|date, open, high, low, close, volume)',
@@ -80,7 +93,10 @@ export function registerBacktest(program: Command, io: CliIo, env: NodeJS.Proces
         'whether the --data time column holds open or close times (default: from the column name, else close)',
       ).choices(['open', 'close']),
     )
-    .option('--timeframe <tf>', 'interval of the candles read: 1m,5m,15m,1h,4h,1d', '1m')
+    .option(
+      '--timeframe <tf>',
+      'interval of the candles read: 1m,5m,15m,1h,4h,1d (default: 1m; for --data, what the rows are spaced like)',
+    )
     .option('--balance <amount>', 'initial cash in quote currency (default 10000)')
     .option('--fee <fraction>', 'fee on every fill as a fraction of notional (default 0.001)')
     .option('--slippage-bps <bps>', 'slippage on every market fill, in basis points (default 0)')
@@ -108,12 +124,10 @@ export async function runBacktestCommand(
   io: CliIo,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<BacktestResult> {
-  const settings = resolveBacktestSettings(options);
-  const timeframe = parseTimeframe(options.timeframe);
-  const fromMs = options.from === undefined ? undefined : isoTime(options.from, '--from');
-  const toMs = options.to === undefined ? undefined : isoTime(options.to, '--to');
-  if (fromMs !== undefined && toMs !== undefined && !(fromMs < toMs)) {
-    throw new UsageError(`--from ${options.from} is not before --to ${options.to}`);
+  let settings = resolveBacktestSettings(options);
+  const { asked, fromMs, toMs, exchange } = await parseDataSelection(options);
+  if (exchange !== undefined && (options.data !== undefined || options.trades !== undefined)) {
+    throw new UsageError('--exchange only applies to stored candles (not to --data or --trades files)');
   }
   const note = (text: string): void => {
     io.stderr.write(`rxtrade backtest: ${text}\n`);
@@ -127,80 +141,33 @@ export async function runBacktestCommand(
       throw new UsageError('give one data source: --trades FILE, --data FILE or stored candles, not several');
     }
     if (options.label !== undefined) throw new UsageError('--label only applies to --data');
-    if (timeframe !== '1m') {
+    if (asked !== undefined && asked !== '1m') {
       throw new UsageError(
-        `--trades builds 1m candles (as live): --timeframe must be 1m, got ${timeframe} (set the strategy's own timeframe parameter for longer candles)`,
+        `--trades builds 1m candles (as live): --timeframe must be 1m, got ${asked} (set the strategy's own timeframe parameter for longer candles)`,
       );
     }
     if (!existsSync(options.trades)) throw new UsageError(`--trades ${options.trades}: no such file`);
-    const file = await readTradeCsv(options.trades, {
-      symbol: options.symbol ?? symbolFromFileName(options.trades) ?? 'UNKNOWN',
-    });
-    const trades = file.trades.filter(
+    const trades = await readTrades(options.trades, options.symbol, note);
+    const inPeriod = trades.filter(
       (t) => (fromMs === undefined || t.tsMs >= fromMs) && (toMs === undefined || t.tsMs < toMs),
     );
-    if (trades.length === 0) {
+    if (inPeriod.length === 0) {
       throw new UsageError(
         `no trades${fromMs !== undefined || toMs !== undefined ? ' in the period' : ''} in ${options.trades}`,
       );
     }
     where = options.trades;
-    data = { trades };
+    data = { trades: inPeriod };
     loaded = { candles: [], read: 0 };
-  } else if (options.data !== undefined) {
-    if (options.databaseUrl !== undefined || options.pglite !== undefined) {
-      throw new UsageError(
-        'give one data source: --data FILE, or --symbol/--from/--to with --database-url or --pglite, not both',
-      );
-    }
-    if (!existsSync(options.data)) throw new UsageError(`--data ${options.data}: no such file`);
-    loaded = await loadCsvCandles(options.data, {
-      timeframe,
-      ...(options.label !== undefined ? { label: options.label } : {}),
-      ...(options.symbol !== undefined ? { symbol: options.symbol } : {}),
-      ...(fromMs !== undefined ? { fromMs } : {}),
-      ...(toMs !== undefined ? { toMs } : {}),
-    });
-    where = options.data;
   } else {
-    const missing = (['symbol', 'from', 'to'] as const).filter((k) => options[k] === undefined);
-    if (missing.length === 3) {
-      throw new UsageError(
-        'no data: give --data FILE.csv, --trades FILE.csv, or --symbol S --from ISO --to ISO (stored candles)',
-      );
-    }
-    if (missing.length > 0) {
-      throw new UsageError(
-        `stored candles need --symbol, --from and --to: missing ${missing.map((k) => `--${k}`).join(', ')}`,
-      );
-    }
-    if (options.label !== undefined) throw new UsageError('--label only applies to --data');
-    const choice = chooseDatabase(options, readEnv(env));
-    where = choice.where;
-    if (choice.url === undefined && !existsSync(choice.pglitePath)) {
-      throw new UsageError(
-        `--pglite ${choice.pglitePath}: no database there (import candles first: rxtrade import)`,
-      );
-    }
-    const db = await openChosen(choice);
-    try {
-      await migrate(db);
-      loaded = await loadDatabaseCandles(db, {
-        symbol: options.symbol as string,
-        timeframe,
-        fromMs: fromMs as number,
-        toMs: toMs as number,
-      });
-    } finally {
-      await db.close();
-    }
+    ({ loaded, where } = await loadCandleData(
+      options,
+      { asked, fromMs, toMs, exchange, tradesToo: true },
+      note,
+      env,
+    ));
   }
-  if (data === undefined && loaded.candles.length === 0) {
-    const range =
-      fromMs === undefined && toMs === undefined ? '' : ` in ${options.from ?? '…'} … ${options.to ?? '…'}`;
-    const sym = options.symbol !== undefined ? `${options.symbol} ` : '';
-    throw new UsageError(`no ${sym}${timeframe} candles${range} in ${where}`);
-  }
+  settings = fitStrategyToData(settings, loaded, where, note);
 
   const total = loaded.candles.length;
   const progress =
@@ -216,6 +183,8 @@ export async function runBacktestCommand(
   });
   progress?.done();
 
+  const denied = deniedLine(result);
+  if (denied !== undefined) note(denied);
   const warnings = result.warnings;
   if (options.json) {
     await write(io.stdout, `${JSON.stringify(backtestJson(result))}\n`);
@@ -234,8 +203,212 @@ export async function runBacktestCommand(
   return result;
 }
 
+/** Where candles come from (the options `backtest` and `optimize` share). */
+export interface CandleDataOptions {
+  readonly symbol?: string;
+  readonly from?: string;
+  readonly to?: string;
+  readonly databaseUrl?: string;
+  readonly pglite?: string;
+  readonly data?: string;
+  readonly label?: CandleLabel;
+}
+
+/**
+ * The candles of `--data FILE` or of the database (`--symbol/--from/--to` with `--database-url`/`--pglite`):
+ * the database code is loaded only for the latter.
+ */
+export async function loadCandleData(
+  options: CandleDataOptions,
+  range: {
+    readonly asked: Timeframe | undefined;
+    readonly fromMs: number | undefined;
+    readonly toMs: number | undefined;
+    readonly exchange: string | undefined;
+    /** The command also takes --trades (named in the "no data" message). */
+    readonly tradesToo?: boolean;
+  },
+  note: (text: string) => void,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<{ loaded: LoadedCandles; where: string }> {
+  const { asked, fromMs, toMs, exchange } = range;
+  let loaded: LoadedCandles;
+  let where: string;
+  if (options.data !== undefined) {
+    if (options.databaseUrl !== undefined || options.pglite !== undefined) {
+      throw new UsageError(
+        'give one data source: --data FILE, or --symbol/--from/--to with --database-url or --pglite, not both',
+      );
+    }
+    if (!existsSync(options.data)) throw new UsageError(`--data ${options.data}: no such file`);
+    loaded = await loadCsvCandles(options.data, {
+      ...(asked !== undefined ? { timeframe: asked } : {}),
+      ...(options.label !== undefined ? { label: options.label } : {}),
+      ...(options.symbol !== undefined ? { symbol: options.symbol } : {}),
+      ...(fromMs !== undefined ? { fromMs } : {}),
+      ...(toMs !== undefined ? { toMs } : {}),
+    });
+    where = options.data;
+  } else {
+    const missing = (['symbol', 'from', 'to'] as const).filter((k) => options[k] === undefined);
+    if (missing.length === 3) {
+      throw new UsageError(
+        `no data: give --data FILE.csv, ${range.tradesToo === true ? '--trades FILE.csv, ' : ''}or --symbol S --from ISO --to ISO (stored candles)`,
+      );
+    }
+    if (missing.length > 0) {
+      throw new UsageError(
+        `stored candles need --symbol, --from and --to: missing ${missing.map((k) => `--${k}`).join(', ')}`,
+      );
+    }
+    if (options.label !== undefined) throw new UsageError('--label only applies to --data');
+    const [{ chooseDatabase, openChosen }, { migrate }, { readEnv }] = await Promise.all([
+      import('../runtime.js'),
+      import('../../storage/migrate.js'),
+      import('../../config/env.js'),
+    ]);
+    const choice = chooseDatabase(options, readEnv(env));
+    if (choice.url === undefined && !existsSync(choice.pglitePath)) {
+      throw new UsageError(
+        `--pglite ${choice.pglitePath}: no database there (import candles first: rxtrade import)`,
+      );
+    }
+    const db = await openChosen(choice);
+    try {
+      await migrate(db);
+      const symbol = options.symbol as string;
+      const timeframe = asked ?? '1m';
+      const from = exchange ?? (await onlyExchange(db, symbol, note));
+      where = `${choice.where}, exchange ${from ?? 'okx'}`;
+      loaded = await loadDatabaseCandles(db, {
+        symbol,
+        timeframe,
+        fromMs: fromMs as number,
+        toMs: toMs as number,
+        ...(from !== undefined ? { exchange: from } : {}),
+      });
+      if (loaded.candles.length === 0) {
+        throw new UsageError(
+          `no ${symbol} ${timeframe} candles in ${options.from} … ${options.to} in ${where}\n` +
+            describeStored(await storedCandleSets(db)),
+        );
+      }
+    } finally {
+      await db.close();
+    }
+  }
+  if (loaded.candles.length === 0) {
+    const period =
+      fromMs === undefined && toMs === undefined ? '' : ` in ${options.from ?? '…'} … ${options.to ?? '…'}`;
+    const sym = options.symbol !== undefined ? `${options.symbol} ` : '';
+    throw new UsageError(`no ${sym}${loaded.timeframe ?? asked ?? '1m'} candles${period} in ${where}`);
+  }
+  return { loaded, where };
+}
+
+/**
+ * Recorded trades of one symbol. A file holding several (a symbol column) needs --symbol to pick one;
+ * otherwise --symbol labels the trades (default: the file's symbol column, else the pair in its name).
+ */
+async function readTrades(
+  path: string,
+  symbol: string | undefined,
+  note: (text: string) => void,
+): Promise<readonly Trade[]> {
+  const file = await readTradeCsv(path, {
+    defaultSymbol: symbol ?? symbolFromFileName(path) ?? 'UNKNOWN',
+  });
+  const duplicates = describeDuplicates(file.duplicates);
+  if (duplicates !== undefined) note(duplicates);
+  if (file.symbols.length > 1) {
+    const held = file.symbols.slice(0, 10).join(', ') + (file.symbols.length > 10 ? ', …' : '');
+    if (symbol === undefined) {
+      throw new UsageError(
+        `--trades ${path} holds trades of ${file.symbols.length} symbols (${held}): a backtest runs on one; choose it with --symbol`,
+      );
+    }
+    if (!file.symbols.includes(symbol)) {
+      throw new UsageError(`--symbol ${symbol}: ${path} holds no ${symbol} trades (it holds ${held})`);
+    }
+    return file.trades.filter((t) => t.symbol === symbol);
+  }
+  if (symbol !== undefined && file.symbols[0] !== undefined && file.symbols[0] !== symbol) {
+    return file.trades.map((t) => ({ ...t, symbol }));
+  }
+  return file.trades;
+}
+
+/**
+ * A strategy left at its default timeframe (1m) runs on the data's timeframe when the candles are longer
+ * (daily data): nothing else could run. One whose timeframe was set explicitly is refused instead, since
+ * the user asked for something the data cannot give.
+ */
+export function fitStrategyToData(
+  settings: BacktestSettings,
+  loaded: LoadedCandles,
+  where: string,
+  note: (text: string) => void,
+): BacktestSettings {
+  const dataTf = loaded.candles[0]?.timeframe;
+  const strategyTf = settings.strategy.timeframe;
+  if (dataTf === undefined || timeframeMs(dataTf) <= timeframeMs(strategyTf)) return settings;
+  const spaced = loaded.timeframeFromSpacing ? ' (read off the spacing of the rows)' : '';
+  if (settings.timeframeGiven) {
+    throw new UsageError(
+      `${settings.strategyName}'s timeframe parameter is ${strategyTf}, but ${where} holds ${dataTf} candles${spaced}: ` +
+        `a strategy cannot decide more often than its data; set timeframe to ${dataTf} or longer`,
+    );
+  }
+  note(
+    `${where} holds ${dataTf} candles${spaced}: ${settings.strategyName} decides on ${dataTf} candles ` +
+      `instead of its default ${strategyTf} (its timeframe parameter sets it)`,
+  );
+  return withStrategyTimeframe(settings, dataTf);
+}
+
+/**
+ * Without --exchange: the only exchange that has the symbol (said on stderr), undefined when none has it
+ * (the caller then lists what is stored), and a UsageError listing them when several do.
+ */
+async function onlyExchange(
+  db: Queryable,
+  symbol: string,
+  note: (text: string) => void,
+): Promise<string | undefined> {
+  const exchanges = await exchangesWithSymbol(db, symbol);
+  if (exchanges.length > 1) {
+    throw new UsageError(
+      `${symbol} is stored under ${exchanges.length} exchanges (${exchanges.join(', ')}): choose one with --exchange`,
+    );
+  }
+  const only = exchanges[0];
+  if (only !== undefined)
+    note(`reading ${symbol} candles of exchange ${only} (the only one that has them; --exchange chooses)`);
+  return only;
+}
+
+/** The lines that follow a "no candles" error: what the database does hold. */
+function describeStored(sets: readonly StoredCandleSet[]): string {
+  if (sets.length === 0) {
+    return 'The database holds no candles yet: rxtrade import stores a candle file, rxtrade collect (or start) live ones.';
+  }
+  const shown = sets
+    .slice(0, 30)
+    .map(
+      (s) =>
+        `  ${s.exchange} ${s.symbol} ${s.timeframe}: ${s.count} candle${s.count === 1 ? '' : 's'} closing ` +
+        `${isoMinute(s.firstCloseTimeMs)} … ${isoMinute(s.lastCloseTimeMs)}`,
+    );
+  const more = sets.length > shown.length ? [`  … and ${sets.length - shown.length} more`] : [];
+  return ['Stored candles (exchange symbol timeframe):', ...shown, ...more].join('\n');
+}
+
+function isoMinute(ms: number): string {
+  return new Date(ms).toISOString().replace(':00.000Z', 'Z');
+}
+
 /** ISO-8601 (UTC when no zone) or epoch ms. */
-function isoTime(text: string, flag: string): number {
+export function isoTime(text: string, flag: string): number {
   const t = text.trim();
   let ms: number;
   if (/^\d{11,}$/.test(t)) ms = Number(t);
@@ -253,4 +426,32 @@ function write(stream: NodeJS.WritableStream, text: string): Promise<void> {
   return new Promise((resolve, reject) => {
     stream.write(text, (err) => (err ? reject(err) : resolve()));
   });
+}
+
+/**
+ * The data-selection flags backtest and optimize share, checked: `--timeframe`, `--from`/`--to` (from before
+ * to) and `--exchange`. The database and bus code (../runtime.js) is loaded only when `--exchange` is given.
+ */
+export async function parseDataSelection(options: {
+  readonly timeframe?: string;
+  readonly from?: string;
+  readonly to?: string;
+  readonly exchange?: string;
+}): Promise<{
+  readonly asked: Timeframe | undefined;
+  readonly fromMs: number | undefined;
+  readonly toMs: number | undefined;
+  readonly exchange: string | undefined;
+}> {
+  const asked = options.timeframe === undefined ? undefined : parseTimeframe(options.timeframe);
+  const fromMs = options.from === undefined ? undefined : isoTime(options.from, '--from');
+  const toMs = options.to === undefined ? undefined : isoTime(options.to, '--to');
+  if (fromMs !== undefined && toMs !== undefined && !(fromMs < toMs)) {
+    throw new UsageError(`--from ${options.from} is not before --to ${options.to}`);
+  }
+  const exchange =
+    options.exchange === undefined
+      ? undefined
+      : (await import('../runtime.js')).parseExchange(options.exchange);
+  return { asked, fromMs, toMs, exchange };
 }

@@ -1,14 +1,31 @@
 import { join } from 'node:path';
 import { Option, type Command } from 'commander';
 import { Collector } from '../../app/collector.js';
+import type { Bus } from '../../bus/bus.js';
+import type { Database } from '../../storage/database.js';
 import { readEnv, type Env } from '../../config/env.js';
-import { UsageError } from '../../domain/errors.js';
+import { InterruptedError, UsageError } from '../../domain/errors.js';
 import { parseTimeframeList, TIMEFRAMES, type Timeframe } from '../../domain/timeframe.js';
 import { createLogger, type Logger } from '../../infra/logger.js';
 import { CandleWriter } from '../../sinks/candleWriter.js';
 import { checkDemoSymbols, startDemoMarket, type DemoMarket } from '../demoSim.js';
+import {
+  CLOSE_BUDGET_MS,
+  closeWithin,
+  FLUSH_BUDGET_MS,
+  openUnlessInterrupted,
+  watchInterrupt,
+} from '../interrupt.js';
 import type { CliIo } from '../io.js';
-import { addRuntimeOptions, openRuntime, type RuntimeFlags } from '../runtime.js';
+import {
+  addRuntimeOptions,
+  chooseDatabase,
+  isLoopbackUrl,
+  openRuntime,
+  parseExchange,
+  type RuntimeFlags,
+} from '../runtime.js';
+import { checkSpeedBound, MAX_SPEED } from '../speed.js';
 
 export interface CollectRun extends RuntimeFlags {
   readonly symbols: readonly string[];
@@ -21,6 +38,19 @@ export interface CollectRun extends RuntimeFlags {
   readonly statusEveryMs: number;
   /** Names the command in messages ("collect", "start"). */
   readonly command: string;
+  /**
+   * What runs beside the collector (`start`'s bots): called once the collector exists and before its feed
+   * starts, closed after the feed stopped and before the database closes.
+   */
+  readonly attach?: (context: AttachContext) => Promise<{ close(): Promise<void> }>;
+}
+
+export interface AttachContext {
+  readonly collector: Collector;
+  readonly db: Database;
+  readonly bus: Bus;
+  readonly exchange: string;
+  readonly logger: Logger;
 }
 
 interface CollectOptions extends RuntimeFlags {
@@ -43,7 +73,11 @@ export function registerCollect(program: Command, io: CliIo, env: NodeJS.Process
     .option('--timeframes <list>', 'timeframes to store and publish', TIMEFRAMES.join(','))
     .option('--raw-trades', 'also store every trade in raw_trades')
     .option('--sim', 'collect from the embedded OKX simulator (bundled recorded trades) instead of OKX')
-    .option('--speed <x>', 'with --sim: the simulated clock runs this many times faster than real time', '1')
+    .option(
+      '--speed <x>',
+      `with --sim: the simulated clock runs this many times faster than real time (at most ${MAX_SPEED})`,
+      '1',
+    )
     .addOption(new Option('--print <format>', 'print closed candles on stdout').choices(['csv', 'json']))
     .option('--status-every <seconds>', 'log a status line this often', '60');
   addRuntimeOptions(command)
@@ -52,6 +86,7 @@ export function registerCollect(program: Command, io: CliIo, env: NodeJS.Process
       `
 Environment: OKX_WS_PUBLIC_URL, OKX_REST_URL (default: OKX itself), DATABASE_URL, REDIS_URL, LOG_LEVEL, RXTRADE_DATA_DIR.
 During a database outage candles queue in memory, then in <RXTRADE_DATA_DIR>/spill/, and are written when it is back.
+Candles the database refuses are stored everywhere else and moved, with the reason, to <RXTRADE_DATA_DIR>/dead-letter/.
 
 Examples:
   rxtrade collect --symbols BTC-USDT,ETH-USDT
@@ -87,6 +122,7 @@ export function runtimeFlags(options: RuntimeFlags): RuntimeFlags {
     ...(options.databaseUrl !== undefined ? { databaseUrl: options.databaseUrl } : {}),
     ...(options.pglite !== undefined ? { pglite: options.pglite } : {}),
     ...(options.redisUrl !== undefined ? { redisUrl: options.redisUrl } : {}),
+    ...(options.exchange !== undefined ? { exchange: options.exchange } : {}),
   };
 }
 
@@ -108,40 +144,82 @@ export function parseSymbols(text: string): string[] {
   return [...new Set(symbols)];
 }
 
-/** Runs the collector until interrupted (or until the feed gives up), then stops and flushes. */
+/**
+ * The `exchange` the candles are stored under: --exchange, else `okx-sim` for the embedded simulator and
+ * `okx` otherwise. Simulated data must never be stored as `okx`, mixed with the real market's.
+ */
+function chooseExchange(run: CollectRun, env: Env, io: CliIo): string {
+  const exchange = run.exchange !== undefined ? parseExchange(run.exchange) : undefined;
+  if (run.sim !== undefined) {
+    if (exchange === 'okx') {
+      throw new UsageError(
+        `--exchange okx with the embedded simulator would store simulated candles as real OKX ones: use okx-sim (the default) or another name`,
+      );
+    }
+    return exchange ?? 'okx-sim';
+  }
+  const chosen = exchange ?? 'okx';
+  const local = [env.okxWsPublicUrl, env.okxRestUrl].find(isLoopbackUrl);
+  if (chosen === 'okx' && local !== undefined) {
+    io.stderr.write(
+      `rxtrade ${run.command}: warning: ${local} is on this machine (a simulator?), yet its candles are stored as exchange 'okx', with real OKX data; pass --exchange okx-sim to keep them apart\n`,
+    );
+  }
+  return chosen;
+}
+
+/**
+ * Runs the collector until interrupted (or until the feed gives up), then stops and flushes. A stop takes at
+ * most ~1.3 s (the 2 s bound of src/cli/interrupt.ts): the flush gets FLUSH_BUDGET_MS, what the database
+ * has not taken by then goes to the spill file, and closing gets CLOSE_BUDGET_MS.
+ */
 export async function runCollect(run: CollectRun, io: CliIo, env: Env): Promise<void> {
   const logger: Logger = createLogger(env.logLevel, 'rxtrade', io.stderr);
-  if (run.sim !== undefined) checkDemoSymbols(run.symbols);
-  const runtime = await openRuntime(run, env, logger);
-  const exchange = run.sim !== undefined ? 'okx-sim' : 'okx';
-  let demo: DemoMarket | undefined;
   if (run.sim !== undefined) {
-    // An accelerated simulated clock runs ahead of the wall clock: continue after the newest candle an
-    // earlier run stored, so a restart extends the simulated history instead of rewriting it.
-    const [row] = await runtime.db.query<{ ms: number | null }>(
-      `SELECT (extract(epoch from max(timestamp)) * 1000)::bigint AS ms FROM market_data WHERE exchange = $1`,
-      [exchange],
-    );
-    const newest = row?.ms === null || row?.ms === undefined ? undefined : Number(row.ms);
-    demo = await startDemoMarket(run.symbols, run.sim.speed, newest).catch(async (err: unknown) => {
-      await runtime.close();
-      throw err;
-    });
+    checkDemoSymbols(run.symbols);
+    checkSpeedBound(run.sim.speed);
+  }
+  const exchange = chooseExchange(run, env, io);
+  const stop = watchInterrupt(io.interrupted);
+  const choice = chooseDatabase(run, env);
+  const runtime = await openUnlessInterrupted(
+    openRuntime(run, env, logger),
+    stop,
+    `opening ${choice.where}`,
+    choice.url !== undefined,
+  );
+  let demo: DemoMarket | undefined;
+  try {
+    if (run.sim !== undefined) {
+      // An accelerated simulated clock runs ahead of the wall clock: continue after the newest candle an
+      // earlier run stored, so a restart extends the simulated history instead of rewriting it.
+      const [row] = await runtime.db.query<{ ms: number | null }>(
+        `SELECT (extract(epoch from max(timestamp)) * 1000)::bigint AS ms FROM market_data WHERE exchange = $1`,
+        [exchange],
+      );
+      const newest = row?.ms === null || row?.ms === undefined ? undefined : Number(row.ms);
+      demo = await startDemoMarket(run.symbols, run.sim.speed, newest, logger);
+    }
+    if (stop.requested) throw new InterruptedError(`interrupted while starting ${run.command}`);
+  } catch (err) {
+    await demo?.sim.stop();
+    await closeWithin(runtime.close(), CLOSE_BUDGET_MS, 'the database and the bus', logger);
+    throw err;
   }
   const writer =
-    run.print !== undefined
-      ? new CandleWriter(io.stdout, run.print.format, demo?.precision ?? { price: 8, volume: 8 })
-      : undefined;
+    run.print !== undefined ? new CandleWriter(io.stdout, run.print.format, demo?.precision) : undefined;
   const collector = new Collector({
     symbols: run.symbols,
     wsUrl: demo?.address.wsPublicUrl ?? env.okxWsPublicUrl,
     restUrl: demo?.address.restUrl ?? env.okxRestUrl,
+    ...(env.okxRestTimeoutMs !== undefined ? { restTimeoutMs: env.okxRestTimeoutMs } : {}),
     db: runtime.db,
     bus: runtime.bus,
     exchange,
     timeframes: run.timeframes,
     rawTrades: run.rawTrades,
     spillDir: join(env.dataDir, 'spill'),
+    deadLetterDir: join(env.dataDir, 'dead-letter'),
     ...(demo !== undefined ? { scheduler: demo.scheduler, graceMs: demo.graceMs } : {}),
     logger,
   });
@@ -151,6 +229,16 @@ export async function runCollect(run: CollectRun, io: CliIo, env: Env): Promise<
     writer.write(c);
     writer.flush();
   });
+  let attached: { close(): Promise<void> } | undefined;
+  try {
+    attached = await run.attach?.({ collector, db: runtime.db, bus: runtime.bus, exchange, logger });
+    if (stop.requested) throw new InterruptedError(`interrupted while starting ${run.command}`);
+  } catch (err) {
+    await attached?.close();
+    await demo?.sim.stop();
+    await closeWithin(runtime.close(), CLOSE_BUDGET_MS, 'the database and the bus', logger);
+    throw err;
+  }
   const source =
     demo !== undefined
       ? `the embedded OKX simulator (recorded trades${run.sim?.speed !== 1 ? `, clock at ${run.sim?.speed}×` : ''})`
@@ -172,6 +260,7 @@ export async function runCollect(run: CollectRun, io: CliIo, env: Env): Promise<
         publishFailed: s.bus.failed,
         lateTrades: s.lateTrades,
         reconnects: s.health?.reconnects,
+        ...(Object.keys(s.resumed).length > 0 ? { resumed: s.resumed } : {}),
       },
       'collector status',
     );
@@ -179,16 +268,20 @@ export async function runCollect(run: CollectRun, io: CliIo, env: Env): Promise<
   collector.start();
   let failure: unknown;
   try {
-    await Promise.race([collector.done, io.interrupted]);
+    await Promise.race([collector.done, stop.promise]);
   } catch (err) {
     failure = err;
   } finally {
     clearInterval(status);
-    await collector.stop();
+    // stop() unsubscribes the feed at once, then flushes; the simulator, with nobody to feed, stops
+    // meanwhile rather than take CPU from the flush.
+    const stopping = collector.stop(FLUSH_BUDGET_MS);
+    await demo?.sim.stop();
+    await stopping;
+    await attached?.close();
     await writer?.end();
     const s = collector.stats();
-    await runtime.close();
-    await demo?.sim.stop();
+    await closeWithin(runtime.close(), CLOSE_BUDGET_MS, 'the database and the bus', logger);
     io.stderr.write(
       `rxtrade ${run.command}: stopped; ${s.trades} trades, ${s.candleSink.written} candles stored` +
         `${s.candleSink.spillPending > 0 ? `, ${s.candleSink.spillPending} kept in the spill file for the next start` : ''}` +

@@ -1,14 +1,17 @@
-import { createReadStream, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { Option, type Command } from 'commander';
 import type { Candle } from '../../domain/candle.js';
 import { InvalidDataError, UsageError } from '../../domain/errors.js';
 import { parseTimeframe, type Timeframe } from '../../domain/timeframe.js';
-import { importCandles, type ImportCandlesResult } from '../../storage/candleImport.js';
+import { describeCandle, importCandles, type ImportCandlesResult } from '../../storage/candleImport.js';
 import { migrate } from '../../storage/migrate.js';
 import { CandleCsvParser, type CandleLabel } from '../../streams/candleCsv.js';
+import { CandleSpacing } from '../../streams/candleSpacing.js';
+import { describeFsError, openTextInput } from '../../streams/csvFile.js';
 import { readEnv } from '../../config/env.js';
+import { openUnlessInterrupted, watchInterrupt } from '../interrupt.js';
 import type { CliIo } from '../io.js';
-import { chooseDatabase, DATABASE_URL_HELP, openChosen, PGLITE_HELP } from '../runtime.js';
+import { chooseDatabase, DATABASE_URL_HELP, openChosen, parseExchange, PGLITE_HELP } from '../runtime.js';
 import { Progress } from '../progress.js';
 
 export interface ImportOptions {
@@ -53,7 +56,10 @@ export function registerImport(program: Command, io: CliIo, env: NodeJS.ProcessE
     )
     .option('--database-url <url>', DATABASE_URL_HELP)
     .option('--pglite <path>', PGLITE_HELP)
-    .option('--exchange <name>', 'exchange the candles are stored under', 'okx')
+    .option(
+      '--exchange <name>',
+      "exchange the candles are stored under (default: okx); lowercase letters, digits and '-'",
+    )
     .option('--json', 'print the summary as one JSON object on stdout')
     .addHelpText(
       'after',
@@ -71,6 +77,7 @@ Example:
 
 export interface ImportSummary extends ImportCandlesResult {
   readonly file: string;
+  readonly exchange: string;
   readonly symbol: string;
   readonly timeframe: Timeframe;
   readonly label: CandleLabel;
@@ -99,27 +106,35 @@ export async function runImport(
     throw new UsageError(`--label must be open or close, got "${String(options.label)}"`);
   }
   const choice = chooseDatabase(options, readEnv(env));
-  const exchange = (options.exchange ?? 'okx').trim();
-  if (exchange.length === 0) throw new UsageError('--exchange is empty');
+  const exchange = options.exchange === undefined ? 'okx' : parseExchange(options.exchange);
   const size = fileSize(options.file);
 
   const { where } = choice;
 
   let stop = false;
   void io.interrupted.then(() => (stop = true));
+  const spacing = new CandleSpacing();
   const parser = new CandleCsvParser(options.file, {
     symbol,
     timeframe,
+    spacing,
     ...(options.label !== undefined ? { label: options.label } : {}),
   });
   const reader = new CandleBatches(
     options.file,
     parser,
     Math.max(1, options.batchRows ?? DEFAULT_BATCH_ROWS),
+    spacingCheck(options.file, spacing, timeframe),
   );
   const progress = new Progress(io, `importing ${options.file} into ${where}`, size);
 
-  const db = await openChosen(choice);
+  // Ctrl-C while a Postgres connect hangs ends the wait at once (src/cli/interrupt.ts).
+  const db = await openUnlessInterrupted(
+    openChosen(choice),
+    watchInterrupt(io.interrupted),
+    `opening ${where}`,
+    choice.url !== undefined,
+  );
   let result: ImportCandlesResult;
   let seconds: number;
   try {
@@ -132,6 +147,7 @@ export async function runImport(
       derive: options.derive ? DERIVED_TIMEFRAMES : [],
       onBatch: () => progress.update(reader.bytesRead),
       shouldStop: () => stop,
+      describe: (c) => reader.describe(c),
     });
     seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   } finally {
@@ -140,6 +156,7 @@ export async function runImport(
   }
   const summary: ImportSummary = {
     file: options.file,
+    exchange,
     symbol,
     timeframe,
     label: parser.label,
@@ -152,6 +169,12 @@ export async function runImport(
     rowsPerSecond: seconds > 0 ? result.rows / seconds : 0,
   };
   io.stdout.write(options.json ? `${JSON.stringify(summary)}\n` : describe(summary, where));
+  if (options.exchange === undefined) {
+    // Candles are found again by exchange: say which one they went under.
+    io.stderr.write(
+      `rxtrade import: stored as exchange '${exchange}' (the default; --exchange NAME files them under another)\n`,
+    );
+  }
   return summary;
 }
 
@@ -184,6 +207,8 @@ function describe(s: ImportSummary, where: string): string {
  */
 class CandleBatches {
   bytesRead = 0;
+  /** The line each candle was read from, for naming a candle the database refuses. */
+  private readonly lineOf = new WeakMap<Candle, number>();
   gaps = 0;
   missingCandles = 0;
   firstCloseTimeMs: number | undefined;
@@ -193,6 +218,8 @@ class CandleBatches {
     private readonly path: string,
     private readonly parser: CandleCsvParser,
     private readonly batchRows: number,
+    /** Called after each row: throws when the rows so far cannot be of the timeframe. */
+    private readonly checkRow: () => void = () => undefined,
   ) {}
 
   async *batches(): AsyncGenerator<Candle[]> {
@@ -200,8 +227,12 @@ class CandleBatches {
     let lineNo = 0;
     let sawHeader = false;
     let rest = '';
-    const stream = createReadStream(this.path, { encoding: 'utf8', highWaterMark: 1 << 16 });
-    const iterator = (stream as AsyncIterable<string>)[Symbol.asyncIterator]();
+    let iterator: AsyncIterator<string>;
+    try {
+      iterator = (await openTextInput(this.path, 1 << 16))[Symbol.asyncIterator]();
+    } catch (err) {
+      throw new UsageError(`cannot read candles file ${this.path}: ${describeFsError(err)}`, { cause: err });
+    }
     try {
       for (;;) {
         let next: IteratorResult<string>;
@@ -223,8 +254,14 @@ class CandleBatches {
           const line = text.charCodeAt(end - 1) === 13 ? text.slice(start, end - 1) : text.slice(start, end);
           start = end + 1;
           if (line.trim().length === 0) continue;
-          if (sawHeader) parser.row(line, lineNo);
-          else {
+          if (sawHeader) {
+            const before = parser.candles.length;
+            parser.row(line, lineNo);
+            for (let i = before; i < parser.candles.length; i++) {
+              this.lineOf.set(parser.candles[i] as Candle, lineNo);
+            }
+            this.checkRow();
+          } else {
             parser.header(line);
             sawHeader = true;
           }
@@ -242,6 +279,14 @@ class CandleBatches {
     if (parser.candles.length > 0) yield this.take();
   }
 
+  /** `FILE line N` for a candle read from the file; a derived candle is named by what it is. */
+  describe(candle: Candle): string {
+    const line = this.lineOf.get(candle);
+    return line !== undefined
+      ? `${this.path} line ${line}`
+      : `${this.path}: ${describeCandle(candle)} derived from it`;
+  }
+
   /** Hands over the candles parsed so far and forgets them (and the gaps, once counted). */
   private take(): Candle[] {
     const batch = this.parser.candles.splice(0);
@@ -255,6 +300,25 @@ class CandleBatches {
   }
 }
 
+/**
+ * Refuses a file whose rows are spaced like a longer timeframe than --timeframe (daily rows imported as
+ * 1m would be stored as 1m candles with 1439 missing after each), as soon as the evidence is conclusive
+ * (see CandleSpacing); once a pair of rows is one interval apart, nothing later can contradict it.
+ */
+function spacingCheck(file: string, spacing: CandleSpacing, timeframe: Timeframe): () => void {
+  let settled = false;
+  return () => {
+    if (settled) return;
+    const seen = spacing.contradicts(timeframe);
+    if (seen !== undefined) {
+      throw new InvalidDataError(
+        `${file}: the rows look like ${seen} candles, not ${timeframe}: ${spacing.describe()}; import them with --timeframe ${seen}`,
+      );
+    }
+    settled = spacing.timeframe() === timeframe;
+  };
+}
+
 function fileSize(path: string): number {
   try {
     const st = statSync(path);
@@ -264,14 +328,6 @@ function fileSize(path: string): number {
     if (err instanceof UsageError) throw err;
     throw new UsageError(`cannot read candles file ${path}: ${describeFsError(err)}`, { cause: err });
   }
-}
-
-function describeFsError(err: unknown): string {
-  const code = (err as NodeJS.ErrnoException | undefined)?.code;
-  if (code === 'ENOENT') return 'no such file';
-  if (code === 'EACCES') return 'permission denied';
-  if (code === 'EISDIR') return 'it is a directory';
-  return err instanceof Error ? err.message : String(err);
 }
 
 function formatRate(perSecond: number): string {

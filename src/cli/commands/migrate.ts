@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { migrate } from '../../storage/migrate.js';
 import { readEnv } from '../../config/env.js';
+import { openUnlessInterrupted, watchInterrupt } from '../interrupt.js';
 import type { CliIo } from '../io.js';
 import { chooseDatabase, DATABASE_URL_HELP, openChosen, PGLITE_HELP } from '../runtime.js';
 
@@ -30,7 +31,13 @@ Example:
 export async function runMigrate(options: MigrateOptions, io: CliIo, env: NodeJS.ProcessEnv): Promise<void> {
   const choice = chooseDatabase(options, readEnv(env));
   const { where } = choice;
-  const db = await openChosen(choice);
+  // Ctrl-C while a Postgres connect hangs ends the wait at once (src/cli/interrupt.ts).
+  const db = await openUnlessInterrupted(
+    openChosen(choice),
+    watchInterrupt(io.interrupted),
+    `opening ${where}`,
+    choice.url !== undefined,
+  );
   try {
     const applied = await migrate(db);
     for (const m of applied) io.stdout.write(`applied ${String(m.id).padStart(3, '0')}_${m.name}\n`);

@@ -4,9 +4,10 @@ import { UsageError } from '../../domain/errors.js';
 import { OkxSimulator, type SimInstrument, type SimStats } from '../../sim/okxSimulator.js';
 import type { SimFaults } from '../../sim/faults.js';
 import { readCandleCsv, type CandleLabel } from '../../streams/candleCsv.js';
-import { readTradeCsv, symbolFromFileName } from '../../streams/tradeCsv.js';
+import { describeDuplicates, readTradeCsv, symbolFromFileName } from '../../streams/tradeCsv.js';
 import type { CliIo } from '../io.js';
 import { packageRoot } from '../packageRoot.js';
+import { checkSpeedBound, MAX_SPEED } from '../speed.js';
 
 const SAMPLE_TRADES = [
   'samples/binance_spot_BTCUSDT_trades_20240808T2354_20240809T0005.csv',
@@ -91,7 +92,7 @@ export function registerOkxSim(program: Command, io: CliIo): void {
     )
     .option('--port <port>', 'port for WebSocket and REST (0 = any free port)', '8443')
     .option('--host <host>', 'address to listen on', '127.0.0.1')
-    .option('--speed <x>', 'how many times faster than real time to replay', '1')
+    .option('--speed <x>', `how many times faster than real time to replay (at most ${MAX_SPEED})`, '1')
     .option(
       '--no-loop',
       'stop generating trades when the data ends (default: start over, ids and times moving on)',
@@ -138,6 +139,7 @@ async function runOkxSim(options: OkxSimOptions, data: readonly DataFlag[], io: 
   };
   const port = parseNumber('--port', options.port, { integer: true, min: 0, max: 65535 });
   const speed = parseNumber('--speed', options.speed, { min: 0, exclusiveMin: true });
+  checkSpeedBound(speed);
   const statsEverySec = parseNumber('--stats-every', options.statsEvery, { min: 0, exclusiveMin: true });
   const seconds = (flag: string, v: string | undefined) =>
     v === undefined ? undefined : parseNumber(flag, v, { min: 0, exclusiveMin: true });
@@ -185,6 +187,8 @@ async function runOkxSim(options: OkxSimOptions, data: readonly DataFlag[], io: 
     maxStoredTrades: Math.max(STORED_TRADES, historyTrades ?? 0),
     ...(historyTrades !== undefined ? { historyTradesLimit: historyTrades } : {}),
     ...(options.verbose ? { logger: (line: string) => say(line) } : {}),
+    // Always said: a client falling behind (rate-limited to one line every 10 s).
+    warn: (line: string) => say(line),
   });
   let address;
   try {
@@ -238,17 +242,18 @@ async function load(d: DataFlag): Promise<{ instrument: SimInstrument; descripti
   const file = await readTradeCsv(d.file, {
     ...(symbol !== undefined ? { symbol } : {}),
     defaultSymbol: guessed ?? '',
+    symbolHint: `add --symbol BASE-QUOTE after --trades ${d.file}`,
   });
   if (file.trades.length === 0) throw new UsageError(`no trades in ${d.file}`);
-  return file.symbols.map((instId) => {
-    if (instId === '') {
-      throw new UsageError(`cannot tell which instrument ${d.file} holds: add --symbol BASE-QUOTE after it`);
-    }
+  const duplicates = describeDuplicates(file.duplicates);
+  return file.symbols.map((instId, i) => {
     const trades = file.trades.filter((t) => t.symbol === instId);
     const spanMin = ((trades[trades.length - 1]?.tsMs ?? 0) - (trades[0]?.tsMs ?? 0)) / 60_000;
     return {
       instrument: { instId, trades },
-      description: `${instId}: ${trades.length} recorded trades from ${name} (${spanMin.toFixed(1)} minutes a pass)`,
+      description:
+        `${instId}: ${trades.length} recorded trades from ${name} (${spanMin.toFixed(1)} minutes a pass)` +
+        (i === 0 && duplicates !== undefined ? `; ${name}: ${duplicates}` : ''),
     };
   });
 }

@@ -1,10 +1,15 @@
 import { Option, type Command } from 'commander';
-import { readEnv } from '../../config/env.js';
+import { startHttpInstance, type HttpInstance } from '../../app/httpInstance.js';
+import { startInstance } from '../../app/instance.js';
+import type { BotCandleOutcome } from '../../bots/botPipeline.js';
+import { botsFolder } from '../../bots/botConfigFiles.js';
+import { chooseConfigDir, readEnv } from '../../config/env.js';
 import { UsageError } from '../../domain/errors.js';
 import { parseTimeframeList, TIMEFRAMES } from '../../domain/timeframe.js';
 import { DEMO_SYMBOLS } from '../demoSim.js';
 import type { CliIo } from '../io.js';
-import { addRuntimeOptions, type RuntimeFlags } from '../runtime.js';
+import { MAX_SPEED } from '../speed.js';
+import { addRuntimeOptions, chooseDatabase, type RuntimeFlags } from '../runtime.js';
 import { parseSymbols, runCollect, runtimeFlags } from './collect.js';
 
 interface StartOptions extends RuntimeFlags {
@@ -13,6 +18,10 @@ interface StartOptions extends RuntimeFlags {
   readonly timeframes: string;
   readonly format: 'csv' | 'json';
   readonly quiet?: boolean;
+  readonly configDir?: string;
+  readonly bots: boolean;
+  readonly port?: string;
+  readonly http: boolean;
 }
 
 export function registerStart(program: Command, io: CliIo, env: NodeJS.ProcessEnv = process.env): void {
@@ -25,24 +34,40 @@ export function registerStart(program: Command, io: CliIo, env: NodeJS.ProcessEn
     .option('--symbols <list>', `instruments (default: ${DEMO_SYMBOLS.join(',')})`)
     .option(
       '--speed <x>',
-      'embedded simulator only: its clock runs this many times faster than real time',
+      `embedded simulator only: its clock runs this many times faster than real time (at most ${MAX_SPEED})`,
       '30',
     )
     .option('--timeframes <list>', 'timeframes to print (all are stored)', '1m,5m')
     .addOption(new Option('--format <format>', 'output format').choices(['csv', 'json']).default('csv'))
-    .option('-q, --quiet', 'print nothing on stdout');
+    .option('-q, --quiet', 'print nothing on stdout')
+    .option(
+      '--config-dir <dir>',
+      'the folder of bots/ and strategies/ (default: RXTRADE_CONFIG_DIR, else ./config): its bots run',
+    )
+    .option('--no-bots', 'collect only: run no bots (and serve no API)')
+    .option(
+      '--port <n>',
+      'HTTP port of the API and dashboard (default: HTTP_PORT, else 8080; 0 picks a free one)',
+    )
+    .option('--no-http', 'serve no API or dashboard');
   addRuntimeOptions(command)
     .addHelpText(
       'after',
       `
-Environment: DATABASE_URL, REDIS_URL, OKX_WS_PUBLIC_URL, OKX_REST_URL, LOG_LEVEL, RXTRADE_DATA_DIR.
-With none set: PGlite in ./data/pglite, the in-process bus, and the embedded simulator at 30×.`,
+Environment: DATABASE_URL, REDIS_URL, OKX_WS_PUBLIC_URL, OKX_REST_URL, LOG_LEVEL, RXTRADE_DATA_DIR,
+RXTRADE_CONFIG_DIR, HTTP_HOST, HTTP_PORT, RXTRADE_API_TOKEN.
+With none set: PGlite in ./data/pglite, the in-process bus, the embedded simulator at 30×, the bots
+of ./config/bots (the three demo bots), whose fills and balances are printed as they happen, and the
+dashboard and API at http://127.0.0.1:8080.`,
     )
     .action(async (options: StartOptions) => {
       const e = readEnv(env);
       const speed = Number(options.speed);
       if (!(speed > 0) || !Number.isFinite(speed))
         throw new UsageError(`--speed must be a number > 0, got "${options.speed}"`);
+      const configDir = options.bots ? chooseConfigDir(options.configDir, e) : undefined;
+      const httpPort = options.port === undefined ? e.httpPort : parsePort(options.port);
+      const database = chooseDatabase(runtimeFlags(options), e);
       const symbols = parseSymbols(
         options.symbols ?? (e.okxConfigured ? 'BTC-USDT,ETH-USDT' : DEMO_SYMBOLS.join(',')),
       );
@@ -59,9 +84,93 @@ With none set: PGlite in ./data/pglite, the in-process bus, and the embedded sim
               : { format: options.format, timeframes: parseTimeframeList(options.timeframes) },
           statusEveryMs: 60_000,
           command: 'start',
+          ...(configDir !== undefined
+            ? {
+                attach: async ({ collector, db, bus, exchange, logger }) => {
+                  const instance = await startInstance({
+                    db,
+                    bus,
+                    exchange,
+                    configDir,
+                    collector,
+                    logger,
+                    bots: {
+                      onRecorded:
+                        options.quiet === true
+                          ? undefined
+                          : (botId, o) => printFills(io, options.format, botId, o),
+                    },
+                  });
+                  const bots = await instance.bots.list();
+                  io.stderr.write(
+                    `rxtrade start: ${bots.length} bot${bots.length === 1 ? '' : 's'} from ${botsFolder(configDir)}` +
+                      `${bots.length > 0 ? ': ' : ''}${bots.map((b) => `${b.botKey} (${b.status})`).join(', ')}\n`,
+                  );
+                  for (const b of bots) {
+                    if (b.status === 'error' && b.statusMessage !== undefined) {
+                      io.stderr.write(`rxtrade start: bot ${b.botKey}: ${b.statusMessage}\n`);
+                    }
+                  }
+                  if (!options.http) return instance;
+                  let http: HttpInstance;
+                  try {
+                    http = await startHttpInstance({
+                      bots: instance.bots,
+                      db,
+                      bus,
+                      collector,
+                      host: e.httpHost,
+                      port: httpPort,
+                      token: e.apiToken,
+                      logger,
+                      ...(database.url === undefined ? { pglitePath: database.pglitePath } : {}),
+                    });
+                  } catch (err) {
+                    await instance.close();
+                    throw err;
+                  }
+                  io.stderr.write(`rxtrade start: dashboard and API at ${http.url}\n`);
+                  return {
+                    close: async () => {
+                      await http.close();
+                      await instance.close();
+                    },
+                  };
+                },
+              }
+            : {}),
         },
         io,
         e,
       );
     });
+}
+
+/** A bot's fills as they are committed: a `#` line in CSV output (next to the candles), a JSON object in JSON. */
+function printFills(io: CliIo, format: 'csv' | 'json', botId: string, o: BotCandleOutcome): void {
+  const p = o.record.performance;
+  for (const f of o.record.fills) {
+    if (format === 'json') {
+      io.stdout.write(
+        `${JSON.stringify({ type: 'fill', bot_id: botId, ...f, cash: p.cash, total_value: p.totalValue })}\n`,
+      );
+      continue;
+    }
+    io.stdout.write(
+      `# ${botId}: ${f.side} ${round(f.qty, 8)} at ${round(f.price, 8)} (fee ${round(f.fee, 4)}` +
+        `${f.pnl !== undefined ? `, pnl ${round(f.pnl, 2)}` : ''}; ${f.purpose ?? 'fill'}: ${f.reason ?? ''})` +
+        ` → cash ${round(p.cash, 2)}, value ${round(p.totalValue, 2)}\n`,
+    );
+  }
+}
+
+function round(x: number, decimals: number): number {
+  return Number(x.toFixed(decimals));
+}
+
+function parsePort(text: string): number {
+  const port = Number(text);
+  if (!/^\d+$/.test(text.trim()) || !Number.isInteger(port) || port > 65535)
+    throw new UsageError(`--port must be a port number (0–65535), got "${text}"`);
+  return port;
 }
