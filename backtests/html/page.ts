@@ -28,7 +28,8 @@ th, td { padding: 3px 10px; border-bottom: 1px solid #eceff1; } thead th { backg
 /**
  * One self-contained HTML page: the vega runtimes inlined, every spec with its data inlined, drawn by
  * vega-embed as SVG when the page loads (no network). When every chart is drawn the body gets
- * `data-charts-drawn="N"`; a chart that fails shows its error in place and on the console.
+ * `data-charts-settled="true"` and `data-charts-drawn="N"` (of `data-charts`); a chart that fails shows its
+ * error in place and on the console.
  */
 export async function renderReport(report: Report): Promise<string> {
   const runtime = await vegaRuntime();
@@ -54,19 +55,27 @@ ${body.join('\n')}
 (function () {
   var specs = JSON.parse(document.getElementById('specs').textContent);
   var drawn = 0;
+  var settled = 0;
+  function done() {
+    settled += 1;
+    if (settled < specs.length) return;
+    document.body.setAttribute('data-charts-drawn', String(drawn));
+    document.body.setAttribute('data-charts-settled', 'true');
+  }
   specs.forEach(function (spec, i) {
     var el = document.getElementById('chart-' + i);
     vegaEmbed(el, spec, { renderer: 'svg', actions: false }).then(function () {
       el.setAttribute('data-drawn', 'true');
       drawn += 1;
-      if (drawn === specs.length) document.body.setAttribute('data-charts-drawn', String(drawn));
+      done();
     }, function (err) {
       el.className = 'error';
       el.textContent = String(err);
       console.error('chart ' + i + ': ' + err);
+      done();
     });
   });
-  if (specs.length === 0) document.body.setAttribute('data-charts-drawn', '0');
+  if (specs.length === 0) document.body.setAttribute('data-charts-settled', 'true');
 })();
 </script>
 </body></html>

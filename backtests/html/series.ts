@@ -4,6 +4,12 @@ import { drawdownRows } from '../../src/http/dashboard/researchSpecs.js';
 import type { CandleRow, EquityRow, MarkerRow } from '../../src/http/dashboard/specs.js';
 import type { BacktestResult } from '../runBacktest.js';
 
+/** An equity curve as columns (a backtest's, or walk-forward's stitched one). */
+export interface EquityCurve {
+  readonly equityTimesMs: ArrayLike<number>;
+  readonly equity: ArrayLike<number>;
+}
+
 /** Points a curve keeps in a report: more than a screen is wide, few enough to keep the file small. */
 export const MAX_POINTS = 2000;
 
@@ -12,10 +18,7 @@ export const MAX_POINTS = 2000;
  * of points; equity keeps each run's last point, drawdown its deepest (computed on every point first, so
  * the deepest drawdown is never thinned away).
  */
-export function curveRows(
-  label: string,
-  r: BacktestResult,
-): { equity: EquityRow[]; drawdown: DrawdownRow[] } {
+export function curveRows(label: string, r: EquityCurve): { equity: EquityRow[]; drawdown: DrawdownRow[] } {
   const n = r.equity.length;
   const all: EquityRow[] = new Array<EquityRow>(n);
   for (let i = 0; i < n; i++)

@@ -2,7 +2,7 @@ import * as aq from 'arquero';
 import type { Metrics } from '../../src/domain/metrics.js';
 import type { MonthlyReturnRow } from '../../src/http/dashboard/researchSpecs.js';
 import { formatValue, METRIC_ROWS } from '../report.js';
-import type { BacktestResult } from '../runBacktest.js';
+import type { EquityCurve } from './series.js';
 
 const op = aq.op;
 
@@ -25,7 +25,7 @@ export function metricsTable(labels: readonly string[], metrics: readonly Metric
  * at midnight of the 1st belongs to the month before (its candle traded in that month).
  */
 export function monthlyReturns(
-  runs: readonly { readonly label: string; readonly initialCash: number; readonly result: BacktestResult }[],
+  runs: readonly { readonly label: string; readonly initialCash: number; readonly result: EquityCurve }[],
 ): MonthlyReturnRow[] {
   const run: string[] = [];
   const tMs: number[] = [];

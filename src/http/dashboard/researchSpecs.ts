@@ -8,7 +8,7 @@ import type { EquityRow } from './specs.js';
  */
 
 const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
-const TIME_AXIS = { title: null, format: '%Y-%m-%d', labelOverlap: true, tickCount: 6 } as const;
+const TIME_AXIS = { title: null, format: '%m-%d %H:%M', labelOverlap: true, tickCount: 6 } as const;
 
 interface Size {
   readonly title?: string;
@@ -73,10 +73,11 @@ const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', '
 /** Monthly returns as a year × month heatmap (red losses, green gains, the value written in each cell); a row of heatmaps per run. */
 export function monthlyReturnsSpec(rows: readonly MonthlyReturnRow[], options: Size = {}): TopLevelSpec {
   const runs = new Set(rows.map((r) => r.run)).size;
+  const years = new Set(rows.map((r) => r.year)).size;
   const extent = Math.max(0.0001, ...rows.map((r) => Math.abs(r.ret)).filter(Number.isFinite));
   const cell = {
     width: options.width ?? 480,
-    height: { step: 26 },
+    height: 26 * Math.max(1, years),
     encoding: {
       x: { field: 'monthName', type: 'ordinal', sort: MONTHS, scale: { domain: MONTHS }, title: null },
       y: { field: 'year', type: 'ordinal', title: null },
