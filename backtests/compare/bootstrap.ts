@@ -84,20 +84,28 @@ export function pairedBootstrap(
   const lb = logGrowth(other);
   const observed = stats(base, other, la, lb, identity(n), P);
 
+  // Each resample is a chain of blocks: a uniform start and a geometric length (mean L), cut at n periods.
+  // That is the stationary bootstrap's "continue with probability 1 − 1/L, else jump", drawn a block at a
+  // time; sums over a block come from prefix sums, so a resample costs its number of blocks, not n.
+  const pa = prefixSums(base, la);
+  const pb = prefixSums(other, lb);
   const rng = new Mulberry32(options.seed);
-  const pNew = 1 / L;
-  const idx = new Int32Array(n);
+  const logStay = Math.log(1 - 1 / L);
   const dSharpe = new Float64Array(samples);
   const dReturn = new Float64Array(samples);
+  const sums = new Float64Array(6);
   for (let s = 0; s < samples; s++) {
-    let j = Math.floor(rng.next() * n);
-    idx[0] = j;
-    for (let t = 1; t < n; t++) {
-      if (rng.next() < pNew) j = Math.floor(rng.next() * n);
-      else if (++j === n) j = 0;
-      idx[t] = j;
+    sums.fill(0);
+    for (let filled = 0; filled < n;) {
+      const start = Math.floor(rng.next() * n);
+      // P(length ≥ k) = (1 − 1/L)^(k−1); L = 1 gives single periods (the i.i.d. bootstrap).
+      const u = 1 - rng.next();
+      const length = L === 1 ? 1 : 1 + Math.floor(Math.log(u) / logStay);
+      const take = Math.min(length, n - filled);
+      addRange(sums, pa, pb, start, take, n);
+      filled += take;
     }
-    const r = stats(base, other, la, lb, idx, P);
+    const r = fromSums(sums, n, P);
     dSharpe[s] = r.sharpe;
     dReturn[s] = r.totalReturn;
   }
@@ -109,6 +117,52 @@ export function pairedBootstrap(
     sharpe: summarize(observed.sharpe, dSharpe, confidence),
     totalReturn: summarize(observed.totalReturn, dReturn, confidence),
   };
+}
+
+/** Prefix sums of x, x² and log(1 + x): `[3 × (n + 1)]`, row k the sums over the first k periods. */
+function prefixSums(x: ArrayLike<number>, lx: Float64Array): Float64Array {
+  const n = x.length;
+  const out = new Float64Array(3 * (n + 1));
+  for (let i = 0; i < n; i++) {
+    const v = x[i] as number;
+    out[3 * (i + 1)] = (out[3 * i] as number) + v;
+    out[3 * (i + 1) + 1] = (out[3 * i + 1] as number) + v * v;
+    out[3 * (i + 1) + 2] = (out[3 * i + 2] as number) + (lx[i] as number);
+  }
+  return out;
+}
+
+/** Adds the sums over periods start … start + take − 1 (wrapping past n) of both series to `sums`. */
+function addRange(
+  sums: Float64Array,
+  pa: Float64Array,
+  pb: Float64Array,
+  start: number,
+  take: number,
+  n: number,
+): void {
+  const end = start + take;
+  if (end <= n) {
+    addSpan(sums, pa, pb, start, end);
+  } else {
+    addSpan(sums, pa, pb, start, n);
+    addSpan(sums, pa, pb, 0, end - n);
+  }
+}
+
+function addSpan(sums: Float64Array, pa: Float64Array, pb: Float64Array, from: number, to: number): void {
+  for (let k = 0; k < 3; k++) {
+    sums[k] = (sums[k] as number) + (pa[3 * to + k] as number) - (pa[3 * from + k] as number);
+    sums[3 + k] = (sums[3 + k] as number) + (pb[3 * to + k] as number) - (pb[3 * from + k] as number);
+  }
+}
+
+/** Differences (other − base) of the Sharpe ratio and compounded return from `[Σa, Σa², Σlog a, Σb, Σb², Σlog b]`. */
+function fromSums(sums: Float64Array, n: number, P: number): { sharpe: number; totalReturn: number } {
+  const [sa, qa, ga, sb, qb, gb] = sums as unknown as [number, number, number, number, number, number];
+  // Equal series (the same strategy twice) differ by exactly zero, whatever the Sharpe ratio's rounding.
+  const sharpe = sa === sb && qa === qb ? 0 : sharpeOf(sb, qb, n, P) - sharpeOf(sa, qa, n, P);
+  return { sharpe, totalReturn: Math.expm1(gb) - Math.expm1(ga) };
 }
 
 function logGrowth(r: ArrayLike<number>): Float64Array {

@@ -169,9 +169,12 @@ function settingsOf(
   } catch (err) {
     // "--params: fast_period …" would name a flag this command does not have: name the run instead.
     if (err instanceof RxtradeError && err.kind === 'input') {
-      throw new UsageError(`${spec.where} (${spec.label}): ${err.message.replace(/^--(params|strategy):?\s*/, '')}`, {
-        cause: err,
-      });
+      throw new UsageError(
+        `${spec.where} (${spec.label}): ${err.message.replace(/^--(params|strategy):?\s*/, '')}`,
+        {
+          cause: err,
+        },
+      );
     }
     throw err;
   }
