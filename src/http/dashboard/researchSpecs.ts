@@ -46,7 +46,7 @@ export function drawdownSpec(rows: readonly DrawdownRow[], options: Size = {}): 
     mark: runs > 1 ? { type: 'line', strokeWidth: 1.2 } : { type: 'area', color: '#ef5350', opacity: 0.6 },
     encoding: {
       x: { field: 'tMs', type: 'temporal', axis: TIME_AXIS },
-      y: { field: 'drawdown', type: 'quantitative', axis: { title: null, format: '.0%' } },
+      y: { field: 'drawdown', type: 'quantitative', axis: { title: null, format: '.1%' } },
       ...(runs > 1
         ? { color: { field: 'run', type: 'nominal', legend: { title: null, orient: 'bottom-left' } } }
         : {}),
