@@ -78,6 +78,6 @@ describe('research specs', () => {
       { width: 300 },
     );
     expect(markTypes(spec)).toEqual(expect.arrayContaining(['rect', 'text']));
-    expect((spec as { datasets: { grid: unknown[] } }).datasets.grid).toHaveLength(4);
+    expect(spec.datasets?.['grid']).toHaveLength(4);
   });
 });
