@@ -99,8 +99,7 @@ export function pairedBootstrap(
     for (let filled = 0; filled < n;) {
       const start = Math.floor(rng.next() * n);
       // P(length ≥ k) = (1 − 1/L)^(k−1); L = 1 gives single periods (the i.i.d. bootstrap).
-      const u = 1 - rng.next();
-      const length = L === 1 ? 1 : 1 + Math.floor(Math.log(u) / logStay);
+      const length = L === 1 ? 1 : 1 + Math.floor(Math.log(1 - rng.next()) / logStay);
       const take = Math.min(length, n - filled);
       addRange(sums, pa, pb, start, take, n);
       filled += take;
