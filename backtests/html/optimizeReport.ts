@@ -5,9 +5,9 @@ import {
   drawdownSpec,
   monthlyReturnsSpec,
   parameterHeatmapSpec,
+  equitySpec,
   type ParameterCellRow,
-} from '../../src/http/dashboard/researchSpecs.js';
-import { equitySpec } from '../../src/http/dashboard/specs.js';
+} from '../../src/http/dashboard/specs.js';
 import { defaultStrategyRegistry } from '../../src/strategies/registry.js';
 import type { BacktestSettings } from '../config.js';
 import { METRIC_KEYS, type OptimizeMetric } from '../optimize.js';

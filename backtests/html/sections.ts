@@ -1,6 +1,11 @@
 import type { Candle } from '../../src/domain/candle.js';
-import { drawdownSpec, monthlyReturnsSpec } from '../../src/http/dashboard/researchSpecs.js';
-import { equitySpec, priceChartSpec, type CandleRow } from '../../src/http/dashboard/specs.js';
+import {
+  drawdownSpec,
+  equitySpec,
+  monthlyReturnsSpec,
+  priceChartSpec,
+  type CandleRow,
+} from '../../src/http/dashboard/specs.js';
 import type { BacktestResult } from '../runBacktest.js';
 import type { ReportSection } from './page.js';
 import { curveRows, priceRows, tradeMarkers } from './series.js';

@@ -1,7 +1,11 @@
 import type { Candle } from '../../src/domain/candle.js';
-import type { DrawdownRow } from '../../src/http/dashboard/researchSpecs.js';
-import { drawdownRows } from '../../src/http/dashboard/researchSpecs.js';
-import type { CandleRow, EquityRow, MarkerRow } from '../../src/http/dashboard/specs.js';
+import {
+  drawdownRows,
+  type CandleRow,
+  type DrawdownRow,
+  type EquityRow,
+  type MarkerRow,
+} from '../../src/http/dashboard/specs.js';
 import type { BacktestResult } from '../runBacktest.js';
 
 /** An equity curve as columns (a backtest's, or walk-forward's stitched one). */

@@ -1,6 +1,6 @@
 import * as aq from 'arquero';
 import type { Metrics } from '../../src/domain/metrics.js';
-import type { MonthlyReturnRow } from '../../src/http/dashboard/researchSpecs.js';
+import type { MonthlyReturnRow } from '../../src/http/dashboard/specs.js';
 import { formatValue, METRIC_ROWS } from '../report.js';
 import type { EquityCurve } from './series.js';
 

@@ -331,3 +331,15 @@ export function equitySpec(
     config: { view: { stroke: null } },
   } as TopLevelSpec;
 }
+
+// The research charts (drawdown, monthly returns, parameter grid) live in their own file; every chart the
+// dashboard and the HTML reports draw is imported from here.
+export {
+  drawdownRows,
+  drawdownSpec,
+  monthlyReturnsSpec,
+  parameterHeatmapSpec,
+  type DrawdownRow,
+  type MonthlyReturnRow,
+  type ParameterCellRow,
+} from './researchSpecs.js';

@@ -1,7 +1,6 @@
 /// <reference lib="dom" />
 /// <reference lib="dom.iterable" />
-import { drawdownRows, drawdownSpec } from '../researchSpecs.js';
-import { equitySpec, priceChartSpec, type EquityRow } from '../specs.js';
+import { drawdownRows, drawdownSpec, equitySpec, priceChartSpec, type EquityRow } from '../specs.js';
 import { ApiError, get, post, query } from './api.js';
 import { Chart } from './charts.js';
 import { byId, fill, fmtTime, h } from './dom.js';
