@@ -94,17 +94,25 @@ export function pairedBootstrap(
   const dSharpe = new Float64Array(samples);
   const dReturn = new Float64Array(samples);
   const sums = new Float64Array(6);
+  const idx = L === 1 ? new Int32Array(n) : undefined;
   for (let s = 0; s < samples; s++) {
-    sums.fill(0);
-    for (let filled = 0; filled < n;) {
-      const start = Math.floor(rng.next() * n);
-      // P(length ≥ k) = (1 − 1/L)^(k−1); L = 1 gives single periods (the i.i.d. bootstrap).
-      const length = L === 1 ? 1 : 1 + Math.floor(Math.log(1 - rng.next()) / logStay);
-      const take = Math.min(length, n - filled);
-      addRange(sums, pa, pb, start, take, n);
-      filled += take;
+    let r: { sharpe: number; totalReturn: number };
+    if (idx !== undefined) {
+      // L = 1, the i.i.d. bootstrap: single periods, summed directly.
+      for (let t = 0; t < n; t++) idx[t] = Math.floor(rng.next() * n);
+      r = stats(base, other, la, lb, idx, P);
+    } else {
+      sums.fill(0);
+      for (let filled = 0; filled < n;) {
+        const start = Math.floor(rng.next() * n);
+        // P(length ≥ k) = (1 − 1/L)^(k−1).
+        const length = 1 + Math.floor(Math.log(1 - rng.next()) / logStay);
+        const take = Math.min(length, n - filled);
+        addRange(sums, pa, pb, start, take, n);
+        filled += take;
+      }
+      r = fromSums(sums, n, P);
     }
-    const r = fromSums(sums, n, P);
     dSharpe[s] = r.sharpe;
     dReturn[s] = r.totalReturn;
   }

@@ -21,15 +21,23 @@ function normals(n: number, mean: number, sd: number, seed: number): Float64Arra
 describe('paired stationary bootstrap', () => {
   const a = normals(1000, 0, 0.01, 7);
 
-  test('identical series: difference 0, the interval is [0, 0], p = 1', () => {
-    const r = pairedBootstrap(a, Float64Array.from(a), { seed: 1, periodsPerYear: P, samples: 500 });
-    for (const d of [r.sharpe, r.totalReturn]) {
-      expect(d.estimate).toBe(0);
-      expect(d.low).toBe(0);
-      expect(d.high).toBe(0);
-      expect(d.pValue).toBe(1);
-    }
-  });
+  test.each([undefined, 1])(
+    'identical series (block length %s): difference 0, interval [0, 0], p = 1',
+    (L) => {
+      const r = pairedBootstrap(a, Float64Array.from(a), {
+        seed: 1,
+        periodsPerYear: P,
+        samples: 500,
+        ...(L === undefined ? {} : { blockLength: L }),
+      });
+      for (const d of [r.sharpe, r.totalReturn]) {
+        expect(d.estimate).toBe(0);
+        expect(d.low).toBe(0);
+        expect(d.high).toBe(0);
+        expect(d.pValue).toBe(1);
+      }
+    },
+  );
 
   test('a clearly better series (same noise, 0.2 % more every period): tiny p, interval above 0', () => {
     const better = a.map((x) => x + 0.002);
@@ -39,6 +47,11 @@ describe('paired stationary bootstrap', () => {
     expect(r.sharpe.pValue).toBeLessThan(0.005);
     expect(r.totalReturn.low).toBeGreaterThan(0);
     expect(r.totalReturn.pValue).toBeLessThan(0.01);
+    // The plain i.i.d. bootstrap (blocks of one period) says the same.
+    const iid = pairedBootstrap(a, better, { seed: 1, periodsPerYear: P, samples: 1000, blockLength: 1 });
+    expect(iid.blockLength).toBe(1);
+    expect(iid.sharpe.pValue).toBeLessThan(0.005);
+    expect(iid.sharpe.estimate).toBe(r.sharpe.estimate);
     // The reverse comparison is the mirror image.
     const back = pairedBootstrap(better, a, { seed: 1, periodsPerYear: P, samples: 1000 });
     expect(back.sharpe.estimate).toBeCloseTo(-r.sharpe.estimate, 9);
