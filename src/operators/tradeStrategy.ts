@@ -14,7 +14,7 @@ import type {
 } from '../domain/trading/types.js';
 import { checkStrategy, StrategyRunner, type StrategyErrorEvent } from '../strategies/runner.js';
 import type { Strategy } from '../strategies/strategy.js';
-import type { IndicatorSpec } from './withIndicators.js';
+import type { IndicatorSpec } from '../domain/indicators/spec.js';
 
 /**
  * What one candle did to a bot: everything a bot writes (in one transaction) and publishes for it.
