@@ -5,6 +5,7 @@ import { tradeProblem, type Trade } from '../../domain/trade.js';
 import { linkSignals, sleep } from '../../infra/abort.js';
 import { silentLogger, type Logger } from '../../infra/logger.js';
 import { backoffMs, RateLimiter } from '../../infra/rateLimiter.js';
+import { bookOfPush, wsBooks5PushSchema, type OkxBook } from './books.js';
 import { HealthTracker, type FeedHealth } from './health.js';
 import type { OkxRestClient, RestCall, TradesSince } from './rest.js';
 import {
@@ -68,6 +69,12 @@ export interface OkxTradesOptions {
   readonly rest: OkxRestClient;
   readonly logger?: Logger;
   readonly onEvent?: (event: OkxFeedEvent) => void;
+  /**
+   * When given, `books5` of every symbol is subscribed too (on the same connection) and each push comes
+   * here, parsed (a malformed one is counted and dropped like a malformed trade frame). A book that cannot
+   * be subscribed is logged; the trades go on.
+   */
+  readonly onBook?: (book: OkxBook) => void;
   /** Send `ping` after this much silence (OKX closes at 30 s). Default 20 s. */
   readonly pingAfterMs?: number;
   /** Reconnect when no `pong` (or anything) arrives this long after a ping. Default 10 s. */
@@ -156,6 +163,8 @@ class TradeFeed {
   private readonly log: Logger;
   private readonly symbols = new Map<string, SymbolState>();
   private readonly requestSymbol = new Map<string, string>();
+  /** Ids of the `books5` subscribe requests not yet answered: their errors never drop a symbol. */
+  private readonly bookRequests = new Set<string>();
   private readonly health = new HealthTracker(Date.now);
   private readonly connections = new RateLimiter(3, 1_000);
   /** Aborted by stop(): every REST request, backoff and wait of the feed ends at once. */
@@ -266,6 +275,11 @@ class TradeFeed {
       const id = `${conn.id}x${++this.requestSeq}`;
       this.requestSymbol.set(id, instId);
       conn.send(JSON.stringify({ id, op: 'subscribe', args: [{ channel: 'trades', instId }] }));
+      if (this.options.onBook !== undefined) {
+        const bookId = `${conn.id}b${++this.requestSeq}`;
+        this.bookRequests.add(bookId);
+        conn.send(JSON.stringify({ id: bookId, op: 'subscribe', args: [{ channel: 'books5', instId }] }));
+      }
     }
   }
 
@@ -273,6 +287,7 @@ class TradeFeed {
     const wasHealthy = conn.acked.size > 0;
     for (const id of this.requestSymbol.keys())
       if (id.startsWith(`${conn.id}x`)) this.requestSymbol.delete(id);
+    for (const id of this.bookRequests) if (id.startsWith(`${conn.id}b`)) this.bookRequests.delete(id);
     if (conn === this.incoming) {
       this.incoming = undefined;
       if (!this.stopped)
@@ -333,6 +348,12 @@ class TradeFeed {
       if (!event.success) return this.malformed(describeZodError(event.error), text);
       return this.onEvent(conn, event.data);
     }
+    if ('arg' in json && (json.arg as { channel?: unknown } | null)?.channel === 'books5') {
+      const book = wsBooks5PushSchema.safeParse(json);
+      if (!book.success) return this.malformed(describeZodError(book.error), text);
+      if (this.symbols.has(book.data.arg.instId)) this.options.onBook?.(bookOfPush(book.data));
+      return;
+    }
     const push = wsTradesPushSchema.safeParse(json);
     if (!push.success) return this.malformed(describeZodError(push.error), text);
     for (const trade of push.data.data) this.onTrade(trade);
@@ -342,6 +363,10 @@ class TradeFeed {
     switch (event.event) {
       case 'subscribe': {
         if (event.id !== undefined) this.requestSymbol.delete(event.id);
+        if (event.arg?.channel === 'books5') {
+          if (event.id !== undefined) this.bookRequests.delete(event.id);
+          return;
+        }
         const instId = event.arg?.instId;
         if (instId === undefined || !this.symbols.has(instId)) return;
         conn.acked.add(instId);
@@ -357,6 +382,13 @@ class TradeFeed {
         return;
       }
       case 'error': {
+        if (event.id !== undefined && this.bookRequests.delete(event.id)) {
+          this.log.warn(
+            { code: event.code, msg: event.msg, url: conn.url },
+            'OKX refused a books5 subscription: no order book for it (its trades go on)',
+          );
+          return;
+        }
         const requested = event.id !== undefined ? this.requestSymbol.get(event.id) : undefined;
         if (event.id !== undefined) this.requestSymbol.delete(event.id);
         const instId = requested ?? /instId:\s*([^\s,]+)\s+doesn't exist/.exec(event.msg ?? '')?.[1];
