@@ -25,6 +25,8 @@ export interface ConnectionsContext {
 export class OkxConnections {
   private readonly limiter = new RateLimiter(3, 1_000);
   private readonly requestSymbol = new Map<string, string>();
+  /** Ids of the `books5` subscribe requests not yet answered: their errors never drop a symbol. */
+  private readonly bookRequests = new Set<string>();
   private current: Connection | undefined;
   private incoming: Connection | undefined;
   private failures = 0;
@@ -85,6 +87,11 @@ export class OkxConnections {
     return instId;
   }
 
+  /** True (and forgets it) when `id` is a `books5` subscribe request. */
+  takeBookRequest(id: string | undefined): boolean {
+    return id !== undefined && this.bookRequests.delete(id);
+  }
+
   /**
    * OKX confirmed a subscription on `conn`. True when `conn` is the live connection (the symbol may have
    * missed trades meanwhile); false during a handover, which completes once every symbol is confirmed.
@@ -110,6 +117,11 @@ export class OkxConnections {
       const id = `${conn.id}x${++this.requestSeq}`;
       this.requestSymbol.set(id, instId);
       conn.send(JSON.stringify({ id, op: 'subscribe', args: [{ channel: 'trades', instId }] }));
+      if (this.ctx.options.onBook !== undefined) {
+        const bookId = `${conn.id}b${++this.requestSeq}`;
+        this.bookRequests.add(bookId);
+        conn.send(JSON.stringify({ id: bookId, op: 'subscribe', args: [{ channel: 'books5', instId }] }));
+      }
     }
   }
 
@@ -127,6 +139,7 @@ export class OkxConnections {
     const wasHealthy = conn.acked.size > 0;
     for (const id of this.requestSymbol.keys())
       if (id.startsWith(`${conn.id}x`)) this.requestSymbol.delete(id);
+    for (const id of this.bookRequests) if (id.startsWith(`${conn.id}b`)) this.bookRequests.delete(id);
     if (conn === this.incoming) {
       this.incoming = undefined;
       if (!stopped)

@@ -2,6 +2,7 @@ import type { BackoffOptions } from '../../infra/rateLimiter.js';
 import type { Logger } from '../../infra/logger.js';
 import type { FeedHealth } from './health.js';
 import type { OkxRestClient } from './rest.js';
+import type { OkxBook } from './books.js';
 
 /** What the feed reports besides trades: for logs, counters, the API, and gap repair downstream. */
 export type OkxFeedEvent =
@@ -56,6 +57,12 @@ export interface OkxTradesOptions {
   readonly rest: OkxRestClient;
   readonly logger?: Logger;
   readonly onEvent?: (event: OkxFeedEvent) => void;
+  /**
+   * When given, `books5` of every symbol is subscribed too (on the same connection) and each push comes
+   * here, parsed (a malformed one is counted and dropped like a malformed trade frame). A book that cannot
+   * be subscribed is logged; the trades go on.
+   */
+  readonly onBook?: (book: OkxBook) => void;
   /** Send `ping` after this much silence (OKX closes at 30 s). Default 20 s. */
   readonly pingAfterMs?: number;
   /** Reconnect when no `pong` (or anything) arrives this long after a ping. Default 10 s. */

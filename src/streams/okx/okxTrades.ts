@@ -4,6 +4,7 @@ import { InterruptedError, UsageError } from '../../domain/errors.js';
 import { tradeProblem, type Trade } from '../../domain/trade.js';
 import { silentLogger, type Logger } from '../../infra/logger.js';
 import { reportTradeGap, type GapReportContext } from './gapReport.js';
+import { bookOfPush, wsBooks5PushSchema } from './books.js';
 import { HealthTracker, type FeedHealth } from './health.js';
 import { checkInstruments } from './instrumentCheck.js';
 import { OkxConnections } from './okxConnections.js';
@@ -166,6 +167,12 @@ class TradeFeed {
       if (!event.success) return this.malformed(describeZodError(event.error), text);
       return this.onEvent(conn, event.data);
     }
+    if ('arg' in json && (json.arg as { channel?: unknown } | null)?.channel === 'books5') {
+      const book = wsBooks5PushSchema.safeParse(json);
+      if (!book.success) return this.malformed(describeZodError(book.error), text);
+      if (this.symbols.has(book.data.arg.instId)) this.options.onBook?.(bookOfPush(book.data));
+      return;
+    }
     const push = wsTradesPushSchema.safeParse(json);
     if (!push.success) return this.malformed(describeZodError(push.error), text);
     for (const trade of push.data.data) this.onTrade(trade);
@@ -174,6 +181,10 @@ class TradeFeed {
   private onEvent(conn: Connection, event: ReturnType<typeof wsEventSchema.parse>): void {
     switch (event.event) {
       case 'subscribe': {
+        if (event.arg?.channel === 'books5') {
+          this.connections.takeBookRequest(event.id);
+          return;
+        }
         this.connections.takeRequest(event.id);
         const instId = event.arg?.instId;
         const s = instId === undefined ? undefined : this.symbols.get(instId);
@@ -183,6 +194,13 @@ class TradeFeed {
         return;
       }
       case 'error': {
+        if (this.connections.takeBookRequest(event.id)) {
+          this.log.warn(
+            { code: event.code, msg: event.msg, url: conn.url },
+            'OKX refused a books5 subscription: no order book for it (its trades go on)',
+          );
+          return;
+        }
         const requested = this.connections.takeRequest(event.id);
         const instId = requested ?? /instId:\s*([^\s,]+)\s+doesn't exist/.exec(event.msg ?? '')?.[1];
         if (event.code === '60018' && instId !== undefined && this.symbols.has(instId)) {
