@@ -1,0 +1,36 @@
+import { runSoak } from '../../src/ops/soak.js';
+import { formatSoakReport } from '../../src/ops/soakReport.js';
+
+/**
+ * The soak's short version (issue 13, point 6): the whole system (collector, the demo bots, the API and the
+ * dashboard) on the embedded simulator with its faults on, for one simulated hour at 240× (15 s of wall
+ * time), passes every rule; the faults really happened, and every sample saw the bots and the API.
+ */
+it('runs the system for one simulated hour with faults on and passes', async () => {
+  const report = await runSoak({ hours: 1, speed: 240, sampleEveryMin: 20 });
+  const text = formatSoakReport(report);
+  expect({ failures: report.failures, text }).toEqual({
+    failures: [],
+    text: expect.stringMatching(/\nPASS\n$/),
+  });
+
+  expect(report.samples.map((s) => s.hour)).toEqual([0.33, 0.67, 1]);
+  for (const s of report.samples) {
+    expect(s.apiOk).toBe(true);
+    expect(s.memory.heapUsedMb).toBeGreaterThan(0);
+    expect(s.handles).toBeGreaterThan(0);
+    expect(s.bots.map((b) => b.botKey).sort()).toEqual(['btc-ema-fast', 'btc-macd', 'eth-rsi']);
+  }
+  const last = report.samples[2];
+  expect(last?.rows.market_data).toBeGreaterThan(100);
+  expect(last?.rows.bot_performance).toBeGreaterThan(0);
+  // Every minute of the hour is stored once, for both symbols, and the bots were given each once.
+  for (const m of report.minutes) expect(m.rows).toBeGreaterThanOrEqual(40);
+  expect(Object.keys(report.stream).sort()).toEqual(['BTC-USDT', 'ETH-USDT']);
+  // The faults ran: 3 drops, 2 stalls and 1 notice in a simulated hour, malformed and duplicated pushes.
+  expect(report.sim).toMatchObject({ drops: 3, stalls: 2, notices: 1 });
+  expect(report.sim.garbageFrames).toBeGreaterThan(0);
+  expect(report.sim.duplicates).toBeGreaterThan(0);
+  expect(report.sim.connectionsTotal).toBeGreaterThanOrEqual(3); // the first, and after the drops
+  expect(text).toMatch(/^hour +wall s +heap MB/m);
+}, 180_000);
