@@ -61,17 +61,20 @@ export interface SoakReport {
 export const SOAK_KEEPALIVE = { pingAfterMs: 1500, pongTimeoutMs: 1500 };
 
 /**
- * The faults switched on, in simulated time: per simulated hour three drops, two stalls, one or two
- * service notices, and about one push in 500 preceded by a malformed frame or sent twice. A stall lasts
- * until well after the collector's keepalive gave up on it (SOAK_KEEPALIVE, wall time, times `speed`).
+ * The faults switched on, in simulated time: a drop every 50 simulated minutes, a service notice every 70,
+ * a stall every 170 (lasting until well after the collector's keepalive gave up on it: SOAK_KEEPALIVE,
+ * wall time, times `speed`), and about one push in 500 preceded by a malformed frame or sent twice. Each
+ * recovery takes seconds of wall time (a reconnect's backoff, a stall's keepalive), which the speed
+ * stretches into simulated minutes whose trades come late from REST: denser faults would keep the feed
+ * recovering most of the time at 240×, which no exchange does.
  */
 export function soakFaults(speed: number): SimFaults {
   const detectSec = ((SOAK_KEEPALIVE.pingAfterMs + SOAK_KEEPALIVE.pongTimeoutMs) / 1000) * speed;
   return {
-    dropEverySec: 20 * 60,
-    stallEverySec: 30 * 60,
+    dropEverySec: 50 * 60,
+    stallEverySec: 170 * 60,
     stallForSec: Math.max(35, Math.ceil(detectSec * 2)),
-    noticeEverySec: 45 * 60,
+    noticeEverySec: 70 * 60,
     noticeGraceSec: 60,
     garbageRate: 0.002,
     duplicateRate: 0.002,
