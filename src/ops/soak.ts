@@ -30,6 +30,12 @@ export interface SoakOptions {
   readonly sampleEveryMin?: number;
   /** Default: SOAK_FAULTS scaled to `speed` (soakFaults). */
   readonly faults?: SimFaults;
+  /**
+   * Wall-clock time a minute waits for its trades before the clock closes it (the grace, times `speed` in
+   * simulated time). Default 2000, as live; `rxtrade start` gives the demo 250 ms, which on a busy machine
+   * at 240× makes most trades late.
+   */
+  readonly graceWallMs?: number;
   /** Allowed heap growth after the first simulated hour. Default 0.1. */
   readonly growthLimit?: number;
   /** Where the system's own log lines go. Default nowhere (they are counted either way). */
@@ -133,7 +139,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       spillDir: join(temp, 'spill'),
       deadLetterDir: join(temp, 'dead-letter'),
       scheduler: market.scheduler,
-      graceMs: market.graceMs,
+      graceMs: Math.max(market.graceMs, (options.graceWallMs ?? 2000) * options.speed),
       feed: SOAK_KEEPALIVE,
       logger,
     });
@@ -184,8 +190,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       minutes,
       stream: stream.result(),
       simulatedMinutes,
-      // The partial first minute, the last ones not closed yet: a few minutes, or 5 s of wall time.
-      edgeMinutes: Math.max(3, Math.ceil((5000 * options.speed) / 60_000)),
+      // The partial first minute, the last ones not closed yet: the grace and 5 s of wall time.
+      edgeMinutes: Math.max(3, Math.ceil(((5000 + (options.graceWallMs ?? 2000)) * options.speed) / 60_000)),
       unhandledRejections: unhandled,
       ...(options.growthLimit !== undefined ? { growthLimit: options.growthLimit } : {}),
     });

@@ -1,4 +1,4 @@
-import type { SoakSample } from './soakChecks.js';
+import { heapGrowth, type SoakSample } from './soakChecks.js';
 import type { SoakReport } from './soak.js';
 
 const HEADERS = [
@@ -58,13 +58,17 @@ export function formatSoakReport(r: SoakReport): string {
   out.push(`rxtrade soak: ${r.hours} simulated hours at ${r.speed}× in ${r.wallSec} s of wall time`, '');
   out.push(soakTable(r.samples));
   const last = r.samples[r.samples.length - 1];
-  const first = r.samples.find((s) => s.hour >= 1) ?? r.samples[0];
-  if (first !== undefined && last !== undefined) {
-    const growth = (last.memory.heapUsedMb / first.memory.heapUsedMb - 1) * 100;
-    const p99 = Math.max(...r.samples.map((s) => s.loop.p99Ms));
+  const growth = heapGrowth(r.samples);
+  if (r.samples.length > 0) {
+    const heaps = r.samples.map((s) => s.memory.heapUsedMb);
     out.push(
-      `heap after GC: ${first.memory.heapUsedMb} MB at hour ${first.hour}, ${last.memory.heapUsedMb} MB at hour ${last.hour} ` +
-        `(${growth >= 0 ? '+' : ''}${growth.toFixed(1)} %); worst event-loop p99 ${p99} ms`,
+      `heap after GC: ${Math.min(...heaps)}–${Math.max(...heaps)} MB` +
+        (growth !== undefined
+          ? `; ${growth.baselineMb} MB at hour 1, at least ${growth.floorMb} MB from hour ${growth.fromHour} on ` +
+            `(${growth.fraction >= 0 ? '+' : ''}${(growth.fraction * 100).toFixed(1)} %)`
+          : '') +
+        `; event-loop p99 worst ${Math.max(...r.samples.map((s) => s.loop.p99Ms))} ms, ` +
+        `median ${median(r.samples.map((s) => s.loop.p99Ms))} ms`,
     );
   }
   for (const m of r.minutes) {
@@ -98,4 +102,9 @@ export function formatSoakReport(r: SoakReport): string {
   if (r.failures.length === 0) out.push('PASS');
   else out.push(`FAIL (${r.failures.length})`, ...r.failures.map((f) => `  ${f}`));
   return out.join('\n') + '\n';
+}
+
+function median(xs: readonly number[]): number {
+  const sorted = [...xs].sort((a, b) => a - b);
+  return sorted[Math.floor((sorted.length - 1) / 2)] ?? 0;
 }
