@@ -20,7 +20,7 @@ export interface ConfigReloaderOptions {
 export class ConfigReloader {
   private timer: NodeJS.Timeout | undefined;
   private lastText: string;
-  private checking: Promise<void> | undefined;
+  private checking: Promise<boolean> | undefined;
   version: number;
 
   constructor(
