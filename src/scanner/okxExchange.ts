@@ -18,8 +18,14 @@ export class OkxScanExchange implements ScanExchange {
     readonly name: string,
     baseUrl: string,
     logger?: Logger,
+    /** The clock rate limits are counted on (the simulator's with --sim). Default Date.now. */
+    now?: () => number,
   ) {
-    this.rest = new OkxRestClient({ baseUrl, ...(logger === undefined ? {} : { logger }) });
+    this.rest = new OkxRestClient({
+      baseUrl,
+      ...(logger === undefined ? {} : { logger }),
+      ...(now === undefined ? {} : { now }),
+    });
   }
 
   async tickers(signal?: AbortSignal): Promise<MarketTicker[]> {

@@ -72,7 +72,7 @@ export class Scanner {
         : this.config.application.warmup_candles;
       if (missing < 1) continue;
       for (const c of await this.options.exchange.candles(symbol, Math.min(300, missing + 1), signal)) {
-        if (c.closeTimeMs > state.lastCloseMs) candles.push(c);
+        if (c.closeTimeMs > state.lastCloseMs && c.closeTimeMs <= nowMs) candles.push(c);
       }
     }
     await this.process(candles, true, signal);

@@ -42,6 +42,11 @@ export interface OkxRestOptions {
   readonly backoffBaseMs?: number;
   readonly random?: () => number;
   /**
+   * The clock the rate limits are counted on. Default Date.now; the simulator's when it runs faster than
+   * real time (its limits are on its own clock).
+   */
+  readonly now?: () => number;
+  /**
    * Aborts every request of this client, and every wait before one (rate-limit slot, backoff), at once:
    * its owner stopping. Calls then reject with InterruptedError.
    */
@@ -336,7 +341,7 @@ export class OkxRestClient {
   private limiter(path: string): RateLimiter {
     let l = this.limiters.get(path);
     if (l === undefined) {
-      l = new RateLimiter(LIMITS[path] ?? 10, 2_000);
+      l = new RateLimiter(LIMITS[path] ?? 10, 2_000, this.options.now ?? Date.now);
       this.limiters.set(path, l);
     }
     return l;
