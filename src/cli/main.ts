@@ -25,6 +25,7 @@ const COMMANDS: Readonly<Record<string, () => Promise<Register>>> = {
   bots: async () => (await import('./commands/bots.js')).registerBots,
   optimize: async () => (await import('./commands/optimize.js')).registerOptimize,
   doctor: async () => (await import('./commands/doctor.js')).registerDoctor,
+  scan: async () => (await import('./commands/scan.js')).registerScan,
 };
 
 /**
