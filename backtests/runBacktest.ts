@@ -1,7 +1,7 @@
 import { filter, Observable } from 'rxjs';
 import type { Candle } from '../src/domain/candle.js';
 import { UsageError } from '../src/domain/errors.js';
-import { MetricsAccumulator, type Metrics } from '../src/domain/metrics.js';
+import type { Metrics } from '../src/domain/metrics.js';
 import type { Signal } from '../src/domain/signal.js';
 import { sortTimeframes, timeframeMs, type Timeframe } from '../src/domain/timeframe.js';
 import type { Trade } from '../src/domain/trade.js';
@@ -11,12 +11,13 @@ import type { DeniedReason, Fill, RiskDecision, RoundTrip } from '../src/domain/
 import { resampleCandles } from '../src/operators/resampleCandles.js';
 import { skipPartialStart } from '../src/operators/skipPartialStart.js';
 import type { StrategyErrorEvent } from '../src/operators/strategy.js';
-import { tradeStrategy } from '../src/operators/tradeStrategy.js';
 import { tradesToCandles } from '../src/operators/tradesToCandles.js';
 import { VirtualClock } from '../src/scheduling/virtualClock.js';
 import type { CandleGap } from '../src/streams/candleCsv.js';
 import { replayInVirtualTime } from '../src/streams/replay.js';
 import type { Strategy } from '../src/strategies/strategy.js';
+import { StrategyTrader } from '../src/strategies/trader.js';
+import { EquityRecorder } from './equityRecorder.js';
 
 /** What a backtest runs on: closed candles of one symbol and one timeframe, or recorded trades. */
 export type BacktestData =
@@ -250,10 +251,8 @@ export function runPreparedBacktest(prepared: PreparedBacktest, options: Backtes
   const symbol = prepared.symbol;
   const gaps = prepared.gaps;
   const priceTf = prepared.priceTimeframe;
-  const candles$ = fromArray(prepared.stream);
 
   const trades: BacktestTrade[] = [];
-  const metrics = new MetricsAccumulator(options.initialCash, periodMs);
   let fills = 0;
   let orders = 0;
   let denied = 0;
@@ -266,18 +265,13 @@ export function runPreparedBacktest(prepared: PreparedBacktest, options: Backtes
     initialCash: options.initialCash,
   });
 
-  // The curve, as columns (one candle behind: the last point waits for the closing fill at the end).
-  // Sized once (one point per decision candle at most): growing them cost an optimizer a tenth of its time.
-  const room = prepared.decisions + 1;
-  let times: Float64Array<ArrayBuffer> = new Float64Array(room);
-  let equity: Float64Array<ArrayBuffer> = new Float64Array(room);
-  let prices: Float64Array<ArrayBuffer> | undefined = options.series ? new Float64Array(room) : undefined;
-  let inMarket: Uint8Array<ArrayBuffer> | undefined = options.series ? new Uint8Array(room) : undefined;
-  let n = 0;
-  let lastT = Number.NaN;
-  let lastEquity = Number.NaN;
-  let lastInMarket = false;
-  let lastPrice = Number.NaN;
+  const curve = new EquityRecorder(
+    options.initialCash,
+    periodMs,
+    prepared.decisions + 1,
+    options.series === true,
+  );
+  const metrics = curve.metrics;
   let signals = 0;
   let strategyErrors = 0;
   const errorLines: string[] = [];
@@ -285,25 +279,6 @@ export function runPreparedBacktest(prepared: PreparedBacktest, options: Backtes
   const onStrategyError = options.onStrategyError;
   const onProgress = options.onProgress;
   const progressEvery = Math.max(1, options.progressEvery ?? 65_536);
-
-  const record = (): void => {
-    metrics.onCandle(lastT, lastEquity, lastInMarket, lastPrice);
-    if (n === times.length) {
-      times = grow(times);
-      equity = grow(equity);
-    }
-    times[n] = lastT;
-    equity[n] = lastEquity;
-    if (prices !== undefined && inMarket !== undefined) {
-      if (n === prices.length) {
-        prices = grow(prices);
-        inMarket = growBytes(inMarket);
-      }
-      prices[n] = lastPrice;
-      inMarket[n] = lastInMarket ? 1 : 0;
-    }
-    n++;
-  };
 
   const onAnyFill = (f: Fill): void => {
     fills++;
@@ -317,20 +292,32 @@ export function runPreparedBacktest(prepared: PreparedBacktest, options: Backtes
     userRoundTrip?.(t);
   };
 
-  let failure: unknown;
-  let failed = false;
   const book = engine.book;
-  // The account is read from the book right here (it is the state after the step), not from the steps.
-  candles$.pipe(tradeStrategy(strategy, engine, { priceTimeframe: priceTf, portfolio: false })).subscribe({
-    next: (step) => {
-      const stepFills = step.fills;
-      for (let i = 0; i < stepFills.length; i++) onAnyFill(stepFills[i] as Fill);
-      const trips = step.roundTrips;
-      for (let i = 0; i < trips.length; i++) onRoundTrip(trips[i] as RoundTrip);
-      const s = step.signal;
-      if (s === undefined) return; // a price candle between decisions
-      if (!Number.isNaN(lastT)) record();
-      const e = step.strategyError;
+  // The account is read from the book right here (it is the state after the candle). A plain loop over
+  // the trader (tradeStrategy's core): no stream layer and no step object per candle.
+  const trader = new StrategyTrader(strategy, engine, {
+    priceTimeframe: priceTf,
+    // Nobody keeps the holds when nobody watches the signals: they need not be objects of their own.
+    scratchHolds: onSignal === undefined,
+  });
+  const stream = prepared.stream;
+  try {
+    for (let k = 0; k < stream.length; k++) {
+      if (!trader.onCandle(stream[k] as Candle)) continue;
+      const stepFills = trader.fills;
+      if (stepFills !== undefined) {
+        trader.fills = undefined;
+        for (let i = 0; i < stepFills.length; i++) onAnyFill(stepFills[i] as Fill);
+      }
+      trader.cancellations = undefined;
+      const trips = trader.roundTrips;
+      if (trips !== undefined) {
+        trader.roundTrips = undefined;
+        for (let i = 0; i < trips.length; i++) onRoundTrip(trips[i] as RoundTrip);
+      }
+      const s = trader.signal;
+      if (s === undefined) continue; // a price candle between decisions
+      const e = trader.strategyError;
       if (e !== undefined) {
         strategyErrors++;
         if (errorLines.length < 5) {
@@ -339,7 +326,7 @@ export function runPreparedBacktest(prepared: PreparedBacktest, options: Backtes
         onStrategyError?.(e);
       }
       if (s.action !== 'hold') signals++;
-      const d = step.decision;
+      const d = trader.decision;
       if (d !== undefined) {
         if (d.kind === 'order') orders++;
         else {
@@ -349,18 +336,13 @@ export function runPreparedBacktest(prepared: PreparedBacktest, options: Backtes
         onDecision?.(d);
       }
       onSignal?.(s);
-      lastT = s.closeTimeMs;
-      lastEquity = book.equity;
-      lastInMarket = book.openCount > 0;
-      lastPrice = s.price;
+      curve.next(s.closeTimeMs, book.equity, book.openCount > 0, s.price);
+      const n = curve.n;
       if (onProgress !== undefined && n % progressEvery === 0 && n > 0) onProgress(n);
-    },
-    error: (err: unknown) => {
-      failed = true;
-      failure = err;
-    },
-  });
-  if (failed) throw failure;
+    }
+  } finally {
+    trader.detach();
+  }
 
   const warnings: string[] = [];
   // Daily stock data has a gap every weekend: name the first few, then count the rest.
@@ -371,13 +353,15 @@ export function runPreparedBacktest(prepared: PreparedBacktest, options: Backtes
     warnings.push(`… and ${rest.length} more gaps (${missing} missing candles, not filled)`);
   }
   let closedAtEnd: BacktestTrade | undefined;
+  const lastT = curve.lastT;
+  const lastPrice = curve.lastPrice;
   if (!Number.isNaN(lastT)) {
     if ((options.closeAtEnd ?? true) && book.openCount > 0) {
       const before = trades.length;
       const held = book.positions.map((p) => `${p.qty} ${p.symbol} (entered ${iso(p.entryTimeMs)})`);
       engine.attach({ fill: onAnyFill, roundTrip: onRoundTrip });
       engine.closeAll(lastT, lastPrice);
-      lastEquity = book.equity;
+      curve.lastEquity = book.equity;
       closedAtEnd = trades[trades.length - 1];
       if (trades.length > before) {
         warnings.push(
@@ -386,17 +370,19 @@ export function runPreparedBacktest(prepared: PreparedBacktest, options: Backtes
         );
       }
     }
-    record();
+    curve.flush();
   }
   if (strategyErrors > 0) {
     warnings.push(`${strategyErrors} strategy error${strategyErrors === 1 ? '' : 's'} (held instead):`);
     warnings.push(...errorLines.map((l) => `  ${l}`));
   }
+  const n = curve.n;
   onProgress?.(n);
 
-  const equityTimesMs = times.subarray(0, n);
-  const equityValues = equity.subarray(0, n);
-  let curve: [number, number][] | undefined;
+  const columns = curve.columns();
+  const equityTimesMs = columns.times;
+  const equityValues = columns.equity;
+  let pairs: [number, number][] | undefined;
   return {
     strategy: strategy.name,
     symbol,
@@ -404,17 +390,15 @@ export function runPreparedBacktest(prepared: PreparedBacktest, options: Backtes
     metrics: metrics.result(),
     trades,
     get equity_curve(): readonly (readonly [number, number])[] {
-      if (curve === undefined) {
-        curve = new Array<[number, number]>(n);
-        for (let i = 0; i < n; i++) curve[i] = [equityTimesMs[i] as number, equityValues[i] as number];
+      if (pairs === undefined) {
+        pairs = new Array<[number, number]>(n);
+        for (let i = 0; i < n; i++) pairs[i] = [equityTimesMs[i] as number, equityValues[i] as number];
       }
-      return curve;
+      return pairs;
     },
     equityTimesMs,
     equity: equityValues,
-    ...(prices !== undefined && inMarket !== undefined
-      ? { series: { prices: prices.subarray(0, n), inMarket: inMarket.subarray(0, n) } }
-      : {}),
+    ...(columns.series !== undefined ? { series: columns.series } : {}),
     candles: n,
     signals,
     orders,
@@ -427,17 +411,6 @@ export function runPreparedBacktest(prepared: PreparedBacktest, options: Backtes
     strategyErrors,
     warnings,
   };
-}
-
-/** A synchronous source over an array (what replay + resample produced), stopping when unsubscribed. */
-function fromArray(items: readonly Candle[]): Observable<Candle> {
-  return new Observable<Candle>((subscriber) => {
-    for (let i = 0; i < items.length; i++) {
-      if (subscriber.closed) return;
-      subscriber.next(items[i] as Candle);
-    }
-    subscriber.complete();
-  });
 }
 
 function closeTimeOf(c: Candle): number {
@@ -482,18 +455,6 @@ function gapLine(g: CandleGap, tf: Timeframe): string {
     `gap: ${k} missing ${tf} candle${k === 1 ? '' : 's'} closing ${iso(g.afterCloseTimeMs + ms)} … ` +
     `${iso(g.beforeCloseTimeMs - ms)} (not filled)`
   );
-}
-
-function growBytes(a: Uint8Array): Uint8Array<ArrayBuffer> {
-  const b = new Uint8Array(a.length * 2);
-  b.set(a);
-  return b;
-}
-
-function grow(a: Float64Array): Float64Array<ArrayBuffer> {
-  const b = new Float64Array(a.length * 2);
-  b.set(a);
-  return b;
 }
 
 function round(x: number): number {
