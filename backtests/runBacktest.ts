@@ -1,4 +1,4 @@
-import { filter, Observable } from 'rxjs';
+import { filter, type Observable } from 'rxjs';
 import type { Candle } from '../src/domain/candle.js';
 import { UsageError } from '../src/domain/errors.js';
 import type { Metrics } from '../src/domain/metrics.js';
