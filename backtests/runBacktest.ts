@@ -1,12 +1,10 @@
-import { Observable } from 'rxjs';
 import type { Candle } from '../src/domain/candle.js';
 import { UsageError } from '../src/domain/errors.js';
-import { MetricsAccumulator } from '../src/domain/metrics.js';
 import { iso } from '../src/domain/time.js';
 import { sortTimeframes, timeframeMs, type Timeframe } from '../src/domain/timeframe.js';
 import { TradingEngine } from '../src/domain/trading/engine.js';
 import type { DeniedReason, Fill, RoundTrip } from '../src/domain/trading/types.js';
-import { tradeStrategy } from '../src/operators/tradeStrategy.js';
+import { StrategyTrader } from '../src/strategies/trader.js';
 import { BacktestWarnings } from './backtestWarnings.js';
 import type {
   BacktestData,
@@ -15,7 +13,7 @@ import type {
   BacktestTrade,
   PreparedBacktest,
 } from './backtestTypes.js';
-import { EquityCurve } from './equityCurve.js';
+import { EquityRecorder } from './equityRecorder.js';
 import { prepareBacktest } from './prepareBacktest.js';
 
 export type {
@@ -78,7 +76,6 @@ export function runPreparedBacktest(prepared: PreparedBacktest, options: Backtes
   const gaps = prepared.gaps;
 
   const trades: BacktestTrade[] = [];
-  const metrics = new MetricsAccumulator(options.initialCash, periodMs);
   let fills = 0;
   let orders = 0;
   let denied = 0;
@@ -90,20 +87,18 @@ export function runPreparedBacktest(prepared: PreparedBacktest, options: Backtes
     initialCash: options.initialCash,
   });
 
-  // The curve is one candle behind: the last point waits for the closing fill at the end.
-  const curve = new EquityCurve(prepared.decisions + 1, options.series === true);
-  let lastT = Number.NaN;
-  let lastEquity = Number.NaN;
-  let lastInMarket = false;
-  let lastPrice = Number.NaN;
+  // The curve and its metrics, one candle behind: the last point waits for the closing fill at the end.
+  const curve = new EquityRecorder(
+    options.initialCash,
+    periodMs,
+    prepared.decisions + 1,
+    options.series === true,
+  );
+  const metrics = curve.metrics;
   let signals = 0;
   const warnings = new BacktestWarnings();
   const progressEvery = Math.max(1, options.progressEvery ?? 65_536);
 
-  const record = (): void => {
-    metrics.onCandle(lastT, lastEquity, lastInMarket, lastPrice);
-    curve.push(lastT, lastEquity, lastPrice, lastInMarket);
-  };
   const onAnyFill = (f: Fill): void => {
     fills++;
     metrics.onFee(f.fee);
@@ -116,74 +111,76 @@ export function runPreparedBacktest(prepared: PreparedBacktest, options: Backtes
     userRoundTrip?.(t);
   };
 
-  let failure: unknown;
-  let failed = false;
   const book = engine.book;
-  // The account is read from the book right here (it is the state after the step), not from the steps.
-  const decide = tradeStrategy(strategy, engine, {
+  // The account is read from the book right here (it is the state after the candle). A plain loop over
+  // the trader (tradeStrategy's core): no stream layer and no step object per candle.
+  const trader = new StrategyTrader(strategy, engine, {
     priceTimeframe: prepared.priceTimeframe,
-    portfolio: false,
+    // Nobody keeps the holds when nobody watches the signals: they need not be objects of their own.
+    scratchHolds: onSignal === undefined,
   });
-  fromArray(prepared.stream)
-    .pipe(decide)
-    .subscribe({
-      next: (step) => {
-        const stepFills = step.fills;
+  const stream = prepared.stream;
+  try {
+    for (let k = 0; k < stream.length; k++) {
+      if (!trader.onCandle(stream[k] as Candle)) continue;
+      const stepFills = trader.fills;
+      if (stepFills !== undefined) {
+        trader.fills = undefined;
         for (let i = 0; i < stepFills.length; i++) onAnyFill(stepFills[i] as Fill);
-        const trips = step.roundTrips;
+      }
+      trader.cancellations = undefined;
+      const trips = trader.roundTrips;
+      if (trips !== undefined) {
+        trader.roundTrips = undefined;
         for (let i = 0; i < trips.length; i++) onRoundTrip(trips[i] as RoundTrip);
-        const s = step.signal;
-        if (s === undefined) return; // a price candle between decisions
-        if (!Number.isNaN(lastT)) record();
-        const e = step.strategyError;
-        if (e !== undefined) {
-          warnings.strategyError(e);
-          onStrategyError?.(e);
+      }
+      const s = trader.signal;
+      if (s === undefined) continue; // a price candle between decisions
+      const e = trader.strategyError;
+      if (e !== undefined) {
+        warnings.strategyError(e);
+        onStrategyError?.(e);
+      }
+      if (s.action !== 'hold') signals++;
+      const d = trader.decision;
+      if (d !== undefined) {
+        if (d.kind === 'order') orders++;
+        else {
+          denied++;
+          deniedByReason[d.reason] = (deniedByReason[d.reason] ?? 0) + 1;
         }
-        if (s.action !== 'hold') signals++;
-        const d = step.decision;
-        if (d !== undefined) {
-          if (d.kind === 'order') orders++;
-          else {
-            denied++;
-            deniedByReason[d.reason] = (deniedByReason[d.reason] ?? 0) + 1;
-          }
-          onDecision?.(d);
-        }
-        onSignal?.(s);
-        lastT = s.closeTimeMs;
-        lastEquity = book.equity;
-        lastInMarket = book.openCount > 0;
-        lastPrice = s.price;
-        const n = curve.length;
-        if (onProgress !== undefined && n % progressEvery === 0 && n > 0) onProgress(n);
-      },
-      error: (err: unknown) => {
-        failed = true;
-        failure = err;
-      },
-    });
-  if (failed) throw failure;
+        onDecision?.(d);
+      }
+      onSignal?.(s);
+      curve.next(s.closeTimeMs, book.equity, book.openCount > 0, s.price);
+      const n = curve.n;
+      if (onProgress !== undefined && n % progressEvery === 0 && n > 0) onProgress(n);
+    }
+  } finally {
+    trader.detach();
+  }
 
   warnings.gaps(gaps, prepared.inputTimeframe ?? '1m');
   let closedAtEnd: BacktestTrade | undefined;
+  const lastT = curve.lastT;
+  const lastPrice = curve.lastPrice;
   if (!Number.isNaN(lastT)) {
     if ((options.closeAtEnd ?? true) && book.openCount > 0) {
       const before = trades.length;
       const held = book.positions.map((p) => `${p.qty} ${p.symbol} (entered ${iso(p.entryTimeMs)})`);
       engine.attach({ fill: onAnyFill, roundTrip: onRoundTrip });
       engine.closeAll(lastT, lastPrice);
-      lastEquity = book.equity;
+      curve.lastEquity = book.equity;
       closedAtEnd = trades[trades.length - 1];
       if (trades.length > before) warnings.closedAtEnd(held, lastPrice, lastT, closedAtEnd?.pnl ?? 0);
     }
-    record();
+    curve.flush();
   }
-  const n = curve.length;
+  const n = curve.n;
   onProgress?.(n);
 
   const columns = curve.columns();
-  const equityTimesMs = columns.timesMs;
+  const equityTimesMs = columns.times;
   const equityValues = columns.equity;
   let pairs: [number, number][] | undefined;
   return {
@@ -214,17 +211,6 @@ export function runPreparedBacktest(prepared: PreparedBacktest, options: Backtes
     strategyErrors: warnings.strategyErrorCount,
     warnings: warnings.finish(),
   };
-}
-
-/** A synchronous source over an array (what replay + resample produced), stopping when unsubscribed. */
-function fromArray(items: readonly Candle[]): Observable<Candle> {
-  return new Observable<Candle>((subscriber) => {
-    for (let i = 0; i < items.length; i++) {
-      if (subscriber.closed) return;
-      subscriber.next(items[i] as Candle);
-    }
-    subscriber.complete();
-  });
 }
 
 function tradeOf(t: RoundTrip): BacktestTrade {
