@@ -26,6 +26,7 @@ const COMMANDS: Readonly<Record<string, () => Promise<Register>>> = {
   optimize: async () => (await import('./commands/optimize.js')).registerOptimize,
   compare: async () => (await import('./commands/compare.js')).registerCompare,
   doctor: async () => (await import('./commands/doctor.js')).registerDoctor,
+  scan: async () => (await import('./commands/scan.js')).registerScan,
 };
 
 /**

@@ -261,10 +261,12 @@ export async function loadCandleData(
   },
   note: (text: string) => void,
   env: NodeJS.ProcessEnv = process.env,
-): Promise<{ loaded: LoadedCandles; where: string }> {
+): Promise<{ loaded: LoadedCandles; where: string; exchange?: string }> {
   const { asked, fromMs, toMs, exchange } = range;
   let loaded: LoadedCandles;
   let where: string;
+  // The exchange of stored candles (undefined for a file).
+  let storedOn: string | undefined;
   if (options.data !== undefined) {
     if (options.databaseUrl !== undefined || options.pglite !== undefined) {
       throw new UsageError(
@@ -310,7 +312,8 @@ export async function loadCandleData(
       const symbol = options.symbol as string;
       const timeframe = asked ?? '1m';
       const from = exchange ?? (await onlyExchange(db, symbol, note));
-      where = `${choice.where}, exchange ${from ?? 'okx'}`;
+      storedOn = from ?? 'okx';
+      where = `${choice.where}, exchange ${storedOn}`;
       loaded = await loadDatabaseCandles(db, {
         symbol,
         timeframe,
@@ -334,7 +337,7 @@ export async function loadCandleData(
     const sym = options.symbol !== undefined ? `${options.symbol} ` : '';
     throw new UsageError(`no ${sym}${loaded.timeframe ?? asked ?? '1m'} candles${period} in ${where}`);
   }
-  return { loaded, where };
+  return { loaded, where, ...(storedOn !== undefined ? { exchange: storedOn } : {}) };
 }
 
 /**
