@@ -25,6 +25,7 @@ import { CandlePublisher } from '../sinks/busPublisher.js';
 import { candleSink, rawTradeSink } from '../sinks/storeSinks.js';
 import { CandleStore } from '../storage/candleStore.js';
 import type { Database } from '../storage/database.js';
+import type { OkxBook } from '../streams/okx/books.js';
 import type { FeedHealth } from '../streams/okx/health.js';
 import {
   okxTrades,
@@ -54,6 +55,11 @@ export interface CollectorOptions {
   readonly exchange?: string;
   /** Timeframes stored and published. Default all: 1m, 5m, 15m, 1h, 4h, 1d. */
   readonly timeframes?: readonly Timeframe[];
+  /**
+   * Also subscribe OKX `books5` of the symbols and put each top of book on `books$` (nothing is stored).
+   * Default false: only a process serving the API shows books.
+   */
+  readonly orderBooks?: boolean;
   /** Also store every trade in `raw_trades`. Default false. */
   readonly rawTrades?: boolean;
   /** Where sinks spill during long database outages. Default ./data/spill. */
@@ -104,6 +110,9 @@ export class Collector {
   private readonly tradeSubject = new Subject<Trade>();
   /** Every trade from the feed as it arrives (hot): the API's recent trades of a symbol. */
   readonly trades$: Observable<Trade> = this.tradeSubject.asObservable();
+  private readonly bookSubject = new Subject<OkxBook>();
+  /** With `orderBooks`: each `books5` push of the symbols, parsed (hot): the API's order book. */
+  readonly books$: Observable<OkxBook> = this.bookSubject.asObservable();
   private readonly log: Logger;
   private readonly root: Logger;
   private readonly candles: BatchWriter<Candle>;
@@ -200,6 +209,7 @@ export class Collector {
       rest,
       logger: this.root,
       onEvent: (e) => this.onFeedEvent(e),
+      ...(o.orderBooks === true ? { onBook: (b: OkxBook) => this.bookSubject.next(b) } : {}),
       resumeFromMs: new Map([...plans.values()].map((p) => [p.symbol, p.resumeFromMs])),
     }).pipe(
       tap((t) => {
@@ -275,6 +285,7 @@ export class Collector {
     this.subscription?.unsubscribe();
     this.candleSubject.complete();
     this.tradeSubject.complete();
+    this.bookSubject.complete();
     await Promise.all([this.candles.close(timeoutMs), this.raw?.close(timeoutMs)]);
     this.log.info({ ...this.counts, stored: this.candles.stats().written }, 'collector stopped');
   }

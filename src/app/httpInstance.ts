@@ -16,7 +16,10 @@ export interface HttpInstanceOptions {
   readonly bots: BotControl;
   readonly db: Database;
   readonly bus: Bus;
-  /** This process's collector: its candles say how fresh the feed is in /api/health, its trades are the recent trades. */
+  /**
+   * This process's collector: its candles say how fresh the feed is in /api/health, its trades are the
+   * recent trades and its `books$` (with `orderBooks: true`) the order book.
+   */
   readonly collector?: Collector;
   readonly host: string;
   readonly port: number;
@@ -46,7 +49,7 @@ export async function startHttpInstance(options: HttpInstanceOptions): Promise<H
   const feed = new Subscription();
   if (options.collector !== undefined) {
     market.setConnected(true);
-    feed.add(options.collector.candles$.subscribe((c) => market.noteCandle(c.closeTimeMs)));
+    feed.add(options.collector.candles$.subscribe((c) => market.noteCandle(c.closeTimeMs, Date.now())));
     feed.add(
       options.collector.trades$.subscribe((t) => {
         // OKX always says who took; a recorded file without a side has nothing to show here.
@@ -60,6 +63,7 @@ export async function startHttpInstance(options: HttpInstanceOptions): Promise<H
         });
       }),
     );
+    feed.add(options.collector.books$.subscribe((b) => market.updateBook(b)));
   }
   // Runs a stopped process left `running` never finish: say so rather than show them running for ever.
   await new BacktestRunStore(options.db).failRunning('the process running it stopped');

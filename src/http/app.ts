@@ -1,6 +1,7 @@
 import { bodyParser } from '@koa/bodyparser';
 import Router from '@koa/router';
 import Koa, { type Middleware } from 'koa';
+import compress from 'koa-compress';
 import type { BotControl } from '../bots/botControl.js';
 import type { Bus } from '../bus/bus.js';
 import { RedisBus } from '../bus/redisBus.js';
@@ -63,8 +64,11 @@ export interface HttpApp {
 
 /**
  * Builds the Koa app of the HTTP API (no socket is opened: see startHttpServer). Middleware order: latency
- * metrics → error rendering → security headers → token check → body parser (size limit) → routes → extra
- * middleware (the dashboard).
+ * metrics → compression → error rendering → security headers → token check → body parser (size limit) →
+ * routes → extra middleware (the dashboard).
+ *
+ * Compression (koa-compress): bodies of at least 1 KB of a compressible type (JSON, text, the dashboard's
+ * script and style) are sent br, gzip or deflate as the client's Accept-Encoding prefers.
  */
 export function createHttpApp(options: HttpAppOptions): HttpApp {
   const logger = (options.logger ?? silentLogger).child({ component: 'http' });
@@ -103,6 +107,7 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
   const router = new Router();
   mountRoutes(router, routes);
   koa.use(metrics.middleware());
+  koa.use(compress({ threshold: 1024 }));
   koa.use(errorMiddleware(logger));
   koa.use(securityHeaders(config.contentSecurityPolicy ?? DEFAULT_CONTENT_SECURITY_POLICY));
   koa.use(requireToken(config.token));

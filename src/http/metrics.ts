@@ -12,10 +12,16 @@ export class ApiMetrics {
   readonly registry = new Registry();
   private readonly requestSeconds: Histogram<'method' | 'route' | 'status'>;
   private readonly busMessages: Counter<'type'>;
-  /** Close time of the newest candle seen on the bus (any symbol, any process). */
+  /** Close time of the newest candle seen on the bus (any symbol, any process; the feed's clock). */
   lastCandleMs: number | undefined;
+  /** When (wall clock, `now`) the last candle arrived on the bus. */
+  lastCandleSeenMs: number | undefined;
 
-  constructor(bus: Bus, backtestsRunning: () => number, now: () => number) {
+  constructor(
+    bus: Bus,
+    backtestsRunning: () => number,
+    private readonly now: () => number,
+  ) {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry, prefix: 'rxtrade_' });
     this.requestSeconds = new Histogram({
@@ -50,17 +56,20 @@ export class ApiMetrics {
     stat('rxtrade_bus_dropped_total', 'Received bus payloads that were invalid', () => bus.stats().dropped);
     stat('rxtrade_bus_connected', '1 when the bus is connected', () => (bus.stats().connected ? 1 : 0));
     stat('rxtrade_backtests_running', 'Backtests running in workers', backtestsRunning);
-    stat('rxtrade_last_candle_age_seconds', 'Age of the newest candle seen on the bus (NaN: none yet)', () =>
-      this.lastCandleMs === undefined ? Number.NaN : (now() - this.lastCandleMs) / 1000,
+    stat(
+      'rxtrade_last_candle_age_seconds',
+      'Seconds (wall clock) since the last candle arrived on the bus (NaN: none yet)',
+      () =>
+        this.lastCandleSeenMs === undefined ? Number.NaN : Math.max(0, now() - this.lastCandleSeenMs) / 1000,
     );
   }
 
   /** Counts a bus message (and remembers the newest candle). */
   observe(message: BusMessage): void {
     this.busMessages.inc({ type: message.type });
-    if (message.type === 'candle' && (this.lastCandleMs ?? 0) < message.closeTimeMs) {
-      this.lastCandleMs = message.closeTimeMs;
-    }
+    if (message.type !== 'candle') return;
+    this.lastCandleSeenMs = this.now();
+    if ((this.lastCandleMs ?? 0) < message.closeTimeMs) this.lastCandleMs = message.closeTimeMs;
   }
 
   /** Times every request by its route template (unmatched paths are one label, so cardinality stays small). */

@@ -14,7 +14,7 @@ import type {
 import { checkStrategy, type StrategyErrorEvent } from '../strategies/runner.js';
 import { StrategyTrader, type StrategyTraderOptions } from '../strategies/trader.js';
 import type { Strategy } from '../strategies/strategy.js';
-import type { IndicatorSpec } from './withIndicators.js';
+import type { IndicatorSpec } from '../domain/indicators/spec.js';
 
 /**
  * What one candle did to a bot: everything a bot writes (in one transaction) and publishes for it.

@@ -3,7 +3,7 @@ import { InvalidDataError, UsageError } from '../domain/errors.js';
 import type { Indicator } from '../domain/indicators/indicator.js';
 import type { Signal } from '../domain/signal.js';
 import { timeframeMs, type Timeframe } from '../domain/timeframe.js';
-import type { IndicatorSpec, IndicatorValues } from '../operators/withIndicators.js';
+import type { IndicatorSpec, IndicatorValues } from '../domain/indicators/spec.js';
 import { StrategyContext, type Strategy, type TimeframeView } from './strategy.js';
 
 /** A strategy threw (or returned something that is not a valid Signal) on one candle. */

@@ -2,7 +2,7 @@ import type { z } from 'zod';
 import type { Candle } from '../domain/candle.js';
 import type { Signal, SignalAction } from '../domain/signal.js';
 import type { Timeframe } from '../domain/timeframe.js';
-import type { IndicatorSpec, IndicatorValues } from '../operators/withIndicators.js';
+import type { IndicatorSpec, IndicatorValues } from '../domain/indicators/spec.js';
 
 /** Indicator values as they go into a Signal (`ema_12: 43210.5`). */
 export type SignalIndicators = Readonly<Record<string, number | undefined>>;

@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { candleMessage } from '../../src/bus/messages.js';
 import type { Candle } from '../../src/domain/candle.js';
 import { BotStore, type BotCandleRecord } from '../../src/storage/botStore.js';
 import { CandleStore } from '../../src/storage/candleStore.js';
@@ -124,13 +125,37 @@ describe.each<DbKind>(['postgres', 'pglite'])('HTTP API on %s', (kind) => {
       expect(r.status).toBe(200);
       expect(r.body).toEqual({
         status: 'degraded', // the feed of the test market snapshot is not connected
-        feed: { connected: false, lastCandleAgeMs: null },
+        feed: { connected: false, lastCandleAgeMs: null, lastCandleCloseMs: null },
         database: { ok: true, kind },
         redis: null,
         bots: expect.objectContaining({ active: expect.any(Number), paused: expect.any(Number) }),
       });
       api.market.setConnected(true);
       expect((await get('/api/health')).body.status).toBe('ok');
+    });
+
+    it('measures the last candle age on the wall clock, never negative when the feed clock runs ahead', async () => {
+      // A replay at 30×: the candle closes an hour after now on its clock, and arrived 2 s ago on ours.
+      const ahead = Date.now() + 3_600_000;
+      const seenAt = Date.now() - 2_000;
+      api.market.noteCandle(ahead, seenAt);
+      const fromFeed = (await get('/api/health')).body.feed;
+      expect(fromFeed.lastCandleCloseMs).toBe(ahead);
+      expect(fromFeed.lastCandleAgeMs).toBeGreaterThanOrEqual(2_000);
+      expect(fromFeed.lastCandleAgeMs).toBeLessThan(60_000);
+
+      // One seen on the bus only (a dashboard-only process): the same measure, from its arrival.
+      const later = ahead + 60_000;
+      const before = Date.now();
+      await api.bus.publish('market:BTC-USDT', candleMessage({ ...candles(1)[0]!, closeTimeMs: later }));
+      let feed = (await get('/api/health')).body.feed;
+      for (const deadline = Date.now() + 30_000; feed.lastCandleCloseMs !== later;) {
+        if (Date.now() > deadline) throw new Error('the bus candle never reached /api/health');
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        feed = (await get('/api/health')).body.feed;
+      }
+      expect(feed.lastCandleAgeMs).toBeGreaterThanOrEqual(0);
+      expect(feed.lastCandleAgeMs).toBeLessThanOrEqual(Date.now() - before);
     });
 
     it('serves Prometheus metrics, API latency included', async () => {

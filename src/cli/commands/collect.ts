@@ -31,6 +31,8 @@ export interface CollectRun extends RuntimeFlags {
   readonly symbols: readonly string[];
   readonly timeframes: readonly Timeframe[];
   readonly rawTrades: boolean;
+  /** Subscribe the symbols' `books5` too (for the API's order book). Default false. */
+  readonly orderBooks?: boolean;
   /** Use the embedded simulator instead of OKX, on a clock this many times faster than the wall clock. */
   readonly sim: { readonly speed: number } | undefined;
   /** Print closed candles of these timeframes on stdout as they close. */
@@ -218,6 +220,7 @@ export async function runCollect(run: CollectRun, io: CliIo, env: Env): Promise<
     exchange,
     timeframes: run.timeframes,
     rawTrades: run.rawTrades,
+    ...(run.orderBooks === true ? { orderBooks: true } : {}),
     spillDir: join(env.dataDir, 'spill'),
     deadLetterDir: join(env.dataDir, 'dead-letter'),
     ...(demo !== undefined ? { scheduler: demo.scheduler, graceMs: demo.graceMs } : {}),

@@ -13,6 +13,7 @@ import {
   type OptimizeRun,
   type OptimizeSetup,
 } from '../../../backtests/optimize.js';
+import type { OptimizeReportInput } from '../../../backtests/html/optimizeReport.js';
 import { metricsJson, metricsTable, type MetricsJson } from '../../../backtests/report.js';
 import { parseWalkForward, walkForward, type WalkForwardResult } from '../../../backtests/walkForward.js';
 import type { Candle } from '../../domain/candle.js';
@@ -51,6 +52,7 @@ export interface OptimizeCommandOptions {
   readonly slippageBps?: string;
   readonly sizing?: string;
   readonly json?: boolean;
+  readonly report?: string;
 }
 
 /** One row of the result: a combination's parameters (every one, defaults included) and its metrics. */
@@ -112,6 +114,10 @@ export function registerOptimize(program: Command, io: CliIo, env: NodeJS.Proces
     .option('--slippage-bps <bps>', 'slippage on every market fill, in basis points (default 0)')
     .option('--sizing <spec>', 'fixed:QUANTITY | equity:PERCENT | risk:PERCENT (default equity:100)')
     .option('--json', 'print every combination (params and all metrics), best first, as one JSON object')
+    .option(
+      '--report <file.html>',
+      'also write a self-contained HTML report (charts and tables; opens offline)',
+    )
     .addHelpText(
       'after',
       `
@@ -235,6 +241,9 @@ export async function runOptimizeCommand(
         onDone: tick,
       });
       progress?.done();
+      const report = { settings, candles: loaded.candles, where, metric, axes: axes.map((a) => a.name) };
+      if (options.report !== undefined)
+        await writeReport(options.report, { ...report, walkForward: wf }, note);
       if (options.json) await write(io.stdout, `${JSON.stringify(walkForwardJson(wf, metric))}\n`);
       else
         await write(io.stdout, `${walkForwardText(wf, settings.strategyName, where, metric).join('\n')}\n`);
@@ -273,6 +282,8 @@ export async function runOptimizeCommand(
       );
     }
     const seconds = (Date.now() - started) / 1000;
+    const report = { settings, candles: loaded.candles, where, metric, axes: axes.map((a) => a.name) };
+    if (options.report !== undefined) await writeReport(options.report, { ...report, rows }, note);
     if (options.json) {
       await write(
         io.stdout,
@@ -460,6 +471,16 @@ function walkForwardText(
     'stitched out-of-sample:',
     ...metricsTable(wf.metrics),
   ];
+}
+
+/** --report: the report code is loaded only when one is asked for. */
+async function writeReport(
+  path: string,
+  input: OptimizeReportInput,
+  note: (text: string) => void,
+): Promise<void> {
+  await (await import('../../../backtests/html/optimizeReport.js')).writeOptimizeReport(path, input);
+  note(`report written to ${path}`);
 }
 
 function write(stream: NodeJS.WritableStream, text: string): Promise<void> {

@@ -77,6 +77,7 @@ dashboard and API at http://127.0.0.1:8080.`,
           symbols,
           timeframes: TIMEFRAMES,
           rawTrades: false,
+          orderBooks: configDir !== undefined && options.http,
           sim: e.okxConfigured ? undefined : { speed },
           print:
             options.quiet === true

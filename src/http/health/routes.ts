@@ -8,7 +8,21 @@ import { route, type Route } from '../route.js';
 
 const healthAnswer = z.object({
   status: z.enum(['ok', 'degraded']),
-  feed: z.object({ connected: z.boolean(), lastCandleAgeMs: z.number().nullable() }),
+  feed: z.object({
+    connected: z.boolean(),
+    lastCandleAgeMs: z
+      .number()
+      .min(0)
+      .nullable()
+      .meta({
+        description:
+          'wall-clock ms since the last closed candle arrived (from the feed or the bus); null: none yet. ' +
+          'Never negative, also when a replay clock runs ahead.',
+      }),
+    lastCandleCloseMs: z.number().nullable().meta({
+      description: "close time of the newest candle, on the feed's clock (a fast replay runs ahead of now)",
+    }),
+  }),
   database: z.object({ ok: z.boolean(), kind: z.enum(['postgres', 'pglite']) }),
   redis: z.object({ ok: z.boolean() }).nullable(),
   bots: z.object({ active: z.number(), paused: z.number(), inactive: z.number(), error: z.number() }),
@@ -27,8 +41,8 @@ export interface HealthDeps {
 
 /**
  * GET /api/health: always 200 while the process answers; `status` is `degraded` when the database or Redis
- * does not answer, or a feed is configured and disconnected. The newest candle is the feed's or, for a
- * dashboard-only process, the newest seen on the bus.
+ * does not answer, or a feed is configured and disconnected. `lastCandleAgeMs` is how long ago (wall clock)
+ * the last closed candle arrived, from this process's feed or, for a dashboard-only process, on the bus.
  */
 export function healthRoutes(deps: HealthDeps): Route[] {
   return [
@@ -46,7 +60,10 @@ export function healthRoutes(deps: HealthDeps): Route[] {
         const bots = { active: 0, paused: 0, inactive: 0, error: 0 };
         for (const b of await deps.bots.list().catch(() => [])) bots[b.status]++;
         const feed = deps.market?.feedStatus();
-        const last = Math.max(feed?.lastCandleMs ?? -1, deps.metrics.lastCandleMs ?? -1);
+        // Ages are measured on this process's clock from when a candle arrived, never from its close time:
+        // a simulator's clock may run ahead of (or behind) the wall clock.
+        const seen = Math.max(feed?.lastCandleSeenMs ?? -1, deps.metrics.lastCandleSeenMs ?? -1);
+        const close = Math.max(feed?.lastCandleMs ?? -1, deps.metrics.lastCandleMs ?? -1);
         const redis = deps.redis ? { ok: deps.bus.stats().connected } : null;
         const ok = database && (redis?.ok ?? true) && (feed?.connected ?? true);
         return {
@@ -54,7 +71,8 @@ export function healthRoutes(deps: HealthDeps): Route[] {
             status: ok ? 'ok' : 'degraded',
             feed: {
               connected: feed?.connected ?? false,
-              lastCandleAgeMs: last < 0 ? null : deps.now() - last,
+              lastCandleAgeMs: seen < 0 ? null : Math.max(0, deps.now() - seen),
+              lastCandleCloseMs: close < 0 ? null : close,
             },
             database: { ok: database, kind: deps.db.kind },
             redis,

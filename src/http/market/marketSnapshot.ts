@@ -18,8 +18,10 @@ export interface MarketTrade {
 
 export interface FeedStatus {
   readonly connected: boolean;
-  /** Close time of the last candle the feed produced. */
+  /** Close time of the newest candle the feed produced (the feed's clock: a fast replay runs ahead). */
   readonly lastCandleMs?: number;
+  /** When (this process's wall clock, epoch ms) the last closed candle arrived from the feed. */
+  readonly lastCandleSeenMs?: number;
 }
 
 /**
@@ -46,6 +48,7 @@ export class InMemoryMarketSnapshot implements MarketSnapshot {
   private readonly rings = new Map<string, { items: MarketTrade[]; next: number }>();
   private connected = false;
   private lastCandleMs: number | undefined;
+  private lastCandleSeenMs: number | undefined;
 
   constructor(private readonly kept = TRADES_KEPT) {}
 
@@ -65,8 +68,11 @@ export class InMemoryMarketSnapshot implements MarketSnapshot {
     this.connected = connected;
   }
 
-  noteCandle(closeTimeMs: number): void {
+  /** A closed candle arrived from the feed at `seenAtMs` (wall clock). */
+  noteCandle(closeTimeMs: number, seenAtMs: number = Date.now()): void {
     if (this.lastCandleMs === undefined || closeTimeMs > this.lastCandleMs) this.lastCandleMs = closeTimeMs;
+    if (this.lastCandleSeenMs === undefined || seenAtMs > this.lastCandleSeenMs)
+      this.lastCandleSeenMs = seenAtMs;
   }
 
   orderbook(symbol: string): OrderBookTop | undefined {
@@ -85,10 +91,11 @@ export class InMemoryMarketSnapshot implements MarketSnapshot {
     return out;
   }
 
-  feedStatus(): { connected: boolean; lastCandleMs?: number } {
+  feedStatus(): FeedStatus {
     return {
       connected: this.connected,
       ...(this.lastCandleMs !== undefined ? { lastCandleMs: this.lastCandleMs } : {}),
+      ...(this.lastCandleSeenMs !== undefined ? { lastCandleSeenMs: this.lastCandleSeenMs } : {}),
     };
   }
 }

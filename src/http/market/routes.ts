@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { exchangesWithSymbol, storedCandleSets } from '../../../backtests/sources.js';
+import { storedCandleSets } from '../../../backtests/sources.js';
 import { BOT_SYMBOL_PATTERN } from '../../bots/botConfig.js';
 import { NotFoundError } from '../../domain/errors.js';
 import { TIMEFRAMES, type Timeframe } from '../../domain/timeframe.js';
@@ -7,6 +7,7 @@ import { readCandleColumns } from '../../storage/candleColumns.js';
 import type { Database } from '../../storage/database.js';
 import { route, type Route } from '../route.js';
 import { intParam, timeParam } from '../validate.js';
+import { DefaultExchange } from './defaultExchange.js';
 import type { MarketSnapshot } from './marketSnapshot.js';
 
 const symbolParams = z.strictObject({
@@ -110,6 +111,7 @@ async function window(
 
 /** /api/market/… and /api/markets: stored candles (columnar) and the feed's latest book and trades. */
 export function marketRoutes(db: Database, market: MarketSnapshot | undefined): Route[] {
+  const defaultExchange = new DefaultExchange(db);
   return [
     route({
       method: 'get',
@@ -123,11 +125,7 @@ export function marketRoutes(db: Database, market: MarketSnapshot | undefined): 
         400: { description: 'invalid input: `error.details.field` names it' },
       },
       handle: async ({ params, query }) => {
-        let exchange = query.exchange;
-        if (exchange === undefined) {
-          const found = await exchangesWithSymbol(db, params.symbol);
-          exchange = found.includes('okx') ? 'okx' : (found[0] ?? 'okx');
-        }
+        const exchange = query.exchange ?? (await defaultExchange.of(params.symbol));
         const key = { exchange, symbol: params.symbol, timeframe: query.timeframe };
         const bounds = await window(db, key, query.from, query.to, query.limit ?? DEFAULT_CANDLES);
         const cols = await readCandleColumns(db, { ...key, ...bounds });

@@ -11,6 +11,7 @@ import { dashboardMiddleware } from '../../../src/http/dashboard/serve.js';
 import { InMemoryMarketSnapshot } from '../../../src/http/market/marketSnapshot.js';
 import { startHttpServer } from '../../../src/http/server.js';
 import { CandleStore } from '../../../src/storage/candleStore.js';
+import type { Database } from '../../../src/storage/database.js';
 import { migrate } from '../../../src/storage/migrate.js';
 import { StoreBotControl } from '../../http/support/storeBotControl.js';
 import { freshPglite } from '../../storage/support/databases.js';
@@ -50,7 +51,12 @@ function candles(): Candle[] {
  * 240 stored candles, the BotControl twin of the API tests over two demo bots, the worker backtest service
  * and an in-process bus: `push` publishes on it and the API's Socket.IO bridge carries it to the page.
  */
-export async function startRealBackend(): Promise<DashboardBackend> {
+export interface RealBackend extends DashboardBackend {
+  /** The API's database: what the bots and the collector would have written meanwhile. */
+  readonly db: Database;
+}
+
+export async function startRealBackend(): Promise<RealBackend> {
   const test = await freshPglite();
   await migrate(test.db);
   await new CandleStore(test.db, 'okx').upsert(candles());
@@ -98,6 +104,7 @@ export async function startRealBackend(): Promise<DashboardBackend> {
   const server = await startHttpServer(app, { host: '127.0.0.1', port: 0 });
   return {
     url: server.url,
+    db: test.db,
     push: (message: BusMessage) => {
       switch (message.type) {
         case 'candle':
