@@ -214,7 +214,9 @@ export class WorkerPool {
     return new Promise((resolve, reject) => {
       const results = new Array<OptimizeRun>(jobs.length);
       const slot = new Map<number, number>(jobs.map((j, i) => [j.id, i]));
-      let next = 0;
+      // Each worker starts on its own contiguous share of the jobs (neighbours in a grid share parameters,
+      // so a worker computes fewer distinct indicator series), then takes the back of the largest share left.
+      const shares = contiguousShares(jobs.length, this.workers.length);
       let done = 0;
       let failed = false;
       const cleanups: (() => void)[] = [];
@@ -223,15 +225,23 @@ export class WorkerPool {
         if (err !== undefined) reject(err);
         else resolve(results);
       };
-      const give = (w: Worker): void => {
-        if (next < jobs.length)
-          w.postMessage({ type: 'job', job: jobs[next++] as OptimizeJob } satisfies ToWorker);
+      const give = (w: Worker, own: Share): void => {
+        let share = own;
+        if (share.next === share.end) {
+          for (const s of shares) if (s.end - s.next > share.end - share.next) share = s;
+          if (share.next === share.end) return;
+          share.end--;
+          w.postMessage({ type: 'job', job: jobs[share.end] as OptimizeJob } satisfies ToWorker);
+          return;
+        }
+        w.postMessage({ type: 'job', job: jobs[share.next++] as OptimizeJob } satisfies ToWorker);
       };
       if (jobs.length === 0) {
         finish();
         return;
       }
-      for (const w of this.workers) {
+      for (const [k, w] of this.workers.entries()) {
+        const own = shares[k] as Share;
         const onMessage = (m: FromWorker): void => {
           if (failed) return;
           if (m.type === 'error') {
@@ -243,7 +253,7 @@ export class WorkerPool {
           done++;
           onDone?.(done);
           if (done === jobs.length) finish();
-          else give(w);
+          else give(w, own);
         };
         const onError = (err: Error): void => {
           if (failed) return;
@@ -257,7 +267,7 @@ export class WorkerPool {
           w.off('error', onError);
         });
         w.postMessage({ type: 'setup', setup } satisfies ToWorker);
-        give(w);
+        give(w, own);
       }
     });
   }
@@ -265,6 +275,20 @@ export class WorkerPool {
   async close(): Promise<void> {
     await Promise.all(this.workers.map((w) => w.terminate()));
   }
+}
+
+/** Jobs `next` … `end` − 1 waiting in one worker's share. */
+interface Share {
+  next: number;
+  end: number;
+}
+
+/** `n` jobs cut into `k` contiguous shares as even as can be. */
+function contiguousShares(n: number, k: number): Share[] {
+  return Array.from({ length: k }, (_, i) => ({
+    next: Math.floor((i * n) / k),
+    end: Math.floor(((i + 1) * n) / k),
+  }));
 }
 
 function rebuildError(m: Extract<FromWorker, { type: 'error' }>): Error {

@@ -64,8 +64,10 @@ export class MovingAverageCross implements Strategy<Spec> {
     if (fast === undefined || slow === undefined || atr === undefined) return ctx.hold('warming up');
     const prev = ctx.previous;
     const cross = crossing(prev.fast, prev.slow, fast, slow);
+    // A hold nobody keeps (a backtest nobody watches the signals of) needs no record of the values.
+    if (cross === 0 && ctx.scratchHolds) return ctx.hold('no crossing');
     // Keyed stores into an empty object: a literal with computed keys costs ~0.5 µs in V8, this ~15 ns.
-    const indicators: Record<string, number | undefined> = cross === 0 ? ctx.holdIndicators() : {};
+    const indicators: Record<string, number> = {};
     indicators[this.fastKey] = fast;
     indicators[this.slowKey] = slow;
     indicators[this.atrKey] = atr;

@@ -60,27 +60,18 @@ export class StrategyContext<S extends IndicatorSpec = IndicatorSpec> {
   /** @internal the higher-timeframe views, set by runStrategy */
   views: Partial<Record<Timeframe, TimeframeView>> = {};
   /**
-   * True when whoever drives the strategy reads a hold during the call and keeps nothing of it (a backtest
-   * nobody watches the signals of): `hold()` then reuses one Signal, and `holdIndicators()` one record, so
-   * a candle without a trade allocates nothing. What is decided is the same either way.
+   * True when whoever drives the strategy reads a hold during the call and keeps nothing of it but its
+   * action, time and price (a backtest nobody watches the signals of): `hold()` then reuses one Signal, and
+   * a strategy may leave out the indicator values of a hold, so a candle without a trade allocates nothing.
+   * What is decided is the same either way.
    */
   readonly scratchHolds: boolean;
   private scratchSignal: { -readonly [K in keyof Signal]: Signal[K] } | undefined = undefined;
-  private scratchRecord: Record<string, number | undefined> | undefined = undefined;
 
   constructor(values: IndicatorValues<S>, previous: IndicatorValues<S>, scratchHolds = false) {
     this.values = values;
     this.previous = previous;
     this.scratchHolds = scratchHolds;
-  }
-
-  /**
-   * A record for the indicator values a hold carries: a new one, or (`scratchHolds`) the context's own,
-   * reused on every candle. Only for `hold()`: buys and sells are kept, give them a record of their own.
-   */
-  holdIndicators(): Record<string, number | undefined> {
-    if (!this.scratchHolds) return {};
-    return (this.scratchRecord ??= {});
   }
 
   /** The last higher-timeframe candle that closed no later than `candle`, with its indicators. */
