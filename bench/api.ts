@@ -21,7 +21,7 @@ import { stats } from './machine.js';
 
 const MIN = 60_000;
 /** How long a fixed-rate run waits for its last answers (a bench stays short on a loaded machine). */
-const DRAIN_MS = 3_000;
+const DRAIN_MS = 1_000;
 const T0 = Date.UTC(2025, 0, 1);
 
 /** A read-only BotControl over BotStore (the bench only lists): the API's own cost, not a manager's. */
@@ -115,6 +115,32 @@ async function fixedRate(
   return { latencies, rps: total / ((performance.now() - start) / 1000), errors: errors + unfinished };
 }
 
+/** Waits for the answers still queued in the server from a run that fell behind (one request behind them). */
+async function settle(url: string): Promise<void> {
+  const agent = new http.Agent({ keepAlive: false });
+  try {
+    await get(url, agent);
+  } finally {
+    agent.destroy();
+  }
+}
+
+/** The service time: the median latency of `n` requests sent one after another (no queueing). */
+async function oneAtATime(url: string, n: number): Promise<number> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  const latencies: number[] = [];
+  try {
+    for (let i = 0; i < n; i++) {
+      const t = performance.now();
+      await get(url, agent);
+      latencies.push(performance.now() - t);
+    }
+  } finally {
+    agent.destroy();
+  }
+  return stats(latencies).median;
+}
+
 const pct = (sorted: number[], p: number): number =>
   sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] as number;
 
@@ -206,12 +232,14 @@ async function benchOn(
     for (const [what, path] of targets) {
       const url = handle.url + path;
       await fixedRate(url, rate, 1); // warm-up: connections, plans, JIT
+      const alone = await oneAtATime(url, 20);
       const p50: number[] = [];
       const p95: number[] = [];
       const p99: number[] = [];
       const rps: number[] = [];
       let errors = 0;
       for (let r = 0; r < runs; r++) {
+        await settle(url);
         const m = await fixedRate(url, rate, seconds);
         errors += m.errors;
         const sorted = m.latencies.sort((a, b) => a - b);
@@ -220,9 +248,11 @@ async function benchOn(
         p99.push(pct(sorted, 0.99));
         rps.push(m.rps);
       }
+      await settle(url);
       const max = await autocannon({ url, connections: 10, duration: 2 });
       const line =
-        `api ${kind.padEnd(8)} ${what.padEnd(22)} at ${stats(rps).median.toFixed(0)} req/s: p50 ${stats(p50).median.toFixed(1)} ms, ` +
+        `api ${kind.padEnd(8)} ${what.padEnd(22)} one at a time: p50 ${alone.toFixed(1)} ms; ` +
+        `at ${stats(rps).median.toFixed(0)} req/s: p50 ${stats(p50).median.toFixed(1)} ms, ` +
         `p95 ${stats(p95).median.toFixed(1)} ms, p99 ${stats(p99).median.toFixed(1)} ms (medians of ${runs} runs × ${seconds} s, ${errors} failed or later than ${DRAIN_MS / 1000} s); ` +
         `most: ${max.requests.average.toFixed(0)} req/s with 10 connections over 2 s (p50 ${max.latency.p50} ms, p99 ${max.latency.p99} ms, ${max.non2xx} non-2xx, ${max.errors} errors)`;
       process.stderr.write(`${line}\n`);
