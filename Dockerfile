@@ -12,6 +12,7 @@ COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 COPY backtests ./backtests
 COPY bench ./bench
+COPY scripts ./scripts
 RUN npm run build
 
 # --- runtime -------------------------------------------------------------------------------------------

@@ -55,9 +55,9 @@ export function deniedLine(r: BacktestResult): string | undefined {
     .join(', ')}`;
 }
 
-type Format = 'pct' | 'num' | 'money' | 'int' | 'time' | 'duration';
+export type MetricFormat = 'pct' | 'num' | 'money' | 'int' | 'time' | 'duration';
 
-const ROWS: readonly [keyof Metrics, string, Format][] = [
+const ROWS: readonly [keyof Metrics, string, MetricFormat][] = [
   ['startTimeMs', 'start', 'time'],
   ['endTimeMs', 'end', 'time'],
   ['candles', 'candles', 'int'],
@@ -92,7 +92,25 @@ export function metricsTable(m: Metrics): string[] {
   return ROWS.map(([key, label, format]) => `${label.padEnd(width)}  ${formatValue(m[key], format)}`);
 }
 
-function formatValue(v: number, f: Format): string {
+/** The metrics of several runs side by side: a label column, then one right-aligned column per run. */
+export function metricsSideBySide(labels: readonly string[], metrics: readonly Metrics[]): string[] {
+  const body = ROWS.map(([key, label, format]) => [
+    label,
+    ...metrics.map((m) => formatValue(m[key], format)),
+  ]);
+  const header = ['', ...labels];
+  const widths = header.map((h, c) => Math.max(h.length, ...body.map((row) => (row[c] as string).length)));
+  const line = (cells: readonly string[]): string =>
+    cells
+      .map((x, c) => (c === 0 ? x.padEnd(widths[c] as number) : x.padStart(widths[c] as number)))
+      .join('  ');
+  return [line(header), ...body.map(line)];
+}
+
+/** The metrics rows (key, label, format) in the order reports list them. */
+export const METRIC_ROWS = ROWS;
+
+export function formatValue(v: number, f: MetricFormat): string {
   if (Number.isNaN(v)) return 'n/a';
   if (!Number.isFinite(v)) return v > 0 ? '∞' : '-∞';
   switch (f) {

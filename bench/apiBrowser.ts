@@ -83,14 +83,14 @@ export async function benchCandleToBrowser(
       (t) =>
         performance
           .getEntriesByName('rxtrade:candle-drawn', 'mark')
-          .some((m) => (m as PerformanceMark).detail?.closeTimeMs === t),
+          .some((m) => (m as unknown as { detail?: { closeTimeMs?: number } }).detail?.closeTimeMs === t),
       last,
     );
     const marks: PageMark[] = await page.evaluate(() =>
       ['rxtrade:candle', 'rxtrade:candle-drawn'].flatMap((name) =>
         performance.getEntriesByName(name, 'mark').map((m) => ({
           name,
-          closeTimeMs: (m as PerformanceMark).detail.closeTimeMs as number,
+          closeTimeMs: (m as unknown as { detail: { closeTimeMs: number } }).detail.closeTimeMs,
           epochMs: performance.timeOrigin + m.startTime,
         })),
       ),

@@ -1,16 +1,25 @@
 #!/usr/bin/env node
-// The rxtrade command. The TypeScript is compiled to dist/ by `npm run build` (run by `npm ci` via prepare).
+// The rxtrade command. The TypeScript is compiled to dist/ by `npm run build` (run by `npm ci` via prepare),
+// then bundled into dist/bundle (scripts/bundle.mjs): a command loads a few files instead of hundreds of
+// modules. Without the bundle (a bare `tsc`), the compiled modules run as they are.
+const missing = (err, path) =>
+  err && err.code === 'ERR_MODULE_NOT_FOUND' && String(err.message).includes(path);
 let cli;
 try {
-  cli = await import('../dist/src/cli/main.js');
+  cli = await import('../dist/bundle/main.js');
 } catch (err) {
-  if (err && err.code === 'ERR_MODULE_NOT_FOUND' && String(err.message).includes('dist/src/cli/main.js')) {
-    process.stderr.write(
-      'rxtrade: not built yet: run `npm run build` in the rxtrade folder (npm ci does it)\n',
-    );
-    process.exit(1);
+  if (!missing(err, 'dist/bundle/main.js')) throw err;
+  try {
+    cli = await import('../dist/src/cli/main.js');
+  } catch (err2) {
+    if (missing(err2, 'dist/src/cli/main.js')) {
+      process.stderr.write(
+        'rxtrade: not built yet: run `npm run build` in the rxtrade folder (npm ci does it)\n',
+      );
+      process.exit(1);
+    }
+    throw err2;
   }
-  throw err;
 }
 
 // A closed pipe (`rxtrade candles … | head`) is not an error.

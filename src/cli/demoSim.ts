@@ -3,7 +3,7 @@ import { asyncScheduler, type SchedulerLike } from 'rxjs';
 import { UsageError } from '../domain/errors.js';
 import type { Logger } from '../infra/logger.js';
 import { ReplayClock } from '../scheduling/replayClock.js';
-import { OkxSimulator, type SimAddress, type SimInstrument } from '../sim/okxSimulator.js';
+import { OkxSimulator, type SimAddress, type SimFaults, type SimInstrument } from '../sim/okxSimulator.js';
 import { readTradeCsv } from '../streams/tradeCsv.js';
 import { packageRoot } from './packageRoot.js';
 import { checkSpeedBound } from './speed.js';
@@ -26,6 +26,16 @@ export interface DemoMarket {
    * the simulated clock.
    */
   readonly graceMs: number;
+  /** The simulator's clock (simulated ms): where the replay is now. */
+  readonly now: () => number;
+}
+
+/** What `start` does not need and the soak (src/ops/soak.ts) does. */
+export interface DemoMarketExtras {
+  /** Faults the simulator injects (drops, stalls, notices, garbage frames). Default none. */
+  readonly faults?: SimFaults;
+  /** Newest trades per instrument the simulator keeps for REST history. Default 200 000. */
+  readonly maxStoredTrades?: number;
 }
 
 /**
@@ -54,6 +64,7 @@ export async function startDemoMarket(
   startAtMs?: number,
   /** Where the simulator says the collector falls behind it (rate-limited). */
   logger?: Logger,
+  extras: DemoMarketExtras = {},
 ): Promise<DemoMarket> {
   if (!(speed > 0) || !Number.isFinite(speed))
     throw new UsageError(`--speed must be a number > 0, got "${speed}"`);
@@ -81,11 +92,13 @@ export async function startDemoMarket(
   // back): the restarted collector finds the trades it missed in REST history, as it would on OKX.
   const historyMs =
     startAtMs === undefined ? 0 : Math.min(HISTORY_CAP_MS, Math.max(0, t0 - startAtMs) + 60_000);
+  const now = realTime ? Date.now : (): number => t0 + (Date.now() - wall0) * speed;
   const sim = new OkxSimulator({
     instruments,
     speed: 1,
-    now: realTime ? Date.now : () => t0 + (Date.now() - wall0) * speed,
-    maxStoredTrades: 200_000,
+    now,
+    maxStoredTrades: extras.maxStoredTrades ?? 200_000,
+    ...(extras.faults !== undefined ? { faults: extras.faults } : {}),
     historyMs,
     // OKX's 30 s idle close is on the simulator's clock: keep it 30 s of wall time for our client.
     idleCloseMs: 30_000 * Math.max(1, speed),
@@ -95,5 +108,12 @@ export async function startDemoMarket(
   });
   const address = await sim.start();
   const scheduler = realTime ? asyncScheduler : new ReplayClock(t0 + (Date.now() - wall0) * speed, speed);
-  return { sim, address, scheduler, precision: { price, volume }, graceMs: Math.max(2000, 250 * speed) };
+  return {
+    sim,
+    address,
+    scheduler,
+    precision: { price, volume },
+    graceMs: Math.max(2000, 250 * speed),
+    now,
+  };
 }

@@ -24,7 +24,9 @@ const COMMANDS: Readonly<Record<string, () => Promise<Register>>> = {
   backtest: async () => (await import('./commands/backtest.js')).registerBacktest,
   bots: async () => (await import('./commands/bots.js')).registerBots,
   optimize: async () => (await import('./commands/optimize.js')).registerOptimize,
+  compare: async () => (await import('./commands/compare.js')).registerCompare,
   doctor: async () => (await import('./commands/doctor.js')).registerDoctor,
+  scan: async () => (await import('./commands/scan.js')).registerScan,
 };
 
 /**
@@ -51,7 +53,7 @@ export async function buildProgram(io: CliIo, argv?: readonly string[]): Promise
  * Commands that only read and print: on Ctrl-C they are dropped at once (exit 130), nothing to save. Every
  * other command stops itself through `io.interrupted` within the bound of src/cli/interrupt.ts.
  */
-const STOP_AT_ONCE = new Set(['backtest', 'candles', 'indicators', 'optimize']);
+const STOP_AT_ONCE = new Set(['backtest', 'candles', 'compare', 'indicators', 'optimize']);
 
 /** Exit code of a command stopped by Ctrl-C/SIGTERM before it finished (128 + SIGINT, as shells report it). */
 export const EXIT_INTERRUPTED = 130;

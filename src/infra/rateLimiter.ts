@@ -57,3 +57,27 @@ export function backoffMs(
   const raw = Math.min(maxMs, baseMs * 2 ** Math.max(0, attempt - 1));
   return Math.max(0, Math.round(raw * (1 + jitter * (2 * random() - 1))));
 }
+
+/** A configurable exponential backoff: base·2^(n−1) capped at max, ± jitter. */
+export interface BackoffOptions {
+  readonly baseMs?: number;
+  readonly maxMs?: number;
+  readonly jitter?: number;
+}
+
+/** `backoffMs` with each setting taken from `options`, else from `defaults`. */
+export function backoffWith(
+  attempt: number,
+  options: BackoffOptions | undefined,
+  defaults: Required<BackoffOptions>,
+  random: () => number,
+): number {
+  const o = options ?? {};
+  return backoffMs(
+    attempt,
+    o.baseMs ?? defaults.baseMs,
+    o.maxMs ?? defaults.maxMs,
+    o.jitter ?? defaults.jitter,
+    random,
+  );
+}

@@ -3,7 +3,7 @@ import type { Candle } from '../domain/candle.js';
 import type { Signal } from '../domain/signal.js';
 import { checkStrategy, StrategyRunner, type StrategyErrorEvent } from '../strategies/runner.js';
 import type { Strategy } from '../strategies/strategy.js';
-import type { IndicatorSpec } from './withIndicators.js';
+import type { IndicatorSpec } from '../domain/indicators/spec.js';
 
 export type { StrategyErrorEvent } from '../strategies/runner.js';
 

@@ -1,9 +1,8 @@
 import { Observable, type OperatorFunction } from 'rxjs';
 import type { Candle } from '../domain/candle.js';
-import { InvalidDataError } from '../domain/errors.js';
 import type { Signal } from '../domain/signal.js';
 import type { Timeframe } from '../domain/timeframe.js';
-import type { TradingEngine, TradingListener } from '../domain/trading/engine.js';
+import type { TradingEngine } from '../domain/trading/engine.js';
 import type { EngineState } from '../domain/trading/engineState.js';
 import type {
   Fill,
@@ -12,9 +11,10 @@ import type {
   RiskDecision,
   RoundTrip,
 } from '../domain/trading/types.js';
-import { checkStrategy, StrategyRunner, type StrategyErrorEvent } from '../strategies/runner.js';
+import { checkStrategy, type StrategyErrorEvent } from '../strategies/runner.js';
+import { StrategyTrader, type StrategyTraderOptions } from '../strategies/trader.js';
 import type { Strategy } from '../strategies/strategy.js';
-import type { IndicatorSpec } from './withIndicators.js';
+import type { IndicatorSpec } from '../domain/indicators/spec.js';
 
 /**
  * What one candle did to a bot: everything a bot writes (in one transaction) and publishes for it.
@@ -120,78 +120,46 @@ export function tradeStrategy<S extends IndicatorSpec>(
   options: TradeStrategyOptions = {},
 ): OperatorFunction<Candle, TradeStep<PortfolioSnapshot | undefined>> {
   checkStrategy(strategy);
-  const fixedPriceTf = options.priceTimeframe;
-  const tradeFromMs = options.tradeFromMs ?? Number.NEGATIVE_INFINITY;
   const snapshots = options.snapshots === true;
   const withPortfolio = options.portfolio !== false;
-  const label = strategy.name;
+  const traderOptions: StrategyTraderOptions = {
+    ...(options.tradeFromMs !== undefined ? { tradeFromMs: options.tradeFromMs } : {}),
+    ...(options.priceTimeframe !== undefined ? { priceTimeframe: options.priceTimeframe } : {}),
+  };
 
   return (source) =>
     new Observable<TradeStep<PortfolioSnapshot | undefined>>((subscriber) => {
-      let fills: Fill[] | undefined;
-      let cancellations: OrderCancelled[] | undefined;
-      let roundTrips: RoundTrip[] | undefined;
-      const collect: TradingListener = {
-        fill: (f) => (fills ??= []).push(f),
-        cancelled: (c) => (cancellations ??= []).push(c),
-        roundTrip: (t) => (roundTrips ??= []).push(t),
-      };
-      let eng: TradingEngine;
-      let detach: () => void;
+      let trader: StrategyTrader<S>;
       try {
-        eng = typeof engine === 'function' ? engine() : engine;
-        detach = eng.attach(collect);
+        trader = new StrategyTrader(
+          strategy,
+          typeof engine === 'function' ? engine() : engine,
+          traderOptions,
+        );
       } catch (err) {
         subscriber.error(err);
         return;
       }
-      const runner = new StrategyRunner(strategy);
-      // Candles up to these were used before this subscription (a restored engine): warm-up only.
-      const resumedPricedMs = eng.pricedToMs;
-      let priceTf = fixedPriceTf ?? strategy.timeframe;
-
+      const eng = trader.engine;
       const subscription = source.subscribe({
         next: (c) => {
-          if (!c.closed || c.revision > 0) return;
           let step: TradeStep<PortfolioSnapshot | undefined>;
           try {
-            const signal = runner.onCandle(c);
-            const t = c.closeTimeMs;
-            if (fixedPriceTf === undefined && c.timeframe === '1m') priceTf = '1m';
-            let used = false;
-            if (c.timeframe === priceTf && t >= tradeFromMs) {
-              if (t > eng.pricedToMs) {
-                eng.onCandle(c);
-                used = true;
-              } else if (t > resumedPricedMs) {
-                throw new InvalidDataError(
-                  `tradeStrategy(${label}): ${c.symbol} ${c.timeframe} candle closing at ${iso(t)} arrived after ` +
-                    `${iso(eng.pricedToMs)}: input must be in time order without duplicates`,
-                );
-              }
-            }
-            let decided: Signal | undefined;
-            let decision: RiskDecision | undefined;
-            if (signal !== undefined && t >= tradeFromMs && t > eng.decidedToMs) {
-              decided = signal;
-              decision = eng.onSignal(signal);
-              used = true;
-            }
-            if (!used) return;
+            if (!trader.onCandle(c)) return;
             step = {
               candle: c,
-              signal: decided,
-              strategyError: decided === undefined ? undefined : runner.lastError,
-              decision,
-              fills: fills ?? NONE,
-              cancellations: cancellations ?? NONE,
-              roundTrips: roundTrips ?? NONE,
-              portfolio: withPortfolio ? eng.book.snapshot(t, c.symbol, c.close) : undefined,
+              signal: trader.signal,
+              strategyError: trader.strategyError,
+              decision: trader.decision,
+              fills: trader.fills ?? NONE,
+              cancellations: trader.cancellations ?? NONE,
+              roundTrips: trader.roundTrips ?? NONE,
+              portfolio: withPortfolio ? eng.book.snapshot(c.closeTimeMs, c.symbol, c.close) : undefined,
               engineState: snapshots ? eng.snapshot() : undefined,
             };
-            fills = undefined;
-            cancellations = undefined;
-            roundTrips = undefined;
+            trader.fills = undefined;
+            trader.cancellations = undefined;
+            trader.roundTrips = undefined;
           } catch (err) {
             subscriber.error(err);
             return;
@@ -203,11 +171,7 @@ export function tradeStrategy<S extends IndicatorSpec>(
       });
       return () => {
         subscription.unsubscribe();
-        detach();
+        trader.detach();
       };
     });
-}
-
-function iso(ms: number): string {
-  return Number.isFinite(ms) ? new Date(ms).toISOString() : String(ms);
 }

@@ -59,7 +59,8 @@ export interface TradesToCandlesOptions {
  *   to the previous close.
  * - A trade older than the forming interval never changes emitted history silently: it is reported to
  *   `onLateTrade`, and with `reviseLateTrades` a revised candle (`revision` + 1) is emitted for it while the
- *   interval is within `revisionWindow`. Only that interval is revised: empty candles emitted after it keep
+ *   interval is within `revisionWindow` (one for consecutive late trades of one interval arriving together:
+ *   at the end of the burst, in the same scheduler turn, before any later candle of the symbol). Only that interval is revised: empty candles emitted after it keep
  *   the close they were emitted with.
  * - The forming interval is not emitted when the source completes: it never closed.
  * - A trade with a non-finite or non-positive price, a negative size or a non-integer time errors the stream.
@@ -95,7 +96,29 @@ export function tradesToCandles(
       let lastSymbol: string | undefined;
       let lastState: SymbolState | undefined;
 
+      /** Symbols with a revision waiting to go out, and the action that sends them at the end of the burst. */
+      const pending = new Set<SymbolState>();
+      let flushAction: Subscription | undefined;
+
+      /** Sends the symbol's waiting revision (one for however many late trades it took). */
+      const flushRevision = (s: SymbolState): void => {
+        const past = s.pendingRevision;
+        if (past === undefined) return;
+        s.pendingRevision = undefined;
+        pending.delete(s);
+        past.revision += 1;
+        subscriber.next(past.toCandle(s.symbol, timeframe, true, s.prevClose));
+      };
+
+      const flushAll = (): void => {
+        if (flushAction !== undefined) timers.remove(flushAction);
+        flushAction = undefined;
+        for (const s of [...pending]) flushRevision(s);
+      };
+
+      /** Any other candle of the symbol goes out after its waiting revision: the order stays the trades'. */
       const emit = (s: SymbolState, interval: Interval, closed: boolean): void => {
+        flushRevision(s);
         subscriber.next(interval.toCandle(s.symbol, timeframe, closed, s.prevClose));
       };
 
@@ -166,9 +189,19 @@ export function tradesToCandles(
         const past = revise ? s.recall(candleCloseTimeMs) : undefined;
         if (past !== undefined) {
           past.add(trade);
-          past.revision += 1;
           if (candleCloseTimeMs === s.forming.closeTimeMs - tfMs) s.prevClose = past.close;
-          emit(s, past, true);
+          // Late trades come in bursts (a backfill after a reconnect: thousands at once). Consecutive ones
+          // for one interval make one revision, sent before anything else of the symbol or once the burst
+          // is over: one per trade would revise every timeframe above it thousands of times.
+          if (s.pendingRevision !== past) {
+            flushRevision(s);
+            s.pendingRevision = past;
+            pending.add(s);
+          }
+          if (flushAction === undefined) {
+            flushAction = scheduler.schedule(() => flushAll(), 0);
+            timers.add(flushAction);
+          }
           revised = true;
         }
         onLateTrade?.({ trade, candleCloseTimeMs, revised });
@@ -194,17 +227,25 @@ export function tradesToCandles(
             f.add(trade);
             if (formingEveryMs !== undefined) markForming(s);
           } catch (err) {
+            flushAll();
             subscriber.error(err);
           }
         },
-        error: (err) => subscriber.error(err),
-        complete: () => subscriber.complete(),
+        error: (err) => {
+          flushAll();
+          subscriber.error(err);
+        },
+        complete: () => {
+          flushAll();
+          subscriber.complete();
+        },
       });
 
       return () => {
         subscription.unsubscribe();
         timers.unsubscribe();
         states.clear();
+        pending.clear();
       };
     });
 }
@@ -302,6 +343,8 @@ class SymbolState {
   formingDirty = false;
   formingAction: Subscription | undefined = undefined;
   lastFormingEmitMs = Number.NEGATIVE_INFINITY;
+  /** An emitted interval revised by late trades, whose revision has not gone out yet. */
+  pendingRevision: Interval | undefined = undefined;
   /** Ring of recently emitted intervals, by close time, for revisions (empty when revisions are off). */
   private readonly history: Interval[];
 

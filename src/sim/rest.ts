@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { BAR_SPECS, bucketOpen, type BarSpec } from './bars.js';
-import { tickerData, type Feeds } from './feeds.js';
+import { syntheticBook, tickerData, type Feeds } from './feeds.js';
 import type { GenTrade, SimMarket } from './market.js';
 import { SlidingWindowLimiter } from './rateLimit.js';
 import type { SimStats } from './stats.js';
@@ -43,6 +43,8 @@ const ENDPOINTS: ReadonlyMap<string, { limit: number; handle: Handler }> = new M
   ['/api/v5/public/instruments', { limit: 20, handle: instruments }],
   ['/api/v5/public/time', { limit: 10, handle: (_q: Query, h: RestHost) => [{ ts: String(h.now()) }] }],
   ['/api/v5/market/ticker', { limit: 20, handle: ticker }],
+  ['/api/v5/market/tickers', { limit: 20, handle: tickers }],
+  ['/api/v5/market/books', { limit: 40, handle: books }],
   ['/api/v5/market/candles', { limit: 40, handle: (q: Query, h: RestHost) => candles(q, h, 300, true) }],
   [
     '/api/v5/market/history-candles',
@@ -158,6 +160,26 @@ function instruments(q: Query, host: RestHost): unknown[] {
 function ticker(q: Query, host: RestHost): unknown[] {
   const data = tickerData(marketOf(q, host), host.seed);
   return data === undefined ? [] : [data];
+}
+
+/** Every spot instrument's ticker (the simulator lists spot pairs only). */
+function tickers(q: Query, host: RestHost): unknown[] {
+  const instType = param(q, 'instType');
+  if (instType === undefined) throw emptyParam('instType');
+  if (!['SPOT', 'SWAP', 'FUTURES', 'OPTION'].includes(instType)) throw badParam('instType');
+  if (instType !== 'SPOT') return [];
+  return [...host.markets.values()].flatMap((m) => tickerData(m, host.seed) ?? []);
+}
+
+/** The synthetic book's 5 levels a side (`sz` is accepted up to 400 but the book has 5). */
+function books(q: Query, host: RestHost): unknown[] {
+  const market = marketOf(q, host);
+  const sz = param(q, 'sz');
+  if (sz !== undefined && !(/^\d+$/.test(sz) && Number(sz) >= 1 && Number(sz) <= 400)) throw badParam('sz');
+  const book = syntheticBook(market, host.seed);
+  if (book === undefined) return [];
+  const n = sz === undefined ? 1 : Number(sz);
+  return [{ asks: book.asks.slice(0, n), bids: book.bids.slice(0, n), ts: String(book.ts) }];
 }
 
 /** Candle rows, newest first; `candles` reaches the newest 1,440 bars only, `history-candles` all. */

@@ -1,31 +1,23 @@
 import { asyncScheduler, type SchedulerLike, type Subscription } from 'rxjs';
 import { InternalError, UsageError } from '../domain/errors.js';
-import { backoffMs } from '../infra/rateLimiter.js';
+import { backoffWith } from '../infra/rateLimiter.js';
 import { silentLogger, type Logger } from '../infra/logger.js';
 import { isDataDbError } from '../storage/dataErrors.js';
+import { writeBisecting, type BisectingWriter, type Refused, type WriteOutcome } from './bisectingWrite.js';
 import { describeRefusal, recordRefused } from './deadLetterFile.js';
 import type { BatchWriterOptions, BatchWriterStats } from './batchWriterOptions.js';
 import { LatencyWindow } from './latencyWindow.js';
+import { Outage, type Backlog } from './outage.js';
 import { SpillFile } from './spillFile.js';
+import { replaySpillChunk } from './spillReplay.js';
 
 export type { BatchWriterOptions, BatchWriterStats, WriteBatch } from './batchWriterOptions.js';
+
+const RETRY_BACKOFF = { baseMs: 200, maxMs: 10_000, jitter: 0.2 };
 
 interface Queued<T> {
   readonly item: T;
   readonly addedMs: number;
-}
-
-/** An item the database refused, at `index` in its batch. */
-interface Refused<T> {
-  readonly index: number;
-  readonly item: T;
-  readonly err: unknown;
-}
-
-interface WriteOutcome<T> {
-  /** Leading items of the batch that are done: stored or refused. */
-  settled: number;
-  readonly refused: Refused<T>[];
 }
 
 /**
@@ -46,12 +38,11 @@ export class BatchWriter<T> {
   private readonly log: Logger;
   private readonly now: () => number;
   private readonly random: () => number;
-  private readonly isDataError: (err: unknown) => boolean;
+  private readonly bisecting: BisectingWriter<T>;
   private timer: Subscription | undefined;
   private inFlight: Promise<void> | undefined;
   private attempt = 0;
-  private degradedSinceMs: number | undefined;
-  private lastOutageLogMs = 0;
+  private readonly outage: Outage;
   private closed = false;
   /** Items beyond the memory bound, in order, replayed once the queue has drained. */
   private readonly spill: SpillFile | undefined;
@@ -78,8 +69,19 @@ export class BatchWriter<T> {
     this.scheduler = options.scheduler ?? asyncScheduler;
     this.log = (options.logger ?? silentLogger).child({ sink: options.name });
     this.now = options.now ?? Date.now;
+    const spillNote = options.spillPath ? `, then spilling to ${options.spillPath}` : '';
+    this.outage = new Outage(
+      options.name,
+      this.log,
+      this.now,
+      `queueing in memory (up to ${this.maxQueued}${spillNote}) and retrying`,
+    );
     this.random = options.random ?? Math.random;
-    this.isDataError = options.isDataError ?? isDataDbError;
+    this.bisecting = {
+      write: (items) => options.write(items),
+      isDataError: options.isDataError ?? isDataDbError,
+      onWritten: (count) => this.onWritten(count),
+    };
     const path = options.spillPath;
     this.spill = path === undefined ? undefined : new SpillFile(path, this.log);
     // Left over from a run that stopped during an outage: replay it before anything newer.
@@ -102,7 +104,7 @@ export class BatchWriter<T> {
       return;
     }
     this.queue.push({ item, addedMs: this.now() });
-    if (this.inFlight !== undefined || this.degradedSinceMs !== undefined) return;
+    if (this.inFlight !== undefined || this.outage.active) return;
     if (this.queue.length >= this.maxBatch) this.schedule(0, true);
     else this.schedule(this.lingerMs);
   }
@@ -112,7 +114,7 @@ export class BatchWriter<T> {
       ...this.counts,
       queued: this.queue.length,
       spillPending: this.spill?.pending ?? 0,
-      degraded: this.degradedSinceMs !== undefined,
+      degraded: this.outage.active,
       latency: this.latencies.summary(),
     };
   }
@@ -120,7 +122,7 @@ export class BatchWriter<T> {
   /** Resolves when everything added so far is committed (waits through an outage). */
   async drain(): Promise<void> {
     while (this.queue.length > 0 || this.inFlight !== undefined || (this.spill?.pending ?? 0) > 0) {
-      if (this.inFlight === undefined && this.degradedSinceMs === undefined) this.schedule(0, true);
+      if (this.inFlight === undefined && !this.outage.active) this.schedule(0, true);
       await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
     }
   }
@@ -190,7 +192,7 @@ export class BatchWriter<T> {
     this.inFlight = run.finally(() => {
       this.inFlight = undefined;
       if (this.closed) return this.wakeIdle();
-      if (this.degradedSinceMs !== undefined) return; // a retry is scheduled
+      if (this.outage.active) return; // a retry is scheduled
       if (this.queue.length > 0 || this.spill?.active === true) this.schedule(0, true);
       else this.wakeIdle();
     });
@@ -210,104 +212,35 @@ export class BatchWriter<T> {
 
   /** Writes the next chunk of the spill file; the file is removed once everything in it is stored. */
   private async replaySpill(): Promise<void> {
-    const spill = this.spill;
-    if (spill === undefined) return;
-    const chunk = await spill.read(this.maxBatch);
-    if (chunk.lines.length === 0) {
-      // Everything appended has been stored; anything added from now on goes straight to the queue.
-      if (await spill.consume(chunk, 0)) {
-        this.log.warn(
-          { spillPath: spill.path },
-          `spill file replayed; ${this.options.name} are queued in memory again`,
-        );
-      }
-      return;
-    }
-    const fromJson = this.options.fromJson ?? ((j: unknown) => j as T);
-    const items: T[] = [];
-    /** Index in `chunk.lines` of each item. */
-    const lineOf: number[] = [];
-    for (const [i, line] of chunk.lines.entries()) {
-      try {
-        items.push(fromJson(JSON.parse(line)));
-        lineOf.push(i);
-      } catch (err) {
-        // A torn last line (the process died mid-append) or a damaged file: say what, go on with the rest.
-        this.counts.rejected += 1;
-        this.log.error(
-          { err, spillPath: spill.path, line: line.slice(0, 200) },
-          'unreadable line in the spill file, skipped',
-        );
-      }
-    }
-    const settled = items.length === 0 ? 0 : (await this.store(items)).settled;
-    // Lines up to the first unsettled item are done; after an outage the rest is read again.
-    await spill.consume(chunk, settled < items.length ? (lineOf[settled] as number) : chunk.lines.length);
+    if (this.spill === undefined) return;
+    await replaySpillChunk({
+      spill: this.spill,
+      maxItems: this.maxBatch,
+      name: this.options.name,
+      log: this.log,
+      fromJson: this.options.fromJson ?? ((j: unknown) => j as T),
+      store: (items) => this.store(items),
+      unreadable: () => (this.counts.rejected += 1),
+    });
   }
 
-  /**
-   * Writes `items` in order. A batch the database refuses for its data is split in halves, and halves of
-   * halves, down to single items: every item it takes is stored, each one it refuses is dead-lettered
-   * (one log line for the batch). Any other failure stops the writing and starts the retry backoff;
-   * `settled` then counts the leading items that are done (stored or refused): the rest are to be retried.
-   */
+  /** Writes `items` in order (bisecting on refusals): refused items are dead-lettered, an outage backs off. */
   private async store(items: readonly T[]): Promise<WriteOutcome<T>> {
-    const outcome: WriteOutcome<T> = { settled: 0, refused: [] };
-    const failure = await this.writeSplitting(items, 0, outcome);
+    const outcome = await writeBisecting(this.bisecting, items);
     if (outcome.refused.length > 0) this.refuse(outcome.refused, items.length);
-    if (failure !== undefined) this.onFailure(failure.err);
+    if (outcome.failure !== undefined) this.onFailure(outcome.failure.err);
     return outcome;
-  }
-
-  /**
-   * Writes `items` (starting at `offset` in the batch), splitting on data errors; returns a failure that is
-   * not one. `refusedWhole`: these items are known to be refused together (their batch was, and the half
-   * before them was stored whole), so writing them whole again is skipped: that saves a write per level.
-   */
-  private async writeSplitting(
-    items: readonly T[],
-    offset: number,
-    outcome: WriteOutcome<T>,
-    refusedWhole = false,
-  ): Promise<{ err: unknown } | undefined> {
-    if (!refusedWhole || items.length === 1) {
-      try {
-        await this.options.write(items);
-        outcome.settled = offset + items.length;
-        this.onWritten(items.length);
-        return undefined;
-      } catch (err) {
-        if (!this.isDataError(err)) return { err };
-        if (items.length === 1) {
-          outcome.refused.push({ index: offset, item: items[0] as T, err });
-          outcome.settled = offset + 1;
-          return undefined;
-        }
-      }
-    }
-    const half = Math.ceil(items.length / 2);
-    const refusedBefore = outcome.refused.length;
-    const failure = await this.writeSplitting(items.slice(0, half), offset, outcome);
-    if (failure !== undefined) return failure;
-    const firstHalfStored = outcome.refused.length === refusedBefore;
-    return this.writeSplitting(items.slice(half), offset + half, outcome, firstHalfStored);
   }
 
   private onWritten(count: number): void {
     this.counts.written += count;
     this.counts.batches += 1;
-    if (this.degradedSinceMs !== undefined) {
-      this.log.warn(
-        {
-          downForMs: this.now() - this.degradedSinceMs,
-          queued: this.queue.length,
-          spillPending: this.spill?.pending ?? 0,
-        },
-        `database is back: writing queued ${this.options.name} in order`,
-      );
-      this.degradedSinceMs = undefined;
-    }
+    this.outage.recovered(this.backlog());
     this.attempt = 0;
+  }
+
+  private backlog(): Backlog {
+    return { queued: this.queue.length, spillPending: this.spill?.pending ?? 0 };
   }
 
   /** Appends refused items to the dead-letter file, and says so once for the batch they came in. */
@@ -327,30 +260,8 @@ export class BatchWriter<T> {
   private onFailure(err: unknown): void {
     this.counts.failures += 1;
     this.attempt += 1;
-    const now = this.now();
-    const base = this.options.retry?.baseMs ?? 200;
-    const max = this.options.retry?.maxMs ?? 10_000;
-    const delay = backoffMs(this.attempt, base, max, 0.2, this.random);
-    if (this.degradedSinceMs === undefined) {
-      this.degradedSinceMs = now;
-      this.lastOutageLogMs = now;
-      this.log.error(
-        { err: String(err instanceof Error ? err.message : err), queued: this.queue.length },
-        `cannot write ${this.options.name}: queueing in memory (up to ${this.maxQueued}${this.options.spillPath ? `, then spilling to ${this.options.spillPath}` : ''}) and retrying`,
-      );
-    } else if (now - this.lastOutageLogMs >= 10_000) {
-      this.lastOutageLogMs = now;
-      this.log.error(
-        {
-          err: String(err instanceof Error ? err.message : err),
-          downForMs: now - this.degradedSinceMs,
-          queued: this.queue.length,
-          spillPending: this.spill?.pending ?? 0,
-          attempts: this.attempt,
-        },
-        `still cannot write ${this.options.name}`,
-      );
-    }
+    const delay = backoffWith(this.attempt, this.options.retry, RETRY_BACKOFF, this.random);
+    this.outage.failed(err, this.backlog(), this.attempt);
     this.schedule(delay, true);
   }
 

@@ -39,6 +39,13 @@ export interface BacktestRunOutcome {
   readonly warnings: readonly string[];
 }
 
+/** A run that finished elsewhere (an optimizer's combination): its request and what it measured. */
+export interface FinishedBacktestRun extends BacktestRunRequest {
+  readonly candles: number;
+  readonly metrics: Readonly<Record<string, number | null>>;
+  readonly warnings: readonly string[];
+}
+
 /** A run as listed (no series). */
 export interface BacktestRunSummary extends BacktestRunRequest {
   readonly status: BacktestRunStatus;
@@ -132,6 +139,40 @@ export class BacktestRunStore {
         JSON.stringify(outcome.fills),
         JSON.stringify(outcome.warnings),
       ],
+    );
+  }
+
+  /**
+   * Stores runs that already finished, `done`, in one statement (an optimizer's hundreds of combinations):
+   * their metrics and warnings, no series (an optimizer keeps none; they read back as empty).
+   */
+  async saveFinished(runs: readonly FinishedBacktestRun[]): Promise<void> {
+    if (runs.length === 0) return;
+    const rows = runs.map((r) => ({
+      id: r.id,
+      strategy: r.strategy,
+      params: r.params,
+      symbol: r.symbol,
+      exchange: r.exchange,
+      timeframe: r.timeframe,
+      from_ms: r.fromMs,
+      to_ms: r.toMs,
+      initial_balance: r.initialBalance,
+      risk: r.risk,
+      venue: r.venue,
+      candles: r.candles,
+      metrics: r.metrics,
+      warnings: r.warnings,
+    }));
+    await this.db.query(
+      `INSERT INTO backtest_runs (id, strategy, params, symbol, exchange, timeframe, from_ms, to_ms,
+                                  initial_balance, risk, venue, status, candles, metrics, warnings, finished_at)
+       SELECT id, strategy, params, symbol, exchange, timeframe, from_ms, to_ms, initial_balance, risk, venue,
+              'done', candles, metrics, warnings, now()
+         FROM jsonb_to_recordset($1::jsonb) AS r(id text, strategy text, params jsonb, symbol text,
+              exchange text, timeframe text, from_ms bigint, to_ms bigint, initial_balance numeric,
+              risk jsonb, venue jsonb, candles integer, metrics jsonb, warnings jsonb)`,
+      [JSON.stringify(rows)],
     );
   }
 

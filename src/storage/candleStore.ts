@@ -63,6 +63,7 @@ export async function upsertCandles(
 ): Promise<UpsertResult> {
   const closed = candles.filter((c) => c.closed);
   if (closed.length === 0) return { inserted: 0, updated: 0, unchanged: 0 };
+  const winners = winnersByKey(closed);
   await tx.exec(
     `CREATE TEMP TABLE IF NOT EXISTS market_data_staging (
        exchange text, symbol text, timeframe text, timestamp timestamptz,
@@ -74,7 +75,7 @@ export async function upsertCandles(
   await tx.copyRows(
     'market_data_staging',
     UPSERT_COLUMNS,
-    closed.map((c) => [...candleRow(exchange, c), sourceOf(c)]),
+    winners.map((c) => [...candleRow(exchange, c), sourceOf(c)]),
   );
   // DISTINCT ON: one row per key (the winning one), as ON CONFLICT may touch a row only once.
   const counts = await tx.query<{ inserted: number | string; updated: number | string }>(
@@ -166,6 +167,27 @@ export class CandleStore {
     );
     return row?.ts === null || row?.ts === undefined ? undefined : Number(row.ts);
   }
+}
+
+/**
+ * One candle per key, the one the upsert would keep (the rank of its source, then its revision; the later
+ * on a tie): a burst of revisions of the same candles (late trades after a reconnect revise the 1m candle
+ * and every timeframe above it, once per trade) costs one row each instead of one per revision.
+ */
+export function winnersByKey(candles: readonly Candle[]): Candle[] {
+  const byKey = new Map<string, Candle>();
+  const rankOf = (c: Candle): number => (sourceOf(c) === 'okx_candles' ? 1 : 0);
+  for (const c of candles) {
+    const key = `${c.symbol}\u0000${c.timeframe}\u0000${c.closeTimeMs}`;
+    const held = byKey.get(key);
+    if (
+      held === undefined ||
+      rankOf(c) > rankOf(held) ||
+      (rankOf(c) === rankOf(held) && c.revision >= held.revision)
+    )
+      byKey.set(key, c);
+  }
+  return [...byKey.values()];
 }
 
 function sourceOf(c: Candle): CandleSource {

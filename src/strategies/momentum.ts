@@ -11,7 +11,7 @@ import {
 import type { IndicatorFactory } from '../domain/indicators/indicator.js';
 import type { Signal } from '../domain/signal.js';
 import { TIMEFRAMES, timeframeMs, type Timeframe } from '../domain/timeframe.js';
-import type { IndicatorSpec } from '../operators/withIndicators.js';
+import type { IndicatorSpec } from '../domain/indicators/spec.js';
 import { level, period, positive, timeframe } from './params.js';
 import { unit, type Strategy, type StrategyContext, type StrategyDefinition } from './strategy.js';
 

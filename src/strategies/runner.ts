@@ -3,7 +3,7 @@ import { InvalidDataError, UsageError } from '../domain/errors.js';
 import type { Indicator } from '../domain/indicators/indicator.js';
 import type { Signal } from '../domain/signal.js';
 import { timeframeMs, type Timeframe } from '../domain/timeframe.js';
-import type { IndicatorSpec, IndicatorValues } from '../operators/withIndicators.js';
+import type { IndicatorSpec, IndicatorValues } from '../domain/indicators/spec.js';
 import { StrategyContext, type Strategy, type TimeframeView } from './strategy.js';
 
 /** A strategy threw (or returned something that is not a valid Signal) on one candle. */
@@ -59,7 +59,11 @@ export class StrategyRunner<S extends IndicatorSpec = IndicatorSpec> {
   private lastMs = Number.NEGATIVE_INFINITY;
   private readonly label: string;
 
-  constructor(private readonly strategy: Strategy<S>) {
+  /** `scratchHolds`: see StrategyContext.scratchHolds (the caller keeps no hold it is given). */
+  constructor(
+    private readonly strategy: Strategy<S>,
+    scratchHolds = false,
+  ) {
     this.label = strategy.name;
     this.mainTf = strategy.timeframe;
     this.names = Object.keys(strategy.indicators);
@@ -69,6 +73,7 @@ export class StrategyRunner<S extends IndicatorSpec = IndicatorSpec> {
     this.ctx = new StrategyContext<S>(
       this.current as IndicatorValues<S>,
       this.previous as IndicatorValues<S>,
+      scratchHolds,
     );
     const higherSpecs = Object.entries(strategy.higherTimeframes ?? {}) as [Timeframe, IndicatorSpec][];
     this.higher = higherSpecs.map(([tf, spec]) => new HigherState(tf, spec));

@@ -2,7 +2,7 @@ import type { z } from 'zod';
 import type { Candle } from '../domain/candle.js';
 import type { Signal, SignalAction } from '../domain/signal.js';
 import type { Timeframe } from '../domain/timeframe.js';
-import type { IndicatorSpec, IndicatorValues } from '../operators/withIndicators.js';
+import type { IndicatorSpec, IndicatorValues } from '../domain/indicators/spec.js';
 
 /** Indicator values as they go into a Signal (`ema_12: 43210.5`). */
 export type SignalIndicators = Readonly<Record<string, number | undefined>>;
@@ -59,10 +59,28 @@ export class StrategyContext<S extends IndicatorSpec = IndicatorSpec> {
   previous: IndicatorValues<S>;
   /** @internal the higher-timeframe views, set by runStrategy */
   views: Partial<Record<Timeframe, TimeframeView>> = {};
+  /**
+   * True when whoever drives the strategy reads a hold during the call and keeps nothing of it (a backtest
+   * nobody watches the signals of): `hold()` then reuses one Signal, and `holdIndicators()` one record, so
+   * a candle without a trade allocates nothing. What is decided is the same either way.
+   */
+  readonly scratchHolds: boolean;
+  private scratchSignal: { -readonly [K in keyof Signal]: Signal[K] } | undefined = undefined;
+  private scratchRecord: Record<string, number | undefined> | undefined = undefined;
 
-  constructor(values: IndicatorValues<S>, previous: IndicatorValues<S>) {
+  constructor(values: IndicatorValues<S>, previous: IndicatorValues<S>, scratchHolds = false) {
     this.values = values;
     this.previous = previous;
+    this.scratchHolds = scratchHolds;
+  }
+
+  /**
+   * A record for the indicator values a hold carries: a new one, or (`scratchHolds`) the context's own,
+   * reused on every candle. Only for `hold()`: buys and sells are kept, give them a record of their own.
+   */
+  holdIndicators(): Record<string, number | undefined> {
+    if (!this.scratchHolds) return {};
+    return (this.scratchRecord ??= {});
   }
 
   /** The last higher-timeframe candle that closed no later than `candle`, with its indicators. */
@@ -79,7 +97,18 @@ export class StrategyContext<S extends IndicatorSpec = IndicatorSpec> {
   }
 
   hold(reason: string, indicators: SignalIndicators = NO_INDICATORS): Signal {
-    return this.signal('hold', 0, reason, indicators);
+    if (!this.scratchHolds) return this.signal('hold', 0, reason, indicators);
+    const c = this.candle;
+    const h = (this.scratchSignal ??= { ...this.signal('hold', 0, reason, indicators) });
+    h.symbol = c.symbol;
+    h.timeframe = c.timeframe;
+    h.closeTimeMs = c.closeTimeMs;
+    h.action = 'hold';
+    h.confidence = 0;
+    h.reason = reason;
+    h.price = c.close;
+    h.indicators = indicators;
+    return h;
   }
 
   signal(action: SignalAction, confidence: number, reason: string, indicators: SignalIndicators): Signal {

@@ -1,3 +1,4 @@
+import { gapBetween, type CandleGap } from '../domain/candleGaps.js';
 import type { Candle } from '../domain/candle.js';
 import { readFile, stat } from 'node:fs/promises';
 import { InvalidDataError, UsageError } from '../domain/errors.js';
@@ -35,13 +36,6 @@ export interface CandleCsvOptions {
   readonly symbol?: string;
   /** Told every row's close time and line: what the caller checks the timeframe against. */
   readonly spacing?: CandleSpacing;
-}
-
-/** Consecutive candles further apart than one interval: `missing` intervals between them have no row. */
-export interface CandleGap {
-  readonly afterCloseTimeMs: number;
-  readonly beforeCloseTimeMs: number;
-  readonly missing: number;
 }
 
 export interface CandleFile {
@@ -164,13 +158,8 @@ export class CandleCsvParser {
           `time "${timeText}" is not after the previous row's (line ${prev.lineNo}): rows must be in strictly increasing time order`,
         );
       }
-      if (closeTimeMs - prev.closeTimeMs > this.intervalMs) {
-        this.gaps.push({
-          afterCloseTimeMs: prev.closeTimeMs,
-          beforeCloseTimeMs: closeTimeMs,
-          missing: (closeTimeMs - prev.closeTimeMs) / this.intervalMs - 1,
-        });
-      }
+      const gap = gapBetween(prev.closeTimeMs, closeTimeMs, this.intervalMs);
+      if (gap !== undefined) this.gaps.push(gap);
     }
     this.previous = { closeTimeMs, lineNo };
     this.options.spacing?.add(closeTimeMs, lineNo);
@@ -481,13 +470,8 @@ class CandleColumnsParser extends CandleCsvParser {
     const prev = this.previous;
     if (prev !== undefined) {
       if (closeTimeMs <= prev.closeTimeMs) return false;
-      if (closeTimeMs - prev.closeTimeMs > this.intervalMs) {
-        this.gaps.push({
-          afterCloseTimeMs: prev.closeTimeMs,
-          beforeCloseTimeMs: closeTimeMs,
-          missing: (closeTimeMs - prev.closeTimeMs) / this.intervalMs - 1,
-        });
-      }
+      const gap = gapBetween(prev.closeTimeMs, closeTimeMs, this.intervalMs);
+      if (gap !== undefined) this.gaps.push(gap);
       prev.closeTimeMs = closeTimeMs;
       prev.lineNo = lineNo;
     } else this.previous = { closeTimeMs, lineNo };

@@ -61,3 +61,25 @@ describe('runBacktest: a 15m strategy on 1m candles', () => {
     expect(plan.filter((f) => f.timeMs % QUARTER !== 0).length).toBeGreaterThan(plan.length / 2);
   });
 });
+
+describe('runBacktest: holds nobody keeps', () => {
+  it('without onSignal (reused hold objects) the result is the one with every signal kept', async () => {
+    const candles = (await fixtureCandles(BTC_MONTH)).slice(0, 8_000);
+    const strategy = { name: 'sma_cross', params: { fast_period: 10, slow_period: 40 } };
+    const risk = { sizing: { type: 'equity' as const, percentage: 100 } };
+    const signals: Signal[] = [];
+    const watched = backtest({ candles }, strategy, risk, { onSignal: (s) => signals.push(s) });
+    const quiet = backtest({ candles }, strategy, risk);
+    expect(quiet.metrics).toEqual(watched.metrics);
+    expect(quiet.trades).toEqual(watched.trades);
+    expect(Array.from(quiet.equity)).toEqual(Array.from(watched.equity));
+    expect(quiet.signals).toBe(watched.signals);
+    // Watched, every signal is an object of its own, holds included, with the indicator values it used.
+    expect(new Set(signals).size).toBe(signals.length);
+    const holds = signals.filter((s) => s.reason === 'no crossing');
+    expect(holds.length).toBeGreaterThan(1000);
+    expect(new Set(holds.map((s) => s.indicators)).size).toBe(holds.length);
+    expect(holds.every((s) => typeof s.indicators.sma_10 === 'number')).toBe(true);
+    expect(new Set(holds.map((s) => s.closeTimeMs)).size).toBe(holds.length);
+  });
+});

@@ -90,6 +90,62 @@ describe('dashboard in chromium against the real API', () => {
     expect(consoleErrors).toEqual([]);
   });
 
+  test('the page fits the window: no column grows past it (charts sized to their container)', async () => {
+    // Each live candle and performance update redraws the charts, each measuring its container: a grid column that grows with
+    // its content would widen at every candle (in the demo, by ~200 px a candle).
+    const drawn = await rects('#price-chart');
+    for (let i = 2; i <= 6; i++) {
+      await backend.push({
+        type: 'candle',
+        symbol: 'BTC-USDT',
+        timeframe: '1m',
+        closeTimeMs: REAL_LAST_CANDLE_MS + i * 60_000,
+        open: 61_000,
+        high: 61_500,
+        low: 60_900,
+        close: 61_400,
+        volume: 2,
+        tradesCount: 9,
+        revision: 0,
+      });
+      await page.waitForFunction(
+        (n) => document.querySelectorAll('#price-chart svg g.mark-rect.role-mark > path').length === n,
+        drawn + i - 1,
+      );
+      for (const botId of ['btc-sma', 'btc-ema-fast']) {
+        await backend.push({
+          type: 'performance',
+          botId,
+          tsMs: REAL_LAST_CANDLE_MS + i * 60_000,
+          totalValue: 10_000 + i,
+          cash: 10_000,
+          cryptoValue: i,
+          totalTrades: 0,
+          winningTrades: 0,
+          totalFees: 0,
+        });
+      }
+      await page.waitForTimeout(300);
+    }
+    const { scroll, client } = await page.evaluate(() => ({
+      scroll: document.documentElement.scrollWidth,
+      client: document.documentElement.clientWidth,
+    }));
+    expect(scroll).toBeLessThanOrEqual(client);
+    // Every chart drawn fits its box (the price chart over its oscillator is wider than its container).
+    const overflowing = await page.evaluate(() =>
+      [...document.querySelectorAll<HTMLElement>('.chart')]
+        .filter((el) => el.querySelector('svg') !== null)
+        .map((el) => ({
+          id: el.id,
+          box: el.clientWidth,
+          svg: el.querySelector('svg')!.getBoundingClientRect().width,
+        }))
+        .filter((c) => c.svg > c.box + 0.5),
+    );
+    expect(overflowing).toEqual([]);
+  });
+
   test('a config mistake is shown with the field the API names', async () => {
     await page.click('li[data-bot="btc-ema-fast"] button.act-edit');
     const text = page.locator('#config-text');

@@ -228,6 +228,8 @@ describe('dashboard in chromium', () => {
     await page.click('#bt-run');
     await page.waitForSelector('#bt-result:not([hidden]) #bt-metrics tr[data-metric="total_return"]');
     await page.waitForSelector('#bt-equity svg g.mark-line > path');
+    // The drawdown below it: the research spec the HTML reports draw too.
+    await page.waitForSelector('#bt-drawdown svg g.mark-area.role-mark > path');
     await page.waitForFunction(
       () => document.querySelectorAll('#bt-price svg g.mark-symbol.role-mark > path').length > 0,
     );
@@ -246,6 +248,8 @@ describe('dashboard in chromium', () => {
     await page.waitForSelector('#bt-comparison:not([hidden]) #bt-compare-chart svg');
     expect(await page.locator('#bt-compare-metrics thead th').count()).toBe(3); // metric + two runs
     expect(await markCount('#bt-compare-chart', 'line')).toBe(2);
+    await page.waitForSelector('#bt-compare-drawdown svg g.mark-line.role-mark > path');
+    expect(await markCount('#bt-compare-drawdown', 'line')).toBe(2);
     await shot('06-backtests-compared');
     expect(consoleErrors).toEqual([]);
   });

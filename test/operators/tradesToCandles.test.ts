@@ -433,6 +433,39 @@ describe('tradesToCandles', () => {
       ]);
     });
 
+    it('with reviseLateTrades, a burst of late trades makes one revision per interval, before later candles', () => {
+      const late: LateTrade[] = [];
+      testScheduler.run(({ cold, expectObservable }) => {
+        // At 123 s, a backfill delivers at once two late trades for the 60 s candle, one for the 120 s
+        // candle and an on-time one for the forming 180 s interval.
+        const src = cold('a 59999ms b 62999ms (LMNP)', {
+          a: trade(0, 10),
+          b: trade(60_000, 11),
+          L: trade(10_000, 8),
+          M: trade(20_000, 15),
+          N: trade(70_000, 9),
+          P: trade(130_000, 12),
+        });
+        const unsub = '   ^ 149999ms !';
+        const expected = '60000ms x 61999ms y 999ms (rs)';
+
+        const candles = src.pipe(
+          tradesToCandles({ reviseLateTrades: true, onLateTrade: (l) => late.push(l) }, testScheduler),
+        );
+        expectObservable(candles, unsub).toBe(expected, {
+          x: candle(MIN, [10, 10, 10, 10], 1, 1),
+          y: candle(2 * MIN, [11, 11, 11, 11], 1, 1),
+          r: candle(MIN, [10, 15, 8, 15], 3, 3, { revision: 1 }),
+          s: candle(2 * MIN, [11, 11, 9, 9], 2, 2, { revision: 1 }),
+        });
+      });
+      expect(late.map((l) => [l.candleCloseTimeMs, l.revised])).toEqual([
+        [MIN, true],
+        [MIN, true],
+        [2 * MIN, true],
+      ]);
+    });
+
     it('with reviseLateTrades, revises an emitted empty candle into one with trades', () => {
       testScheduler.run(({ cold, expectObservable }) => {
         // 120 s went out empty at 122 s; L (stamped 90 s) arrives at 123 s

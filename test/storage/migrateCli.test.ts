@@ -28,7 +28,8 @@ applied 003_unconstrained_numeric
 applied 004_candle_source
 applied 005_bots
 applied 006_backtest_runs
-PGlite at ${path}: applied 6 migrations
+applied 007_scanner
+PGlite at ${path}: applied 7 migrations
 `,
       stderr: '',
     });
@@ -45,6 +46,7 @@ PGlite at ${path}: applied 6 migrations
         { id: 4, name: 'candle_source' },
         { id: 5, name: 'bots' },
         { id: 6, name: 'backtest_runs' },
+        { id: 7, name: 'scanner' },
       ]);
     } finally {
       await db.close();

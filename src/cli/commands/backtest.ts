@@ -44,6 +44,7 @@ export interface BacktestCommandOptions {
   readonly slippageBps?: string;
   readonly sizing?: string;
   readonly json?: boolean;
+  readonly report?: string;
 }
 
 /** Runs with at least this many candles draw a progress line (on an interactive stderr). */
@@ -102,6 +103,10 @@ export function registerBacktest(program: Command, io: CliIo, env: NodeJS.Proces
     .option('--slippage-bps <bps>', 'slippage on every market fill, in basis points (default 0)')
     .option('--sizing <spec>', 'fixed:QUANTITY | equity:PERCENT | risk:PERCENT (default equity:100)')
     .option('--json', 'print { metrics, trades, equity_curve } as one JSON object')
+    .option(
+      '--report <file.html>',
+      'also write a self-contained HTML report (charts and tables; opens offline)',
+    )
     .addHelpText(
       'after',
       `
@@ -125,13 +130,72 @@ export async function runBacktestCommand(
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<BacktestResult> {
   let settings = resolveBacktestSettings(options);
+  const note = (text: string): void => {
+    io.stderr.write(`rxtrade backtest: ${text}\n`);
+  };
+  const { loaded, where, data } = await loadBacktestData(options, note, env);
+  settings = fitStrategyToData(settings, loaded, where, note);
+
+  const total = loaded.candles.length;
+  const progress =
+    total >= PROGRESS_MIN_CANDLES
+      ? new Progress(io, `backtesting ${settings.strategyName}:`, total, (done) => `${done} candles`)
+      : undefined;
+  const result = runBacktest(data, {
+    strategy: settings.strategy,
+    risk: settings.risk,
+    venue: settings.venue,
+    initialCash: settings.initialCash,
+    series: options.report !== undefined,
+    ...(progress !== undefined ? { onProgress: (done: number) => progress.update(done) } : {}),
+  });
+  progress?.done();
+  if (options.report !== undefined) {
+    const { writeBacktestReport } = await import('../../../backtests/html/backtestReport.js');
+    await writeBacktestReport(options.report, { result, settings, candles: loaded.candles, where });
+    note(`report written to ${options.report}`);
+  }
+
+  const denied = deniedLine(result);
+  if (denied !== undefined) note(denied);
+  const warnings = result.warnings;
+  if (options.json) {
+    await write(io.stdout, `${JSON.stringify(backtestJson(result))}\n`);
+    for (const w of warnings) note(w);
+    return result;
+  }
+  const m = result.metrics;
+  const lines = [
+    `${settings.strategyName} ${JSON.stringify(settings.parameters)} on ${result.symbol} ${result.timeframe} (${where})`,
+    `${result.candles} candles, ${result.signals} signals, ${result.orders} orders, ${result.denied} denied, ${result.fills} fills`,
+    '',
+    ...metricsTable(m),
+  ];
+  if (warnings.length > 0) lines.push('', ...warnings.map((w) => `warning: ${w}`));
+  await write(io.stdout, `${lines.join('\n')}\n`);
+  return result;
+}
+
+/** The data flags of `backtest` (and `compare`): a source and a period. */
+export type BacktestDataOptions = CandleDataOptions & {
+  readonly trades?: string;
+  readonly timeframe?: string;
+  readonly exchange?: string;
+};
+
+/**
+ * What a backtest runs on, from the flags: recorded trades (`--trades`), a candle CSV (`--data`) or stored
+ * candles. `loaded` holds the candles (none for trades), `where` names the source for messages.
+ */
+export async function loadBacktestData(
+  options: BacktestDataOptions,
+  note: (text: string) => void,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<{ loaded: LoadedCandles; where: string; data: BacktestData }> {
   const { asked, fromMs, toMs, exchange } = await parseDataSelection(options);
   if (exchange !== undefined && (options.data !== undefined || options.trades !== undefined)) {
     throw new UsageError('--exchange only applies to stored candles (not to --data or --trades files)');
   }
-  const note = (text: string): void => {
-    io.stderr.write(`rxtrade backtest: ${text}\n`);
-  };
 
   let loaded: LoadedCandles;
   let where: string;
@@ -167,40 +231,7 @@ export async function runBacktestCommand(
       env,
     ));
   }
-  settings = fitStrategyToData(settings, loaded, where, note);
-
-  const total = loaded.candles.length;
-  const progress =
-    total >= PROGRESS_MIN_CANDLES
-      ? new Progress(io, `backtesting ${settings.strategyName}:`, total, (done) => `${done} candles`)
-      : undefined;
-  const result = runBacktest(data ?? { candles: loaded.candles }, {
-    strategy: settings.strategy,
-    risk: settings.risk,
-    venue: settings.venue,
-    initialCash: settings.initialCash,
-    ...(progress !== undefined ? { onProgress: (done: number) => progress.update(done) } : {}),
-  });
-  progress?.done();
-
-  const denied = deniedLine(result);
-  if (denied !== undefined) note(denied);
-  const warnings = result.warnings;
-  if (options.json) {
-    await write(io.stdout, `${JSON.stringify(backtestJson(result))}\n`);
-    for (const w of warnings) note(w);
-    return result;
-  }
-  const m = result.metrics;
-  const lines = [
-    `${settings.strategyName} ${JSON.stringify(settings.parameters)} on ${result.symbol} ${result.timeframe} (${where})`,
-    `${result.candles} candles, ${result.signals} signals, ${result.orders} orders, ${result.denied} denied, ${result.fills} fills`,
-    '',
-    ...metricsTable(m),
-  ];
-  if (warnings.length > 0) lines.push('', ...warnings.map((w) => `warning: ${w}`));
-  await write(io.stdout, `${lines.join('\n')}\n`);
-  return result;
+  return { loaded, where, data: data ?? { candles: loaded.candles } };
 }
 
 /** Where candles come from (the options `backtest` and `optimize` share). */
@@ -230,10 +261,12 @@ export async function loadCandleData(
   },
   note: (text: string) => void,
   env: NodeJS.ProcessEnv = process.env,
-): Promise<{ loaded: LoadedCandles; where: string }> {
+): Promise<{ loaded: LoadedCandles; where: string; exchange?: string }> {
   const { asked, fromMs, toMs, exchange } = range;
   let loaded: LoadedCandles;
   let where: string;
+  // The exchange of stored candles (undefined for a file).
+  let storedOn: string | undefined;
   if (options.data !== undefined) {
     if (options.databaseUrl !== undefined || options.pglite !== undefined) {
       throw new UsageError(
@@ -279,7 +312,8 @@ export async function loadCandleData(
       const symbol = options.symbol as string;
       const timeframe = asked ?? '1m';
       const from = exchange ?? (await onlyExchange(db, symbol, note));
-      where = `${choice.where}, exchange ${from ?? 'okx'}`;
+      storedOn = from ?? 'okx';
+      where = `${choice.where}, exchange ${storedOn}`;
       loaded = await loadDatabaseCandles(db, {
         symbol,
         timeframe,
@@ -303,7 +337,7 @@ export async function loadCandleData(
     const sym = options.symbol !== undefined ? `${options.symbol} ` : '';
     throw new UsageError(`no ${sym}${loaded.timeframe ?? asked ?? '1m'} candles${period} in ${where}`);
   }
-  return { loaded, where };
+  return { loaded, where, ...(storedOn !== undefined ? { exchange: storedOn } : {}) };
 }
 
 /**

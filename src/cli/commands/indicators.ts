@@ -3,7 +3,8 @@ import { from } from 'rxjs';
 import type { Candle } from '../../domain/candle.js';
 import { STANDARD_COLUMNS, STANDARD_INDICATORS } from '../../domain/indicators/standard.js';
 import { parseTimeframe, timeframeMs } from '../../domain/timeframe.js';
-import { withIndicators, type IndicatorValues } from '../../operators/withIndicators.js';
+import type { IndicatorValues } from '../../domain/indicators/spec.js';
+import { withIndicators } from '../../operators/withIndicators.js';
 import { readCandleCsv, type CandleLabel } from '../../streams/candleCsv.js';
 import type { CliIo } from '../io.js';
 

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { Option, type Command } from 'commander';
 import { resolveBacktestSettings } from '../../../backtests/config.js';
@@ -12,10 +13,12 @@ import {
   type OptimizeRun,
   type OptimizeSetup,
 } from '../../../backtests/optimize.js';
+import type { OptimizeReportInput } from '../../../backtests/html/optimizeReport.js';
 import { metricsJson, metricsTable, type MetricsJson } from '../../../backtests/report.js';
 import { parseWalkForward, walkForward, type WalkForwardResult } from '../../../backtests/walkForward.js';
 import type { Candle } from '../../domain/candle.js';
 import { UsageError } from '../../domain/errors.js';
+import { timeframeMs } from '../../domain/timeframe.js';
 import type { Metrics } from '../../domain/metrics.js';
 import { defaultStrategyRegistry, parameterNames } from '../../strategies/registry.js';
 import type { CandleColumns, CandleLabel } from '../../streams/candleCsv.js';
@@ -23,6 +26,7 @@ import { DATABASE_URL_HELP, PGLITE_HELP } from '../helpTexts.js';
 import type { CliIo } from '../io.js';
 import { Progress } from '../progress.js';
 import { fitStrategyToData, loadCandleData, parseDataSelection } from './backtest.js';
+import { databaseRunSink, type BacktestRunSink } from './optimizeRuns.js';
 
 export interface OptimizeCommandOptions {
   readonly strategy?: string;
@@ -48,6 +52,7 @@ export interface OptimizeCommandOptions {
   readonly slippageBps?: string;
   readonly sizing?: string;
   readonly json?: boolean;
+  readonly report?: string;
 }
 
 /** One row of the result: a combination's parameters (every one, defaults included) and its metrics. */
@@ -56,16 +61,7 @@ export interface OptimizeRow {
   readonly metrics: Metrics;
 }
 
-/**
- * Where each run of a search would be stored when a database is in use: the `backtest_runs` table
- * (migration 006, from the HTTP API work). Not wired yet: `runOptimizeCommand` takes a sink, and the
- * command passes none until that table exists.
- */
-export interface BacktestRunSink {
-  save(
-    runs: readonly (OptimizeRow & { readonly strategy: string; readonly kind: 'optimize' })[],
-  ): Promise<void>;
-}
+export type { BacktestRunSink } from './optimizeRuns.js';
 
 export function registerOptimize(program: Command, io: CliIo, env: NodeJS.ProcessEnv = process.env): void {
   program
@@ -118,6 +114,10 @@ export function registerOptimize(program: Command, io: CliIo, env: NodeJS.Proces
     .option('--slippage-bps <bps>', 'slippage on every market fill, in basis points (default 0)')
     .option('--sizing <spec>', 'fixed:QUANTITY | equity:PERCENT | risk:PERCENT (default equity:100)')
     .option('--json', 'print every combination (params and all metrics), best first, as one JSON object')
+    .option(
+      '--report <file.html>',
+      'also write a self-contained HTML report (charts and tables; opens offline)',
+    )
     .addHelpText(
       'after',
       `
@@ -185,7 +185,11 @@ export async function runOptimizeCommand(
     if (exchange !== undefined && options.data !== undefined) {
       throw new UsageError('--exchange only applies to stored candles (not to --data files)');
     }
-    const { loaded, where } = await loadCandleData(options, { asked, fromMs, toMs, exchange }, note, env);
+    const {
+      loaded,
+      where,
+      exchange: storedOn,
+    } = await loadCandleData(options, { asked, fromMs, toMs, exchange }, note, env);
     settings = fitStrategyToData(settings, loaded, where, note);
 
     // Validate every combination here (a refused one names its parameters), not in a worker.
@@ -237,6 +241,9 @@ export async function runOptimizeCommand(
         onDone: tick,
       });
       progress?.done();
+      const report = { settings, candles: loaded.candles, where, metric, axes: axes.map((a) => a.name) };
+      if (options.report !== undefined)
+        await writeReport(options.report, { ...report, walkForward: wf }, note);
       if (options.json) await write(io.stdout, `${JSON.stringify(walkForwardJson(wf, metric))}\n`);
       else
         await write(io.stdout, `${walkForwardText(wf, settings.strategyName, where, metric).join('\n')}\n`);
@@ -251,13 +258,32 @@ export async function runOptimizeCommand(
     progress?.done();
     const ranked = rankRuns(runs, metric);
     const rows: OptimizeRow[] = ranked.map((r) => ({ params: r.params, metrics: r.metrics }));
-    // backtest_runs (migration 006) is not there yet: nothing is stored until a sink is passed.
-    if (sink !== undefined) {
-      await sink.save(
-        rows.map((r) => ({ ...r, strategy: settings.strategyName, kind: 'optimize' as const })),
+    // Stored candles: every run goes to backtest_runs in that database (or to the sink given).
+    const runSink = sink ?? (storedOn !== undefined ? databaseRunSink(options, env) : undefined);
+    if (runSink !== undefined) {
+      const symbol = loaded.candles[0]?.symbol ?? options.symbol ?? 'UNKNOWN';
+      await runSink.save(
+        ranked.map((r) => ({
+          id: randomUUID(),
+          strategy: settings.strategyName,
+          params: r.params,
+          symbol,
+          exchange: storedOn ?? 'okx',
+          timeframe: setup.columns.timeframe,
+          fromMs: fromMs ?? (loaded.candles[0]?.closeTimeMs ?? 0) - timeframeMs(setup.columns.timeframe),
+          toMs: toMs ?? loaded.candles[loaded.candles.length - 1]?.closeTimeMs ?? 0,
+          initialBalance: settings.initialCash,
+          risk: settings.risk,
+          venue: settings.venue,
+          candles: r.metrics.candles,
+          metrics: metricsJson(r.metrics),
+          warnings: r.warnings,
+        })),
       );
     }
     const seconds = (Date.now() - started) / 1000;
+    const report = { settings, candles: loaded.candles, where, metric, axes: axes.map((a) => a.name) };
+    if (options.report !== undefined) await writeReport(options.report, { ...report, rows }, note);
     if (options.json) {
       await write(
         io.stdout,
@@ -445,6 +471,16 @@ function walkForwardText(
     'stitched out-of-sample:',
     ...metricsTable(wf.metrics),
   ];
+}
+
+/** --report: the report code is loaded only when one is asked for. */
+async function writeReport(
+  path: string,
+  input: OptimizeReportInput,
+  note: (text: string) => void,
+): Promise<void> {
+  await (await import('../../../backtests/html/optimizeReport.js')).writeOptimizeReport(path, input);
+  note(`report written to ${path}`);
 }
 
 function write(stream: NodeJS.WritableStream, text: string): Promise<void> {

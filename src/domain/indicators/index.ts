@@ -8,6 +8,7 @@
  * seed the smoothing with 14 moves instead of 13 and a Wilder step, OBV starts at 0, VWAP never resets.
  */
 export * from './indicator.js';
+export * from './spec.js';
 export { Adx, Dmi, type AdxValue, type DmiValue } from './adx.js';
 export { Atr, trueRange } from './atr.js';
 export { BollingerBands, type BollingerValue } from './bollinger.js';

@@ -58,6 +58,13 @@ const DOWN = '#ef5350';
 const BUY = '#1e88e5';
 const SELL = '#f4511e';
 
+/**
+ * Single views fit their container's width with their axes inside it, and lay out again when their data
+ * change: a chart drawn before its first rows (a bot's equity) would otherwise keep an empty axis's room and
+ * clip its labels.
+ */
+const FIT = { type: 'fit-x', contains: 'padding', resize: true } as const;
+
 const TIME_AXIS = { title: null, format: '%m-%d %H:%M', labelOverlap: true, tickCount: 6 } as const;
 
 /**
@@ -190,6 +197,9 @@ export function priceChartSpec(input: PriceChartInput): TopLevelSpec {
   if (oscillators.length === 0) return { ...common, ...price } as TopLevelSpec;
   return {
     ...common,
+    // One time axis for both panels; each panel's own colours and legend (a shared legend drew the
+    // oscillators' names over the overlays' at the top left).
+    resolve: { scale: { x: 'shared', color: 'independent' }, legend: { color: 'independent' } },
     vconcat: [
       price,
       {
@@ -225,6 +235,7 @@ export function portfolioSpec(
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     ...(options.title === undefined ? {} : { title: options.title }),
     width: options.width ?? 'container',
+    autosize: FIT,
     height: options.height ?? 180,
     datasets: { [DATASETS.portfolio]: rows.map((r) => ({ ...r })) },
     data: { name: DATASETS.portfolio },
@@ -281,6 +292,7 @@ export function tradePnlSpec(
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     ...(options.title === undefined ? {} : { title: options.title }),
     width: options.width ?? 'container',
+    autosize: FIT,
     height: options.height ?? 120,
     datasets: { [DATASETS.trades]: rows.map((r, i) => ({ n: i + 1, ...r })) },
     data: { name: DATASETS.trades },
@@ -314,6 +326,7 @@ export function equitySpec(
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     ...(options.title === undefined ? {} : { title: options.title }),
     width: options.width ?? 'container',
+    autosize: FIT,
     height: options.height ?? 200,
     datasets: { [DATASETS.equity]: rows.map((r) => ({ ...r })) },
     data: { name: DATASETS.equity },
@@ -331,3 +344,15 @@ export function equitySpec(
     config: { view: { stroke: null } },
   } as TopLevelSpec;
 }
+
+// The research charts (drawdown, monthly returns, parameter grid) live in their own file; every chart the
+// dashboard and the HTML reports draw is imported from here.
+export {
+  drawdownRows,
+  drawdownSpec,
+  monthlyReturnsSpec,
+  parameterHeatmapSpec,
+  type DrawdownRow,
+  type MonthlyReturnRow,
+  type ParameterCellRow,
+} from './researchSpecs.js';

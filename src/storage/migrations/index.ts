@@ -4,6 +4,7 @@ import { unconstrainedNumeric } from './003_unconstrained_numeric.js';
 import { candleSource } from './004_candle_source.js';
 import { bots } from './005_bots.js';
 import { backtestRuns } from './006_backtest_runs.js';
+import { scanner } from './007_scanner.js';
 import type { Migration } from './migration.js';
 
 export type { Migration } from './migration.js';
@@ -16,4 +17,5 @@ export const MIGRATIONS: readonly Migration[] = [
   candleSource,
   bots,
   backtestRuns,
+  scanner,
 ];

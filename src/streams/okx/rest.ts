@@ -4,14 +4,18 @@ import { interruptedBy, linkSignals, sleep } from '../../infra/abort.js';
 import { silentLogger, type Logger } from '../../infra/logger.js';
 import { backoffMs, RateLimiter } from '../../infra/rateLimiter.js';
 import {
+  bookRowSchema,
   candleRowSchema,
   describeZodError,
   instrumentSchema,
   restEnvelopeSchema,
   restTradeSchema,
+  tickerRowSchema,
+  type BookRow,
   type CandleRow,
   type Instrument,
   type RestTrade,
+  type TickerRow,
 } from './schemas.js';
 
 /** An answer from OKX that is an error (`code` ≠ "0", even with HTTP 200), or a body we cannot read. */
@@ -38,6 +42,11 @@ export interface OkxRestOptions {
   readonly backoffBaseMs?: number;
   readonly random?: () => number;
   /**
+   * The clock the rate limits are counted on. Default Date.now; the simulator's when it runs faster than
+   * real time (its limits are on its own clock).
+   */
+  readonly now?: () => number;
+  /**
    * Aborts every request of this client, and every wait before one (rate-limit slot, backoff), at once:
    * its owner stopping. Calls then reject with InterruptedError.
    */
@@ -58,6 +67,8 @@ const LIMITS: Record<string, number> = {
   '/api/v5/market/trades': 100,
   '/api/v5/market/history-trades': 20,
   '/api/v5/public/instruments': 20,
+  '/api/v5/market/tickers': 20,
+  '/api/v5/market/books': 40,
 };
 const RETRYABLE_CODES = new Set(['50011', '50001', '50026', '50013']);
 
@@ -93,6 +104,22 @@ export class OkxRestClient {
 
   async instruments(instType = 'SPOT', instId?: string, call: RestCall = {}): Promise<Instrument[]> {
     return this.getRows('/api/v5/public/instruments', { instType, instId }, instrumentSchema, call);
+  }
+
+  /** Every instrument's 24 h ticker of one type. */
+  async tickers(instType = 'SPOT', call: RestCall = {}): Promise<TickerRow[]> {
+    return this.getRows('/api/v5/market/tickers', { instType }, tickerRowSchema, call);
+  }
+
+  /** The order book's best `depth` levels a side. */
+  async books(instId: string, depth = 5, call: RestCall = {}): Promise<BookRow | undefined> {
+    const rows = await this.getRows(
+      '/api/v5/market/books',
+      { instId, sz: String(depth) },
+      bookRowSchema,
+      call,
+    );
+    return rows[0];
   }
 
   /** One page of history-trades, newest first. `after`/`before` are exclusive tradeId cursors (type 1). */
@@ -314,7 +341,7 @@ export class OkxRestClient {
   private limiter(path: string): RateLimiter {
     let l = this.limiters.get(path);
     if (l === undefined) {
-      l = new RateLimiter(LIMITS[path] ?? 10, 2_000);
+      l = new RateLimiter(LIMITS[path] ?? 10, 2_000, this.options.now ?? Date.now);
       this.limiters.set(path, l);
     }
     return l;

@@ -75,6 +75,26 @@ export const instrumentSchema = z.object({
 });
 export type Instrument = z.infer<typeof instrumentSchema>;
 
+/** A row of /market/tickers (the fields the scanner reads); bid/ask are empty for a one-sided book. */
+export const tickerRowSchema = z.object({
+  instId: z.string(),
+  last: z.string(),
+  askPx: z.string(),
+  bidPx: z.string(),
+  volCcy24h: z.string(),
+  vol24h: z.string(),
+  ts: z.string(),
+});
+export type TickerRow = z.infer<typeof tickerRowSchema>;
+
+/** A row of /market/books: levels `[price, size, "0", orders]`, best first. */
+export const bookRowSchema = z.object({
+  asks: z.array(z.array(z.string())),
+  bids: z.array(z.array(z.string())),
+  ts: z.string(),
+});
+export type BookRow = z.infer<typeof bookRowSchema>;
+
 /** `[ts(open), o, h, l, c, vol, volCcy, volCcyQuote, confirm]`. */
 export const candleRowSchema = z
   .tuple([epochMs, decimal, decimal, decimal, decimal, decimal])

@@ -1,6 +1,6 @@
 /// <reference lib="dom" />
 /// <reference lib="dom.iterable" />
-import { equitySpec, priceChartSpec, type EquityRow } from '../specs.js';
+import { drawdownRows, drawdownSpec, equitySpec, priceChartSpec, type EquityRow } from '../specs.js';
 import { ApiError, get, post, query } from './api.js';
 import { Chart } from './charts.js';
 import { byId, fill, fmtTime, h } from './dom.js';
@@ -37,7 +37,9 @@ export class BacktestView {
   private readonly error = byId('bt-error');
   private readonly equityChart = new Chart(byId('bt-equity'));
   private readonly priceChart = new Chart(byId('bt-price'));
+  private readonly drawdownChart = new Chart(byId('bt-drawdown'));
   private readonly compareChart = new Chart(byId('bt-compare-chart'));
+  private readonly compareDrawdown = new Chart(byId('bt-compare-drawdown'));
   private strategies: StrategyInfo[] = [];
   private markets: StoredMarket[] = [];
   private pending: string | undefined;
@@ -170,8 +172,10 @@ export class BacktestView {
       `/api/market/${encodeURIComponent(result.symbol)}/history` +
         query({ timeframe: result.timeframe, from: result.fromMs, to: result.toMs, limit: 10000 }),
     );
+    const equity = equityRows(result);
     await Promise.all([
-      this.equityChart.draw(equitySpec(equityRows(result), { title: 'Equity' })),
+      this.equityChart.draw(equitySpec(equity, { title: 'Equity' })),
+      this.drawdownChart.draw(drawdownSpec(drawdownRows(equity), { title: 'Drawdown' })),
       this.priceChart.draw(
         priceChartSpec({
           title: 'Fills on price',
@@ -240,9 +244,13 @@ export class BacktestView {
     );
     byId('bt-comparison').hidden = false;
     fill(byId('bt-compare-metrics'), metricsTable(results));
-    await this.compareChart.draw(
-      equitySpec(results.flatMap(equityRows), { title: 'Equity of the compared runs' }),
-    );
+    const equity = results.flatMap(equityRows);
+    await Promise.all([
+      this.compareChart.draw(equitySpec(equity, { title: 'Equity of the compared runs' })),
+      this.compareDrawdown.draw(
+        drawdownSpec(drawdownRows(equity), { title: 'Drawdown of the compared runs' }),
+      ),
+    ]);
   }
 
   private showError(message: string | undefined, field?: string): void {

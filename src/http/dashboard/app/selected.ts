@@ -126,6 +126,8 @@ export class SelectedBot {
   private async drawAll(): Promise<void> {
     const bot = this.bot;
     if (bot === undefined) return;
+    const from = this.windowFromMs();
+    this.indicators = this.indicators.filter((r) => r.tMs >= from);
     const { overlays } = splitIndicators(this.candles, this.indicators);
     this.overlayNames = new Set(overlays.map((r) => r.name));
     await Promise.all([
@@ -144,8 +146,17 @@ export class SelectedBot {
     document.body.dataset['chartBot'] = bot.botKey;
   }
 
+  /** Close time of the oldest candle drawn: fills and indicator values before it are not drawn. */
+  private windowFromMs(): number {
+    return this.candles[0]?.tMs ?? Number.NEGATIVE_INFINITY;
+  }
+
+  /** The fills within the candles drawn (older ones would stretch the time axis past the candles). */
   private markers(): MarkerRow[] {
-    return this.fills.map((f) => ({ tMs: f.tMs, side: f.side, price: f.price, qty: f.qty }));
+    const from = this.windowFromMs();
+    return this.fills
+      .filter((f) => f.tMs >= from)
+      .map((f) => ({ tMs: f.tMs, side: f.side, price: f.price, qty: f.qty }));
   }
 
   private closedTrades(): { tMs: number; pnl: number }[] {
@@ -160,7 +171,11 @@ export class SelectedBot {
     if (last !== undefined && last.tMs === row.tMs) this.candles[this.candles.length - 1] = row;
     else if (last === undefined || last.tMs < row.tMs) this.candles.push(row);
     else return; // an old revision arriving late
-    if (this.candles.length > 2 * CANDLES) this.candles.splice(0, this.candles.length - 2 * CANDLES);
+    if (this.candles.length > 2 * CANDLES) {
+      this.candles.splice(0, this.candles.length - 2 * CANDLES);
+      const from = this.windowFromMs();
+      this.indicators = this.indicators.filter((r) => r.tMs >= from);
+    }
     timing('rxtrade:candle', m);
     this.drawnCandle = m;
     this.schedule();

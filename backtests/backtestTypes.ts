@@ -1,0 +1,116 @@
+import type { Candle } from '../src/domain/candle.js';
+import type { CandleGap } from '../src/domain/candleGaps.js';
+import type { Metrics } from '../src/domain/metrics.js';
+import type { Signal } from '../src/domain/signal.js';
+import type { Timeframe } from '../src/domain/timeframe.js';
+import type { Trade } from '../src/domain/trade.js';
+import type { RiskConfig, VenueModel } from '../src/domain/trading/config.js';
+import type { DeniedReason, Fill, RiskDecision, RoundTrip } from '../src/domain/trading/types.js';
+import type { StrategyErrorEvent } from '../src/operators/strategy.js';
+import type { Strategy } from '../src/strategies/strategy.js';
+
+/** What a backtest runs on: closed candles of one symbol and one timeframe, or recorded trades. */
+export type BacktestData =
+  | {
+      /** Closed candles of ONE symbol and ONE timeframe, in time order, as given (gaps are reported, not filled). */
+      readonly candles: readonly Candle[];
+    }
+  | {
+      /** Recorded trades of ONE symbol, in time order. */
+      readonly trades: readonly Trade[];
+      /**
+       * Drop the first 1m candle (and higher candles opening before the first whole minute), as the live
+       * collector does: a recording may have started inside that minute. Default true.
+       */
+      readonly skipPartialStart?: boolean;
+    };
+
+export interface BacktestOptions {
+  readonly strategy: Strategy;
+  readonly risk: RiskConfig;
+  readonly venue: VenueModel;
+  readonly initialCash: number;
+  /** Close a position still open after the last candle at that candle's close (default true). */
+  readonly closeAtEnd?: boolean;
+  /** Every decision of the strategy (holds included), in order. */
+  readonly onSignal?: (s: Signal) => void;
+  /** Every order or denial of the risk manager. */
+  readonly onDecision?: (d: RiskDecision) => void;
+  /** Every fill (the closing fill at the end included: its `reason` is `closed at end`). */
+  readonly onFill?: (f: Fill) => void;
+  /** Every closed round trip (the one closed at the end included). */
+  readonly onRoundTrip?: (t: RoundTrip) => void;
+  /** Also keep, per equity point, the close and whether a position was open (`series` in the result). */
+  readonly series?: boolean;
+  readonly onStrategyError?: (e: StrategyErrorEvent) => void;
+  /** Called every `progressEvery` decision candles (default 65,536) with how many have been run. */
+  readonly onProgress?: (candles: number) => void;
+  readonly progressEvery?: number;
+}
+
+/** One closed round trip as reports show it; `pnl` is net of both fills' fees, `fees` their total. */
+export interface BacktestTrade {
+  readonly entry_time_ms: number;
+  readonly exit_time_ms: number;
+  readonly entry_price: number;
+  readonly exit_price: number;
+  readonly qty: number;
+  readonly pnl: number;
+  readonly fees: number;
+}
+
+export interface BacktestResult {
+  readonly strategy: string;
+  readonly symbol: string;
+  /** The strategy's timeframe: candles of it drive decisions, fills, the equity curve and the metrics. */
+  readonly timeframe: Timeframe;
+  readonly metrics: Metrics;
+  /** Closed round trips in exit order (a partial exit is a trip of its own). */
+  readonly trades: readonly BacktestTrade[];
+  /** `[closeTimeMs, equity]` after every candle of the strategy's timeframe (built on first access). */
+  readonly equity_curve: readonly (readonly [number, number])[];
+  /** The same curve as columns. */
+  readonly equityTimesMs: Float64Array;
+  readonly equity: Float64Array;
+  /** With the `series` option: per equity point, the close and whether a position was open (1) or not. */
+  readonly series?: { readonly prices: Float64Array; readonly inMarket: Uint8Array };
+  /** Candles of the strategy's timeframe decided on. */
+  readonly candles: number;
+  /** Buy and sell decisions (holds not counted). */
+  readonly signals: number;
+  readonly orders: number;
+  readonly denied: number;
+  /** The denied signals by the risk manager's reason (only reasons that occurred). */
+  readonly deniedByReason: Readonly<Partial<Record<DeniedReason, number>>>;
+  readonly fills: number;
+  /** Stop-losses filled in a candle whose range also reached a take-profit level (assumed first). */
+  readonly slTpSameCandle: number;
+  /** Missing intervals between consecutive input candles (never filled). */
+  readonly gaps: readonly CandleGap[];
+  /** The trip that closed the position still open at the end, if there was one. */
+  readonly closedAtEnd: BacktestTrade | undefined;
+  readonly strategyErrors: number;
+  /** One line each, for people: gaps, the position closed at the end, strategy errors. */
+  readonly warnings: readonly string[];
+}
+
+/**
+ * The candle stream a backtest feeds `tradeStrategy`, built once: the input replayed in virtual time
+ * through `tradesToCandles` / `resampleCandles` (and `skipPartialStart` for trades), materialized. It depends
+ * on the data and on the timeframes the strategy decides on only, so an optimizer builds it once per
+ * timeframe set and runs every parameter combination on it (`runPreparedBacktest`).
+ */
+export interface PreparedBacktest {
+  readonly symbol: string;
+  /** The input's own timeframe (1m for trades): its candles carry the prices orders fill at. */
+  readonly priceTimeframe: Timeframe;
+  /** The strategy timeframe (and higher ones) it was built for. */
+  readonly timeframes: readonly Timeframe[];
+  /** Closed candles of every timeframe needed, in the order the live pipeline emits them. */
+  readonly stream: readonly Candle[];
+  /** Candles of the strategy's own timeframe in `stream`: at most that many equity points. */
+  readonly decisions: number;
+  readonly gaps: readonly CandleGap[];
+  /** The input candles (empty for trades): gap warnings name their timeframe. */
+  readonly inputTimeframe: Timeframe | undefined;
+}

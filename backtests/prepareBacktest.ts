@@ -1,0 +1,96 @@
+import { filter, type Observable } from 'rxjs';
+import type { Candle } from '../src/domain/candle.js';
+import { findGaps, type CandleGap } from '../src/domain/candleGaps.js';
+import { UsageError } from '../src/domain/errors.js';
+import { sortTimeframes, timeframeMs, type Timeframe } from '../src/domain/timeframe.js';
+import type { Trade } from '../src/domain/trade.js';
+import { resampleCandles } from '../src/operators/resampleCandles.js';
+import { skipPartialStart } from '../src/operators/skipPartialStart.js';
+import { tradesToCandles } from '../src/operators/tradesToCandles.js';
+import { VirtualClock } from '../src/scheduling/virtualClock.js';
+import { replayInVirtualTime } from '../src/streams/replay.js';
+import type { Strategy } from '../src/strategies/strategy.js';
+import type { BacktestData, PreparedBacktest } from './backtestTypes.js';
+
+/** Builds the candle stream of `data` for a strategy deciding on `strategy`'s timeframes (see PreparedBacktest). */
+export function prepareBacktest(
+  data: BacktestData,
+  strategy: Pick<Strategy, 'name' | 'timeframe' | 'higherTimeframes'>,
+): PreparedBacktest {
+  const mainTf = strategy.timeframe;
+  const periodMs = timeframeMs(mainTf);
+  const decisionTimeframes = [mainTf, ...(Object.keys(strategy.higherTimeframes ?? {}) as Timeframe[])];
+
+  let symbol = '';
+  let gaps: CandleGap[] = [];
+  let candles$: Observable<Candle>;
+  // The input's own candles (the shortest there are) carry the prices orders fill at.
+  let priceTf: Timeframe = '1m';
+  let inputTf: Timeframe | undefined;
+  let endMs = Number.POSITIVE_INFINITY;
+  if ('candles' in data) {
+    const candles = data.candles;
+    const first = candles[0];
+    const last = candles[candles.length - 1];
+    if (first !== undefined) {
+      symbol = first.symbol;
+      priceTf = first.timeframe;
+      inputTf = first.timeframe;
+      if (timeframeMs(first.timeframe) > periodMs) {
+        throw new UsageError(
+          `strategy ${strategy.name} decides on ${mainTf} candles: it cannot run on ${first.timeframe} candles`,
+        );
+      }
+      gaps = findGaps(candles, timeframeMs(first.timeframe));
+    }
+    if (last !== undefined) endMs = Math.floor(last.closeTimeMs / periodMs) * periodMs;
+    const clock = new VirtualClock(first === undefined ? 0 : first.closeTimeMs);
+    candles$ = replayInVirtualTime(candles, closeTimeOf, clock).pipe(
+      resampleCandles(sortTimeframes([priceTf, ...decisionTimeframes])),
+    );
+  } else {
+    const trades = data.trades;
+    const first = trades[0];
+    const last = trades[trades.length - 1];
+    if (first !== undefined) symbol = first.symbol;
+    const clock = new VirtualClock(first === undefined ? 0 : first.tsMs);
+    const built$ = replayInVirtualTime(trades, tsOf, clock).pipe(
+      tradesToCandles({ timeframe: '1m' }, clock),
+      resampleCandles(sortTimeframes(['1m', ...decisionTimeframes])),
+    );
+    candles$ = (data.skipPartialStart ?? true) ? built$.pipe(skipPartialStart()) : built$;
+    // The last minute the trades complete closes at or before the last trade.
+    if (last !== undefined) endMs = Math.floor(last.tsMs / periodMs) * periodMs;
+  }
+  // The run ends with the last candle of the strategy's timeframe: the price candles after it (a bucket
+  // that never completes) could only fill orders that no later decision or mark would follow.
+  if (priceTf !== mainTf) candles$ = candles$.pipe(filter((c) => c.closeTimeMs <= endMs));
+  const stream: Candle[] = [];
+  let failure: unknown;
+  let failed = false;
+  candles$.subscribe({
+    next: (c) => stream.push(c),
+    error: (err: unknown) => {
+      failed = true;
+      failure = err;
+    },
+  });
+  if (failed) throw failure;
+  return {
+    symbol,
+    priceTimeframe: priceTf,
+    timeframes: sortTimeframes(decisionTimeframes),
+    stream,
+    decisions: stream.reduce((k, c) => (c.timeframe === mainTf ? k + 1 : k), 0),
+    gaps,
+    inputTimeframe: inputTf,
+  };
+}
+
+function closeTimeOf(c: Candle): number {
+  return c.closeTimeMs;
+}
+
+function tsOf(t: Trade): number {
+  return t.tsMs;
+}

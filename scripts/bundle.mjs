@@ -1,0 +1,53 @@
+// Bundles the CLI (and the optimize worker) into dist/bundle with esbuild: one file per command plus
+// shared chunks, so a command loads a handful of files instead of hundreds of modules (rxjs alone is ~300
+// CommonJS files). rxjs is taken from its ES module build, so only the operators used are kept. Only the
+// small pure-JavaScript packages every command needs are bundled; the others (database drivers, PGlite and
+// its wasm, Redis, the HTTP server) stay packages, loaded from node_modules when a command imports them.
+import { build } from 'esbuild';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const require = createRequire(import.meta.url);
+const rxjsEsm = join(dirname(require.resolve('rxjs/package.json')), 'dist', 'esm');
+const BUNDLED = new Set(['rxjs', 'zod', 'commander']);
+
+await build({
+  absWorkingDir: root,
+  entryPoints: {
+    main: 'dist/src/cli/main.js',
+    optimizeWorker: 'dist/backtests/optimizeWorker.js',
+  },
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  outdir: 'dist/bundle',
+  chunkNames: 'chunks/[name]-[hash]',
+  sourcemap: 'linked',
+  logLevel: 'warning',
+  // CommonJS dependencies inside an ES module bundle still call require().
+  banner: {
+    js: "import { createRequire as __rxtradeRequire } from 'node:module'; const require = __rxtradeRequire(import.meta.url);",
+  },
+  plugins: [
+    {
+      name: 'rxjs-esm',
+      setup(b) {
+        b.onResolve({ filter: /^rxjs(\/operators)?$/ }, (args) => ({
+          path: join(rxjsEsm, args.path === 'rxjs' ? 'index.js' : 'operators/index.js'),
+        }));
+        // Any other package outside BUNDLED stays an import of node_modules.
+        b.onResolve({ filter: /^[^./]/ }, (args) => {
+          const name = args.path.startsWith('@')
+            ? args.path.split('/').slice(0, 2).join('/')
+            : args.path.split('/')[0];
+          if (BUNDLED.has(name) || args.importer.includes('node_modules')) return undefined;
+          return { path: args.path, external: true };
+        });
+      },
+    },
+  ],
+});

@@ -1,0 +1,34 @@
+import type { Candle } from '../domain/candle.js';
+
+/** One spot market's 24 h ticker, with its instrument: what the universe filters read. */
+export interface MarketTicker {
+  /** ccxt's unified form, `BTC/USDT`. */
+  readonly symbol: string;
+  readonly base: string;
+  readonly quote: string;
+  /** 24 h volume in quote currency. */
+  readonly volume24h: number;
+  readonly bid: number;
+  readonly ask: number;
+  readonly last: number;
+}
+
+export interface BookTop {
+  readonly bids: readonly (readonly [number, number])[];
+  readonly asks: readonly (readonly [number, number])[];
+}
+
+/**
+ * Public market data of one exchange, as the scanner needs it (symbols in ccxt's unified form, mapped to
+ * the exchange's ids by each implementation). Implementations respect the exchange's rate limits.
+ */
+export interface ScanExchange {
+  /** What rows are stored under (`okx`, `okx-sim`, `kraken`). */
+  readonly name: string;
+  /** Every spot market with a ticker. */
+  tickers(signal?: AbortSignal): Promise<MarketTicker[]>;
+  /** The newest closed 1m candles (at most `limit`, ≤ 300), oldest first. */
+  candles(symbol: string, limit: number, signal?: AbortSignal): Promise<Candle[]>;
+  /** The order book's 5 best levels a side (undefined when the exchange has none). */
+  book(symbol: string, signal?: AbortSignal): Promise<BookTop | undefined>;
+}

@@ -1,0 +1,85 @@
+import { migrate } from '../../src/storage/migrate.js';
+import { RecordingLogger, type LogRecord } from '../../src/infra/logger.js';
+import { parseScannerConfig, type ScannerConfig, type ScannerConfigInput } from '../../src/scanner/config.js';
+import { OkxScanExchange } from '../../src/scanner/okxExchange.js';
+import { Scanner, type ScannerEvents } from '../../src/scanner/scanner.js';
+import { ScannerStore } from '../../src/scanner/store.js';
+import type { ScanSymbolSpec } from '../../src/sim/scanMarket.js';
+import { scanInstruments } from '../../src/sim/scanMarket.js';
+import type { Database } from '../../src/storage/database.js';
+import { ManualClock, startSim } from '../sim/support.js';
+
+export const MINUTE = 60_000;
+/** An aligned start (the 15m and 5m buckets line up with the candles). */
+export const T0 = Date.UTC(2026, 0, 5, 12, 0, 0);
+
+export interface ScanRig {
+  readonly clock: ManualClock;
+  readonly exchange: OkxScanExchange;
+  readonly scanner: Scanner;
+  readonly store: ScannerStore;
+  readonly logs: LogRecord[];
+  readonly config: ScannerConfig;
+  /** Moves the clock one minute and waits until the simulator has served that minute's candle. */
+  nextMinute(): Promise<void>;
+}
+
+/**
+ * A simulator over `specs` (ManualClock, no rate limits) with `historyMinutes` of history already
+ * traded and the rest to come minute by minute, and a Scanner on it writing to `db`.
+ */
+export async function scanRig(
+  db: Database,
+  specs: readonly ScanSymbolSpec[],
+  options: {
+    historyMinutes: number;
+    liveMinutes: number;
+    config?: ScannerConfigInput;
+    events?: ScannerEvents;
+  },
+): Promise<ScanRig> {
+  await migrate(db);
+  const clock = new ManualClock(T0);
+  const total = options.historyMinutes + options.liveMinutes;
+  const { address } = await startSim({
+    instruments: scanInstruments(specs, total, T0 - options.historyMinutes * MINUTE),
+    now: clock.now,
+    historyMs: options.historyMinutes * MINUTE,
+    loop: false,
+    rateLimits: false,
+  });
+  const exchange = new OkxScanExchange('okx-sim', address.restUrl);
+  const config = parseScannerConfig(options.config ?? {});
+  const store = new ScannerStore(db, `run-${Math.random().toString(36).slice(2)}`, 'okx-sim');
+  await store.startRun();
+  await store.recordConfig(1, 'test', config);
+  const logs: LogRecord[] = [];
+  const logger = new RecordingLogger(logs);
+  const scanner = new Scanner({
+    exchange,
+    store,
+    config,
+    logger,
+    ...(options.events ? { events: options.events } : {}),
+  });
+  const probe = specs[0]?.instId.replace('-', '/') ?? '';
+  return {
+    clock,
+    exchange,
+    scanner,
+    store,
+    logs,
+    config,
+    async nextMinute() {
+      clock.advance(MINUTE);
+      const deadline = Date.now() + 30_000;
+      for (;;) {
+        const last = (await exchange.candles(probe, 1)).at(-1);
+        if (last !== undefined && last.closeTimeMs >= clock.ms) return;
+        if (Date.now() > deadline)
+          throw new Error(`the simulator never served the candle closing at ${clock.ms}`);
+        await new Promise((r) => setTimeout(r, 5));
+      }
+    },
+  };
+}
