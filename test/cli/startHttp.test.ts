@@ -44,6 +44,27 @@ it('prints the URL of the API and dashboard, which answer while it runs', async 
   expect(trades.length).toBeLessThanOrEqual(5);
   expect(['buy', 'sell']).toContain(trades[0]?.side);
 
+  // The feed's books5 reach the order book: five levels a side, best first.
+  let book = await fetch(`${url}/api/market/BTC-USDT/orderbook`);
+  for (let i = 0; i < 120 && book.status === 404; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    book = await fetch(`${url}/api/market/BTC-USDT/orderbook`);
+  }
+  expect(book.status).toBe(200);
+  const top = (await book.json()) as { bids: [number, number][]; asks: [number, number][] };
+  expect(top.bids).toHaveLength(5);
+  expect(top.asks).toHaveLength(5);
+  expect(top.bids[0]![0]).toBeLessThan(top.asks[0]![0]);
+
+  // The simulator's clock runs 120× ahead of ours: the last candle's age is still measured on ours.
+  let feed = { lastCandleAgeMs: null as number | null, lastCandleCloseMs: null as number | null };
+  for (let i = 0; i < 240 && feed.lastCandleCloseMs === null; i++) {
+    feed = ((await (await fetch(`${url}/api/health`)).json()) as { feed: typeof feed }).feed;
+    if (feed.lastCandleCloseMs === null) await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  expect(feed.lastCandleCloseMs).not.toBeNull();
+  expect(feed.lastCandleAgeMs).toBeGreaterThanOrEqual(0);
+
   const exit = await c.signal('SIGINT');
   expect(exit.code).toBe(0);
 }, 120_000);
