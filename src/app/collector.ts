@@ -34,6 +34,7 @@ import {
 } from '../streams/okx/okxTrades.js';
 import { OkxRestClient } from '../streams/okx/rest.js';
 import { planRestart, restartSeedRange, type RestartPlan } from './restartPlan.js';
+import { DEFAULT_EXCHANGE } from '../domain/exchange.js';
 
 /** Per resumed symbol: its plan, and whether the live stream turned out to continue it without a hole. */
 interface Resume {
@@ -125,7 +126,7 @@ export class Collector {
   constructor(private readonly options: CollectorOptions) {
     this.root = options.logger ?? silentLogger;
     this.log = this.root.child({ component: 'collector' });
-    const exchange = options.exchange ?? 'okx';
+    const exchange = options.exchange ?? DEFAULT_EXCHANGE;
     const spillDir = options.spillDir ?? './data/spill';
     const deadLetterDir = options.deadLetterDir ?? './data/dead-letter';
     const key = spillKey(exchange, options.symbols);
@@ -161,7 +162,7 @@ export class Collector {
     const o = this.options;
     const timeframes = o.timeframes ?? TIMEFRAMES;
     if (o.resume === false) return plans;
-    const store = new CandleStore(o.db, o.exchange ?? 'okx');
+    const store = new CandleStore(o.db, o.exchange ?? DEFAULT_EXCHANGE);
     try {
       for (const symbol of o.symbols) {
         const newest = await store.newestCloseTimeMs(symbol, '1m');
@@ -259,7 +260,10 @@ export class Collector {
         complete: resolve,
       });
     });
-    this.log.info({ symbols: o.symbols, timeframes, exchange: o.exchange ?? 'okx' }, 'collector started');
+    this.log.info(
+      { symbols: o.symbols, timeframes, exchange: o.exchange ?? DEFAULT_EXCHANGE },
+      'collector started',
+    );
     return finished;
   }
 

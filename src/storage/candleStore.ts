@@ -2,6 +2,7 @@ import type { Candle, CandleSource } from '../domain/candle.js';
 import { isTimeframe, type Timeframe } from '../domain/timeframe.js';
 import { isoTimestamp } from './csv.js';
 import type { Database, Queryable } from './database.js';
+import { DEFAULT_EXCHANGE } from '../domain/exchange.js';
 
 export interface UpsertResult {
   readonly inserted: number;
@@ -111,7 +112,7 @@ export async function upsertCandles(
 export class CandleStore {
   constructor(
     private readonly db: Database,
-    private readonly exchange = 'okx',
+    private readonly exchange = DEFAULT_EXCHANGE,
   ) {}
 
   async upsert(candles: readonly Candle[]): Promise<UpsertResult> {

@@ -1,20 +1,22 @@
 import { existsSync } from 'node:fs';
 import { Option, type Command } from 'commander';
 import {
-  resolveBacktestSettings,
-  withStrategyTimeframe,
+  type BacktestData,
+  backtestJson,
+  type BacktestResult,
   type BacktestSettings,
-} from '../../../backtests/config.js';
-import { backtestJson, deniedLine, metricsTable } from '../../../backtests/report.js';
-import { runBacktest, type BacktestData, type BacktestResult } from '../../../backtests/runBacktest.js';
-import {
+  deniedLine,
   exchangesWithSymbol,
   loadCsvCandles,
   loadDatabaseCandles,
-  storedCandleSets,
   type LoadedCandles,
+  metricsTable,
+  resolveBacktestSettings,
+  runBacktest,
   type StoredCandleSet,
-} from '../../../backtests/sources.js';
+  storedCandleSets,
+  withStrategyTimeframe,
+} from '../../../backtests/index.js';
 import { UsageError } from '../../domain/errors.js';
 import { parseTimeframe, timeframeMs, type Timeframe } from '../../domain/timeframe.js';
 import type { Trade } from '../../domain/trade.js';
@@ -24,6 +26,7 @@ import { describeDuplicates, readTradeCsv, symbolFromFileName } from '../../stre
 import type { CliIo } from '../io.js';
 import { Progress } from '../progress.js';
 import { DATABASE_URL_HELP, PGLITE_HELP } from '../helpTexts.js';
+import { DEFAULT_EXCHANGE } from '../../domain/exchange.js';
 
 export interface BacktestCommandOptions {
   readonly strategy?: string;
@@ -279,7 +282,7 @@ export async function loadCandleData(
       const symbol = options.symbol as string;
       const timeframe = asked ?? '1m';
       const from = exchange ?? (await onlyExchange(db, symbol, note));
-      where = `${choice.where}, exchange ${from ?? 'okx'}`;
+      where = `${choice.where}, exchange ${from ?? DEFAULT_EXCHANGE}`;
       loaded = await loadDatabaseCandles(db, {
         symbol,
         timeframe,

@@ -26,6 +26,7 @@ import {
   type RuntimeFlags,
 } from '../runtime.js';
 import { checkSpeedBound, MAX_SPEED } from '../speed.js';
+import { DEFAULT_EXCHANGE } from '../../domain/exchange.js';
 
 export interface CollectRun extends RuntimeFlags {
   readonly symbols: readonly string[];
@@ -151,16 +152,16 @@ export function parseSymbols(text: string): string[] {
 function chooseExchange(run: CollectRun, env: Env, io: CliIo): string {
   const exchange = run.exchange !== undefined ? parseExchange(run.exchange) : undefined;
   if (run.sim !== undefined) {
-    if (exchange === 'okx') {
+    if (exchange === DEFAULT_EXCHANGE) {
       throw new UsageError(
         `--exchange okx with the embedded simulator would store simulated candles as real OKX ones: use okx-sim (the default) or another name`,
       );
     }
     return exchange ?? 'okx-sim';
   }
-  const chosen = exchange ?? 'okx';
+  const chosen = exchange ?? DEFAULT_EXCHANGE;
   const local = [env.okxWsPublicUrl, env.okxRestUrl].find(isLoopbackUrl);
-  if (chosen === 'okx' && local !== undefined) {
+  if (chosen === DEFAULT_EXCHANGE && local !== undefined) {
     io.stderr.write(
       `rxtrade ${run.command}: warning: ${local} is on this machine (a simulator?), yet its candles are stored as exchange 'okx', with real OKX data; pass --exchange okx-sim to keep them apart\n`,
     );

@@ -13,6 +13,7 @@ import { openUnlessInterrupted, watchInterrupt } from '../interrupt.js';
 import type { CliIo } from '../io.js';
 import { chooseDatabase, DATABASE_URL_HELP, openChosen, parseExchange, PGLITE_HELP } from '../runtime.js';
 import { Progress } from '../progress.js';
+import { DEFAULT_EXCHANGE } from '../../domain/exchange.js';
 
 export interface ImportOptions {
   readonly file: string;
@@ -106,7 +107,7 @@ export async function runImport(
     throw new UsageError(`--label must be open or close, got "${String(options.label)}"`);
   }
   const choice = chooseDatabase(options, readEnv(env));
-  const exchange = options.exchange === undefined ? 'okx' : parseExchange(options.exchange);
+  const exchange = options.exchange === undefined ? DEFAULT_EXCHANGE : parseExchange(options.exchange);
   const size = fileSize(options.file);
 
   const { where } = choice;

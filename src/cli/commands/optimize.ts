@@ -1,19 +1,26 @@
 import { availableParallelism } from 'node:os';
 import { Option, type Command } from 'commander';
-import { resolveBacktestSettings } from '../../../backtests/config.js';
-import { combinations, parseConstraint, parseGrid, type Combination } from '../../../backtests/grid.js';
 import {
+  type Combination,
+  combinations,
   METRIC_KEYS,
+  metricsJson,
+  type MetricsJson,
+  metricsTable,
   OPTIMIZE_METRICS,
-  rankRuns,
-  runJobs,
-  WorkerPool,
   type OptimizeMetric,
   type OptimizeRun,
   type OptimizeSetup,
-} from '../../../backtests/optimize.js';
-import { metricsJson, metricsTable, type MetricsJson } from '../../../backtests/report.js';
-import { parseWalkForward, walkForward, type WalkForwardResult } from '../../../backtests/walkForward.js';
+  parseConstraint,
+  parseGrid,
+  parseWalkForward,
+  rankRuns,
+  resolveBacktestSettings,
+  runJobs,
+  walkForward,
+  type WalkForwardResult,
+  WorkerPool,
+} from '../../../backtests/index.js';
 import type { Candle } from '../../domain/candle.js';
 import { UsageError } from '../../domain/errors.js';
 import type { Metrics } from '../../domain/metrics.js';

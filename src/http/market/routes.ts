@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { exchangesWithSymbol, storedCandleSets } from '../../../backtests/sources.js';
+import { exchangesWithSymbol, storedCandleSets } from '../../../backtests/index.js';
 import { BOT_SYMBOL_PATTERN } from '../../bots/botConfig.js';
 import { NotFoundError } from '../../domain/errors.js';
 import { TIMEFRAMES, type Timeframe } from '../../domain/timeframe.js';
@@ -8,6 +8,7 @@ import type { Database } from '../../storage/database.js';
 import { route, type Route } from '../route.js';
 import { intParam, timeParam } from '../validate.js';
 import type { MarketSnapshot } from './marketSnapshot.js';
+import { DEFAULT_EXCHANGE } from '../../domain/exchange.js';
 
 const symbolParams = z.strictObject({
   symbol: z.string().regex(BOT_SYMBOL_PATTERN, 'use an instrument id in upper case, such as BTC-USDT'),
@@ -126,7 +127,7 @@ export function marketRoutes(db: Database, market: MarketSnapshot | undefined): 
         let exchange = query.exchange;
         if (exchange === undefined) {
           const found = await exchangesWithSymbol(db, params.symbol);
-          exchange = found.includes('okx') ? 'okx' : (found[0] ?? 'okx');
+          exchange = found.includes(DEFAULT_EXCHANGE) ? DEFAULT_EXCHANGE : (found[0] ?? DEFAULT_EXCHANGE);
         }
         const key = { exchange, symbol: params.symbol, timeframe: query.timeframe };
         const bounds = await window(db, key, query.from, query.to, query.limit ?? DEFAULT_CANDLES);
