@@ -19,7 +19,7 @@ import { silentLogger, type Logger } from '../infra/logger.js';
 import { mergeExchangeCandles } from '../operators/mergeExchangeCandles.js';
 import { resampleCandles } from '../operators/resampleCandles.js';
 import { skipPartialStart } from '../operators/skipPartialStart.js';
-import { tradesToCandles } from '../operators/tradesToCandles.js';
+import { DEFAULT_GRACE_MS, tradesToCandles } from '../operators/tradesToCandles.js';
 import type { BatchWriter, BatchWriterStats } from '../sinks/batchWriter.js';
 import { CandlePublisher } from '../sinks/busPublisher.js';
 import { candleSink, rawTradeSink } from '../sinks/storeSinks.js';
@@ -35,6 +35,7 @@ import {
 import { OkxRestClient } from '../streams/okx/rest.js';
 import { planRestart, restartSeedRange, type RestartPlan } from './restartPlan.js';
 import { DEFAULT_EXCHANGE } from '../domain/exchange.js';
+import { dataPaths } from '../config/dataDir.js';
 
 /** Per resumed symbol: its plan, and whether the live stream turned out to continue it without a hole. */
 interface Resume {
@@ -127,8 +128,8 @@ export class Collector {
     this.root = options.logger ?? silentLogger;
     this.log = this.root.child({ component: 'collector' });
     const exchange = options.exchange ?? DEFAULT_EXCHANGE;
-    const spillDir = options.spillDir ?? './data/spill';
-    const deadLetterDir = options.deadLetterDir ?? './data/dead-letter';
+    const spillDir = options.spillDir ?? dataPaths().spill;
+    const deadLetterDir = options.deadLetterDir ?? dataPaths().deadLetter;
     const key = spillKey(exchange, options.symbols);
     this.candles = candleSink(options.db, {
       exchange,
@@ -217,7 +218,7 @@ export class Collector {
     const fromTrades$ = trades$.pipe(
       tradesToCandles(
         {
-          graceMs: o.graceMs ?? 2000,
+          graceMs: o.graceMs ?? DEFAULT_GRACE_MS,
           reviseLateTrades: true,
           onLateTrade: (late) => {
             this.counts.lateTrades += 1;

@@ -15,6 +15,7 @@ import type {
 import { checkStrategy, StrategyRunner, type StrategyErrorEvent } from '../strategies/runner.js';
 import type { Strategy } from '../strategies/strategy.js';
 import type { IndicatorSpec } from '../domain/indicators/spec.js';
+import { iso } from '../domain/time.js';
 
 /**
  * What one candle did to a bot: everything a bot writes (in one transaction) and publishes for it.
@@ -206,8 +207,4 @@ export function tradeStrategy<S extends IndicatorSpec>(
         detach();
       };
     });
-}
-
-function iso(ms: number): string {
-  return Number.isFinite(ms) ? new Date(ms).toISOString() : String(ms);
 }

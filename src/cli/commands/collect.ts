@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import { Option, type Command } from 'commander';
 import { Collector } from '../../app/collector.js';
 import type { Bus } from '../../bus/bus.js';
@@ -27,6 +26,7 @@ import {
 } from '../runtime.js';
 import { checkSpeedBound, MAX_SPEED } from '../speed.js';
 import { DEFAULT_EXCHANGE } from '../../domain/exchange.js';
+import { dataPaths } from '../../config/dataDir.js';
 
 export interface CollectRun extends RuntimeFlags {
   readonly symbols: readonly string[];
@@ -219,8 +219,8 @@ export async function runCollect(run: CollectRun, io: CliIo, env: Env): Promise<
     exchange,
     timeframes: run.timeframes,
     rawTrades: run.rawTrades,
-    spillDir: join(env.dataDir, 'spill'),
-    deadLetterDir: join(env.dataDir, 'dead-letter'),
+    spillDir: dataPaths(env.dataDir).spill,
+    deadLetterDir: dataPaths(env.dataDir).deadLetter,
     ...(demo !== undefined ? { scheduler: demo.scheduler, graceMs: demo.graceMs } : {}),
     logger,
   });
