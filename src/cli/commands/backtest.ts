@@ -27,6 +27,7 @@ import type { CliIo } from '../io.js';
 import { Progress } from '../progress.js';
 import { DATABASE_URL_HELP, PGLITE_HELP } from '../helpTexts.js';
 import { DEFAULT_EXCHANGE } from '../../domain/exchange.js';
+import { parseIsoUtc } from '../../domain/time.js';
 
 export interface BacktestCommandOptions {
   readonly strategy?: string;
@@ -415,11 +416,7 @@ export function isoTime(text: string, flag: string): number {
   const t = text.trim();
   let ms: number;
   if (/^\d{11,}$/.test(t)) ms = Number(t);
-  else {
-    const hasZone = /(?:Z|[+-]\d\d:?\d\d)$/i.test(t);
-    const dateOnly = /^\d{4}-\d\d-\d\d$/.test(t);
-    ms = Date.parse(hasZone || dateOnly ? t : `${t.replace(' ', 'T')}Z`);
-  }
+  else ms = parseIsoUtc(t);
   if (!Number.isFinite(ms))
     throw new UsageError(`${flag} "${text}" is not an ISO-8601 time such as 2021-05-01 or 2021-05-01T12:00Z`);
   return ms;

@@ -27,6 +27,7 @@ import {
 import { checkSpeedBound, MAX_SPEED } from '../speed.js';
 import { DEFAULT_EXCHANGE } from '../../domain/exchange.js';
 import { dataPaths } from '../../config/dataDir.js';
+import { CandleStore } from '../../storage/candleStore.js';
 
 export interface CollectRun extends RuntimeFlags {
   readonly symbols: readonly string[];
@@ -194,11 +195,7 @@ export async function runCollect(run: CollectRun, io: CliIo, env: Env): Promise<
     if (run.sim !== undefined) {
       // An accelerated simulated clock runs ahead of the wall clock: continue after the newest candle an
       // earlier run stored, so a restart extends the simulated history instead of rewriting it.
-      const [row] = await runtime.db.query<{ ms: number | null }>(
-        `SELECT (extract(epoch from max(timestamp)) * 1000)::bigint AS ms FROM market_data WHERE exchange = $1`,
-        [exchange],
-      );
-      const newest = row?.ms === null || row?.ms === undefined ? undefined : Number(row.ms);
+      const newest = await new CandleStore(runtime.db, exchange).newestCloseTimeMs();
       demo = await startDemoMarket(run.symbols, run.sim.speed, newest, logger);
     }
     if (stop.requested) throw new InterruptedError(`interrupted while starting ${run.command}`);
