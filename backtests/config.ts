@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { UsageError } from '../src/domain/errors.js';
 import {
+  DEFAULT_SIZING,
   parseRiskConfig,
   parseVenueModel,
   riskConfigSchema,
@@ -17,6 +18,8 @@ import {
   type StrategyRegistry,
 } from '../src/strategies/registry.js';
 import type { Strategy } from '../src/strategies/strategy.js';
+
+export { DEFAULT_SIZING } from '../src/domain/trading/config.js';
 
 /**
  * A backtest's settings: a config file (all keys optional, strict) overridden by command-line flags.
@@ -64,8 +67,6 @@ export interface BacktestSettings {
 export const DEFAULT_BALANCE = 10_000;
 /** Slippage at or beyond the whole price would fill sells at zero or below. */
 export const MAX_SLIPPAGE_BPS = 10_000;
-/** Without `--sizing` or `risk.sizing`: all the equity (fees included) on each entry. */
-export const DEFAULT_SIZING = { type: 'equity', percentage: 100 } as const;
 
 /** Reads and validates a backtest config file; every problem names the file and the key. */
 export function loadBacktestFile(path: string): BacktestFile {

@@ -1,5 +1,19 @@
-/** The backtest runner (the second composition root) and what it needs around it. */
+/**
+ * The backtest runner (the second composition root) and what it needs around it: the one entry through
+ * which src/ (the CLI and the API) reaches backtests/.
+ */
 export * from './runBacktest.js';
 export * from './config.js';
 export * from './sources.js';
 export * from './report.js';
+export * from './grid.js';
+export * from './optimize.js';
+export * from './walkForward.js';
+export type { OptimizeReportInput } from './html/optimizeReport.js';
+export { compareRuns, DEFAULT_SEED, type CompareResult } from './compare/compareRuns.js';
+export { compareJson, compareText } from './compare/format.js';
+export * from './compare/runSpecs.js';
+
+/** The HTML report writers, loaded only when a report is asked for (vega and arquero are large). */
+export const loadReportWriters = (): Promise<typeof import('./html/writers.js')> =>
+  import('./html/writers.js');

@@ -19,7 +19,7 @@ import { silentLogger, type Logger } from '../infra/logger.js';
 import { mergeExchangeCandles } from '../operators/mergeExchangeCandles.js';
 import { resampleCandles } from '../operators/resampleCandles.js';
 import { skipPartialStart } from '../operators/skipPartialStart.js';
-import { tradesToCandles } from '../operators/tradesToCandles.js';
+import { DEFAULT_GRACE_MS, tradesToCandles } from '../operators/tradesToCandles.js';
 import type { BatchWriter, BatchWriterStats } from '../sinks/batchWriter.js';
 import { CandlePublisher } from '../sinks/busPublisher.js';
 import { candleSink, rawTradeSink } from '../sinks/storeSinks.js';
@@ -35,6 +35,8 @@ import {
 } from '../streams/okx/okxTrades.js';
 import { OkxRestClient } from '../streams/okx/rest.js';
 import { planRestart, restartSeedRange, type RestartPlan } from './restartPlan.js';
+import { DEFAULT_EXCHANGE } from '../domain/exchange.js';
+import { dataPaths } from '../config/dataDir.js';
 
 /** Per resumed symbol: its plan, and whether the live stream turned out to continue it without a hole. */
 interface Resume {
@@ -134,9 +136,9 @@ export class Collector {
   constructor(private readonly options: CollectorOptions) {
     this.root = options.logger ?? silentLogger;
     this.log = this.root.child({ component: 'collector' });
-    const exchange = options.exchange ?? 'okx';
-    const spillDir = options.spillDir ?? './data/spill';
-    const deadLetterDir = options.deadLetterDir ?? './data/dead-letter';
+    const exchange = options.exchange ?? DEFAULT_EXCHANGE;
+    const spillDir = options.spillDir ?? dataPaths().spill;
+    const deadLetterDir = options.deadLetterDir ?? dataPaths().deadLetter;
     const key = spillKey(exchange, options.symbols);
     this.candles = candleSink(options.db, {
       exchange,
@@ -170,7 +172,7 @@ export class Collector {
     const o = this.options;
     const timeframes = o.timeframes ?? TIMEFRAMES;
     if (o.resume === false) return plans;
-    const store = new CandleStore(o.db, o.exchange ?? 'okx');
+    const store = new CandleStore(o.db, o.exchange ?? DEFAULT_EXCHANGE);
     try {
       for (const symbol of o.symbols) {
         const newest = await store.newestCloseTimeMs(symbol, '1m');
@@ -226,7 +228,7 @@ export class Collector {
     const fromTrades$ = trades$.pipe(
       tradesToCandles(
         {
-          graceMs: o.graceMs ?? 2000,
+          graceMs: o.graceMs ?? DEFAULT_GRACE_MS,
           reviseLateTrades: true,
           onLateTrade: (late) => {
             this.counts.lateTrades += 1;
@@ -269,7 +271,10 @@ export class Collector {
         complete: resolve,
       });
     });
-    this.log.info({ symbols: o.symbols, timeframes, exchange: o.exchange ?? 'okx' }, 'collector started');
+    this.log.info(
+      { symbols: o.symbols, timeframes, exchange: o.exchange ?? DEFAULT_EXCHANGE },
+      'collector started',
+    );
     return finished;
   }
 

@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { DEFAULT_SIZING } from '../../backtests/config.js';
 import { UsageError } from '../domain/errors.js';
 import { TIMEFRAMES, type Timeframe } from '../domain/timeframe.js';
 import {
+  DEFAULT_SIZING,
   parseRiskConfig,
   parseVenueModel,
   riskConfigSchema,
@@ -83,7 +83,7 @@ export interface BotConfig {
   readonly enabled: boolean;
   /** On reload: start over from `virtualBalance` instead of keeping the balance and positions. */
   readonly reset: boolean;
-  /** Parsed as backtests parse theirs (sizing defaults to backtests' `DEFAULT_SIZING`). */
+  /** Parsed as backtests parse theirs (sizing defaults to `DEFAULT_SIZING`). */
   readonly risk: RiskConfig;
   readonly venue: VenueModel;
   /** The bot file. */

@@ -101,7 +101,7 @@ export class BotRunner {
     const resumeMs = saved?.engine.pricedToMs ?? undefined;
     // A fresh bot warms up on the newest candles there are (the demo's simulated clock runs ahead of ours).
     const newest = Math.max(
-      (await store.newestCandleMs(this.deps.exchange, c.symbol, '1m')) ?? Number.NEGATIVE_INFINITY,
+      (await candles.newestCloseTimeMs(c.symbol, '1m')) ?? Number.NEGATIVE_INFINITY,
       feed.lastCloseMs(c.symbol),
     );
     const anchor = resumeMs ?? (Number.isFinite(newest) ? newest : this.deps.scheduler.now());

@@ -7,6 +7,7 @@ import { OkxSimulator, type SimAddress, type SimFaults, type SimInstrument } fro
 import { readTradeCsv } from '../streams/tradeCsv.js';
 import { packageRoot } from './packageRoot.js';
 import { checkSpeedBound } from './speed.js';
+import { DEFAULT_GRACE_MS } from '../operators/tradesToCandles.js';
 
 const SAMPLES: Readonly<Record<string, string>> = {
   'BTC-USDT': 'samples/binance_spot_BTCUSDT_trades_20240808T2354_20240809T0005.csv',
@@ -113,7 +114,7 @@ export async function startDemoMarket(
     address,
     scheduler,
     precision: { price, volume },
-    graceMs: Math.max(2000, 250 * speed),
+    graceMs: Math.max(DEFAULT_GRACE_MS, 250 * speed),
     now,
   };
 }

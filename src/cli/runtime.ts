@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import type { Command } from 'commander';
 import type { Bus } from '../bus/bus.js';
 import { createBus } from '../bus/createBus.js';
@@ -20,6 +19,7 @@ export interface RuntimeFlags {
 }
 
 import { DATABASE_URL_HELP, PGLITE_HELP } from './helpTexts.js';
+import { dataPaths } from '../config/dataDir.js';
 export { DATABASE_URL_HELP, PGLITE_HELP };
 
 export function addRuntimeOptions(command: Command): Command {
@@ -99,7 +99,7 @@ export function chooseDatabase(
       ? undefined
       : checkUrl('--database-url', flags.databaseUrl, POSTGRES_PROTOCOLS);
   const url = flags.pglite !== undefined ? undefined : (flagUrl ?? env.databaseUrl);
-  const pglitePath = flags.pglite ?? join(env.dataDir, 'pglite');
+  const pglitePath = flags.pglite ?? dataPaths(env.dataDir).pglite;
   return {
     url,
     pglitePath,

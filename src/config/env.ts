@@ -1,6 +1,7 @@
 import { statSync } from 'node:fs';
 import { UsageError } from '../domain/errors.js';
 import { LOG_LEVELS, type LogLevel } from '../infra/logger.js';
+import { DEFAULT_DATA_DIR } from './dataDir.js';
 
 /**
  * Everything rxtrade reads from the environment, validated in one place: a bad value fails at start with
@@ -127,7 +128,7 @@ export function readEnv(env: NodeJS.ProcessEnv = process.env): Env {
     httpPort,
     apiToken: get('RXTRADE_API_TOKEN'),
     logLevel: logLevel as LogLevel,
-    dataDir: get('RXTRADE_DATA_DIR') ?? './data',
+    dataDir: get('RXTRADE_DATA_DIR') ?? DEFAULT_DATA_DIR,
     configDir: configDir ?? DEFAULT_CONFIG_DIR,
   };
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { InvalidFieldError } from '../domain/errors.js';
+import { parseIsoUtc } from '../domain/time.js';
 
 export type RequestPart = 'params' | 'query' | 'body';
 
@@ -38,10 +39,8 @@ export const timeParam = z
     const t = text.trim();
     let ms: number;
     if (/^\d+$/.test(t)) ms = Number(t);
-    else if (/^\d{4}-\d{2}-\d{2}/.test(t)) {
-      // A date alone is UTC already; a date and time without a zone is made UTC (JS would read local time).
-      ms = Date.parse(t.includes('T') && !/(Z|[+-]\d{2}:?\d{2})$/i.test(t) ? `${t}Z` : t);
-    } else ms = Number.NaN;
+    else if (/^\d{4}-\d{2}-\d{2}/.test(t)) ms = parseIsoUtc(t);
+    else ms = Number.NaN;
     if (!Number.isSafeInteger(ms) || ms < 0) {
       ctx.addIssue({
         code: 'custom',

@@ -3,6 +3,7 @@ import { isEmptyCandle, type Candle, type CandleSource } from '../domain/candle.
 import { decimalsToHold, roundToDecimals } from '../domain/decimals.js';
 import { InvalidDataError, UsageError } from '../domain/errors.js';
 import { bucketCloseOf, sortTimeframes, timeframeMs, type Timeframe } from '../domain/timeframe.js';
+import { iso } from '../domain/time.js';
 
 /**
  * Derives higher-timeframe candles (5m, 15m, 1h, 4h, 1d) from closed lower-timeframe candles, per symbol.
@@ -287,8 +288,4 @@ class SymbolResampler {
   private slot(closeTimeMs: number): number {
     return Math.floor(closeTimeMs / this.baseMs) % this.recent.length;
   }
-}
-
-function iso(ms: number): string {
-  return Number.isFinite(ms) ? new Date(ms).toISOString() : String(ms);
 }

@@ -20,6 +20,9 @@ export interface LateTrade {
   readonly revised: boolean;
 }
 
+/** How long after an interval's close a quiet interval is closed by the clock: covers exchange→us latency. */
+export const DEFAULT_GRACE_MS = 2_000;
+
 export interface TradesToCandlesOptions {
   /** Interval length. Default `1m`; higher timeframes are normally derived with `resampleCandles`. */
   readonly timeframe?: Timeframe;
@@ -80,7 +83,7 @@ export function tradesToCandles(
 ): OperatorFunction<Trade, Candle> {
   const timeframe = options.timeframe ?? '1m';
   const tfMs = timeframeMs(timeframe);
-  const graceMs = checkNonNegative('graceMs', options.graceMs ?? 2000);
+  const graceMs = checkNonNegative('graceMs', options.graceMs ?? DEFAULT_GRACE_MS);
   const revise = options.reviseLateTrades ?? false;
   const revisionWindow = checkPositiveInteger('revisionWindow', options.revisionWindow ?? 60);
   const formingEveryMs =

@@ -3,6 +3,7 @@ import type { Candle } from '../domain/candle.js';
 import { InvalidDataError } from '../domain/errors.js';
 import type { Indicator, IndicatorFactory } from '../domain/indicators/indicator.js';
 import type { IndicatorSpec, IndicatorValues } from '../domain/indicators/spec.js';
+import { iso } from '../domain/time.js';
 
 export type { IndicatorSpec, IndicatorValueOf, IndicatorValues } from '../domain/indicators/spec.js';
 
@@ -89,8 +90,4 @@ export function withIndicators<S extends IndicatorSpec>(
 interface SeriesState {
   lastCloseTimeMs: number;
   readonly indicators: readonly Indicator<unknown>[];
-}
-
-function iso(ms: number): string {
-  return new Date(ms).toISOString();
 }

@@ -1,4 +1,4 @@
-import { metricsJson } from '../../backtests/report.js';
+import { metricsJson } from '../../backtests/index.js';
 import type { Candle } from '../domain/candle.js';
 import { MetricsAccumulator } from '../domain/metrics.js';
 import { MINUTE_MS } from '../domain/timeframe.js';

@@ -8,6 +8,7 @@ import { CandleStore } from '../storage/candleStore.js';
 import type { Database } from '../storage/database.js';
 import { RawTradeStore } from '../storage/rawTradeStore.js';
 import { BatchWriter } from './batchWriter.js';
+import { DEFAULT_EXCHANGE } from '../domain/exchange.js';
 
 export interface StoreSinkOptions {
   /** The `exchange` column ("okx", or "okx-sim" for data from the simulator). */
@@ -30,7 +31,7 @@ export interface StoreSinkOptions {
  * BatchWriter).
  */
 export function candleSink(db: Database, options: StoreSinkOptions = {}): BatchWriter<Candle> {
-  const store = new CandleStore(db, options.exchange ?? 'okx');
+  const store = new CandleStore(db, options.exchange ?? DEFAULT_EXCHANGE);
   return new BatchWriter<Candle>({
     ...options,
     name: 'candles',
@@ -41,7 +42,7 @@ export function candleSink(db: Database, options: StoreSinkOptions = {}): BatchW
 
 /** Trades as received → `raw_trades` (optional: `--raw-trades`), idempotent, with the same outage handling. */
 export function rawTradeSink(db: Database, options: StoreSinkOptions = {}): BatchWriter<Trade> {
-  const store = new RawTradeStore(db, options.exchange ?? 'okx');
+  const store = new RawTradeStore(db, options.exchange ?? DEFAULT_EXCHANGE);
   return new BatchWriter<Trade>({
     maxBatch: 5000,
     ...options,

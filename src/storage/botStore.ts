@@ -321,16 +321,6 @@ export class BotStore {
     );
   }
 
-  /** Close time of the newest stored candle of `symbol` and `timeframe` on `exchange` (undefined: none). */
-  async newestCandleMs(exchange: string, symbol: string, timeframe: string): Promise<number | undefined> {
-    const rows = await this.db.query<{ ms: number | string | null }>(
-      `SELECT ${MS('max("timestamp")')} AS ms FROM market_data
-        WHERE exchange = $1 AND symbol = $2 AND timeframe = $3`,
-      [exchange, symbol, timeframe],
-    );
-    return num(rows[0]?.ms);
-  }
-
   /** The bot's signals, by time. */
   async signals(botKey: string, page: PageOptions = {}): Promise<StoredSignal[]> {
     const rows = await this.page<{

@@ -1,6 +1,7 @@
 import { RxtradeError } from '../domain/errors.js';
 import type { Timeframe } from '../domain/timeframe.js';
 import type { Database, Queryable } from './database.js';
+import { DEFAULT_EXCHANGE } from '../domain/exchange.js';
 
 /**
  * Candles of one symbol and timeframe as columns (one typed array per field, index i = the i-th candle,
@@ -86,7 +87,7 @@ export async function readCandleColumns(db: Queryable, query: CandleColumnsQuery
   if (Number.isNaN(query.fromMs) || Number.isNaN(query.toMs)) {
     throw new RxtradeError('invalid_argument', 'readCandleColumns: fromMs and toMs must be numbers');
   }
-  const exchange = query.exchange ?? 'okx';
+  const exchange = query.exchange ?? DEFAULT_EXCHANGE;
   const fromMs = Math.max(MIN_MS, query.fromMs);
   const toMs = Math.min(MAX_MS, query.toMs);
   const out = new ColumnBuilder(Math.min(chunkRows, 1024));

@@ -8,6 +8,7 @@ import { CANDLE_COLUMNS, candleRow, upsertCandles, type UpsertResult } from './c
 import { isoTimestamp } from './csv.js';
 import { errorCode, isDataDbError } from './dataErrors.js';
 import type { Database, Queryable } from './database.js';
+import { DEFAULT_EXCHANGE } from '../domain/exchange.js';
 
 export interface ImportCandlesOptions {
   readonly symbol: string;
@@ -73,7 +74,7 @@ export async function importCandles(
   batches: AsyncIterable<readonly Candle[]>,
   options: ImportCandlesOptions,
 ): Promise<ImportCandlesResult> {
-  const exchange = options.exchange ?? 'okx';
+  const exchange = options.exchange ?? DEFAULT_EXCHANGE;
   const derive = sortTimeframes(options.derive ?? []).filter((tf) => tf !== options.timeframe);
   return db.transaction(async (tx) => {
     let rows = 0;

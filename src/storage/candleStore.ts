@@ -2,6 +2,7 @@ import type { Candle, CandleSource } from '../domain/candle.js';
 import { isTimeframe, type Timeframe } from '../domain/timeframe.js';
 import { isoTimestamp } from './csv.js';
 import type { Database, Queryable } from './database.js';
+import { DEFAULT_EXCHANGE } from '../domain/exchange.js';
 
 export interface UpsertResult {
   readonly inserted: number;
@@ -112,7 +113,7 @@ export async function upsertCandles(
 export class CandleStore {
   constructor(
     private readonly db: Database,
-    private readonly exchange = 'okx',
+    private readonly exchange = DEFAULT_EXCHANGE,
   ) {}
 
   async upsert(candles: readonly Candle[]): Promise<UpsertResult> {
@@ -158,13 +159,22 @@ export class CandleStore {
     }));
   }
 
-  /** Close time of the newest `timeframe` candle of `symbol`, or undefined when none is stored. */
-  async newestCloseTimeMs(symbol: string, timeframe: Timeframe): Promise<number | undefined> {
-    const [row] = await this.db.query<{ ts: number | string | null }>(
-      `SELECT (extract(epoch from max(timestamp)) * 1000)::bigint AS ts
-         FROM market_data WHERE exchange = $1 AND symbol = $2 AND timeframe = $3`,
-      [this.exchange, symbol, timeframe],
-    );
+  /**
+   * Close time of the newest `timeframe` candle of `symbol` (of any symbol and timeframe of this exchange
+   * when none is given), or undefined when none is stored.
+   */
+  async newestCloseTimeMs(symbol?: string, timeframe?: Timeframe): Promise<number | undefined> {
+    const [row] =
+      symbol === undefined
+        ? await this.db.query<{ ts: number | string | null }>(
+            `SELECT (extract(epoch from max(timestamp)) * 1000)::bigint AS ts FROM market_data WHERE exchange = $1`,
+            [this.exchange],
+          )
+        : await this.db.query<{ ts: number | string | null }>(
+            `SELECT (extract(epoch from max(timestamp)) * 1000)::bigint AS ts
+               FROM market_data WHERE exchange = $1 AND symbol = $2 AND timeframe = $3`,
+            [this.exchange, symbol, timeframe ?? '1m'],
+          );
     return row?.ts === null || row?.ts === undefined ? undefined : Number(row.ts);
   }
 }

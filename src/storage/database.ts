@@ -1,4 +1,5 @@
 import type { Logger } from '../infra/logger.js';
+import { dataPaths } from '../config/dataDir.js';
 
 /**
  * What a query can run on: the database itself or an open transaction. Repositories take a `Queryable`
@@ -35,7 +36,7 @@ export interface OpenDatabaseOptions {
   readonly logger?: Logger;
 }
 
-export const DEFAULT_PGLITE_PATH = './data/pglite';
+export const DEFAULT_PGLITE_PATH = dataPaths().pglite;
 
 /**
  * Opens the configured database and checks that it answers, so a wrong URL fails here with a clear

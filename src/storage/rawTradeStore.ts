@@ -2,6 +2,7 @@ import type { Trade } from '../domain/trade.js';
 import { isoTimestamp } from './csv.js';
 import type { Database } from './database.js';
 import { ensureRawTradesPartition, monthStartMs } from './rawTradesPartitions.js';
+import { DEFAULT_EXCHANGE } from '../domain/exchange.js';
 
 const COLUMNS = ['exchange', 'symbol', 'trade_id', 'timestamp', 'type', 'data'] as const;
 
@@ -15,7 +16,7 @@ export class RawTradeStore {
 
   constructor(
     private readonly db: Database,
-    private readonly exchange = 'okx',
+    private readonly exchange = DEFAULT_EXCHANGE,
   ) {}
 
   /** Stores the trades and returns how many were new. */

@@ -5,6 +5,7 @@ import type { Signal } from '../domain/signal.js';
 import { timeframeMs, type Timeframe } from '../domain/timeframe.js';
 import type { IndicatorSpec, IndicatorValues } from '../domain/indicators/spec.js';
 import { StrategyContext, type Strategy, type TimeframeView } from './strategy.js';
+import { iso } from '../domain/time.js';
 
 /** A strategy threw (or returned something that is not a valid Signal) on one candle. */
 export interface StrategyErrorEvent {
@@ -225,8 +226,4 @@ function outOfOrder(label: string, candle: Candle, lastMs: number): InvalidDataE
     `runStrategy(${label}): ${candle.symbol} ${candle.timeframe} candle closing at ${iso(candle.closeTimeMs)} ` +
       `arrived after ${iso(lastMs)}: input must be in time order without duplicates`,
   );
-}
-
-function iso(ms: number): string {
-  return Number.isFinite(ms) ? new Date(ms).toISOString() : String(ms);
 }

@@ -6,6 +6,7 @@ import { decimalsOf, describeFsError, readCsvLines } from './csvFile.js';
 import { isAligned, TIMEFRAMES, timeframeMs, type Timeframe } from '../domain/timeframe.js';
 import type { CandleSpacing } from './candleSpacing.js';
 import { splitCsvLine, symbolFromFileName } from './tradeCsv.js';
+import { parseIsoUtc } from '../domain/time.js';
 
 /**
  * Reading candle files (CSV with a header row). Column names are matched case-insensitively:
@@ -210,9 +211,7 @@ export class CandleCsvParser {
         this.fail(lineNo, `time "${text}" is not epoch milliseconds (epoch seconds are not accepted)`);
       }
     } else {
-      const hasZone = /(?:Z|[+-]\d\d:?\d\d)$/i.test(text);
-      const dateOnly = /^\d{4}-\d\d-\d\d$/.test(text);
-      ms = Date.parse(hasZone || dateOnly ? text : `${text.replace(' ', 'T')}Z`);
+      ms = parseIsoUtc(text);
       if (Number.isNaN(ms)) {
         this.fail(lineNo, `time "${text}" is neither epoch milliseconds nor an ISO-8601 time`);
       }

@@ -1,4 +1,5 @@
 import { TIMEFRAMES, timeframeMs, type Timeframe } from '../domain/timeframe.js';
+import { iso } from '../domain/time.js';
 
 /**
  * Which timeframe the rows of a candle file are spaced like, from the times alone.
@@ -75,8 +76,4 @@ export class CandleSpacing {
 function gcd(a: number, b: number): number {
   while (b !== 0) [a, b] = [b, a % b];
   return a;
-}
-
-function iso(ms: number): string {
-  return new Date(ms).toISOString();
 }

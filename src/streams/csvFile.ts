@@ -1,7 +1,66 @@
 import { constants, createReadStream } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import { Socket } from 'node:net';
-import { InvalidDataError, RxtradeError, UsageError } from '../domain/errors.js';
+import { InvalidDataError, UsageError } from '../domain/errors.js';
+
+/** Consecutive lines of a text file (CR stripped; blank ones included, so line numbers count). */
+export interface LineChunk {
+  readonly lines: readonly string[];
+  /** The 1-based line number of `lines[0]`. */
+  readonly firstLineNo: number;
+  /** Bytes read from the file so far. */
+  readonly bytesRead: number;
+}
+
+/**
+ * The lines of a text file, a read (`highWaterMark` bytes) at a time; the last line needs no newline. A
+ * file that cannot be read is a UsageError naming `what` and the path. Stopping early closes the file.
+ * The one line reader of CSV inputs: `readCsvLines` pushes them to callbacks; a consumer that must pause
+ * between lines (an import writing batches) iterates this itself.
+ */
+export async function* textLines(
+  path: string,
+  what: string,
+  highWaterMark: number,
+): AsyncGenerator<LineChunk> {
+  const unreadable = (err: unknown): UsageError =>
+    new UsageError(`cannot read ${what} file ${path}: ${describeFsError(err)}`, { cause: err });
+  let iterator: AsyncIterator<string>;
+  try {
+    iterator = (await openTextInput(path, highWaterMark))[Symbol.asyncIterator]();
+  } catch (err) {
+    throw unreadable(err);
+  }
+  let rest = '';
+  let lineNo = 1;
+  let bytesRead = 0;
+  try {
+    for (;;) {
+      let next: IteratorResult<string>;
+      try {
+        next = await iterator.next();
+      } catch (err) {
+        throw unreadable(err);
+      }
+      if (next.done === true) break;
+      const lines = (rest + next.value).split('\n');
+      rest = lines.pop() as string;
+      for (let i = 0; i < lines.length; i++) {
+        const line = lines[i] as string;
+        if (line.charCodeAt(line.length - 1) === 13) lines[i] = line.slice(0, -1);
+      }
+      bytesRead += Buffer.byteLength(next.value);
+      yield { lines, firstLineNo: lineNo, bytesRead };
+      lineNo += lines.length;
+    }
+  } finally {
+    await iterator.return?.();
+  }
+  if (rest.length > 0) {
+    const line = rest.charCodeAt(rest.length - 1) === 13 ? rest.slice(0, -1) : rest;
+    yield { lines: [line], firstLineNo: lineNo, bytesRead };
+  }
+}
 
 /**
  * Reads a CSV file with a header row, in 1 MB chunks: `header` gets the first non-blank line, `row` every
@@ -17,37 +76,23 @@ export async function readCsvLines(
     onProgress?: (bytesRead: number) => void;
   },
 ): Promise<void> {
-  let lineNo = 0;
   let sawHeader = false;
-  const onLine = (raw: string): void => {
-    lineNo += 1;
-    const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
-    if (line.trim().length === 0) return;
-    if (sawHeader) handlers.row(line, lineNo);
-    else {
-      handlers.header(line);
-      sawHeader = true;
-    }
-  };
-  let rest = '';
   let bytesRead = 0;
-  try {
-    for await (const chunk of await openTextInput(path, 1 << 20)) {
-      const text = rest + (chunk as string);
-      let start = 0;
-      for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n', start)) {
-        onLine(text.slice(start, nl));
-        start = nl + 1;
+  for await (const chunk of textLines(path, what, 1 << 20)) {
+    const { lines, firstLineNo } = chunk;
+    for (let i = 0; i < lines.length; i++) {
+      const line = lines[i] as string;
+      if (line.trim().length === 0) continue;
+      if (sawHeader) handlers.row(line, firstLineNo + i);
+      else {
+        handlers.header(line);
+        sawHeader = true;
       }
-      rest = text.slice(start);
-      bytesRead += Buffer.byteLength(chunk as string);
-      handlers.onProgress?.(bytesRead);
     }
-  } catch (err) {
-    if (err instanceof RxtradeError) throw err; // the callbacks' own errors (bad data, a missing symbol)
-    throw new UsageError(`cannot read ${what} file ${path}: ${describeFsError(err)}`, { cause: err });
+    // Once per read (the last line of a file without a final newline comes after the last read).
+    if (chunk.bytesRead !== bytesRead) handlers.onProgress?.(chunk.bytesRead);
+    bytesRead = chunk.bytesRead;
   }
-  if (rest.length > 0) onLine(rest);
   if (!sawHeader)
     throw new InvalidDataError(`${path}: the file is empty (expected a header row and ${what})`);
 }

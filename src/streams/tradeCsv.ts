@@ -2,6 +2,7 @@ import { basename } from 'node:path';
 import { InvalidDataError, UsageError } from '../domain/errors.js';
 import { compareTradeIds, compareTrades, type Trade, type TradeSide } from '../domain/trade.js';
 import { decimalsOf, readCsvLines } from './csvFile.js';
+import { epochToMs, epochUnit, parseIsoUtc, type EpochUnit } from '../domain/time.js';
 
 /**
  * Reading trade files (CSV with a header row). Column names are matched case-insensitively:
@@ -26,7 +27,7 @@ const COLUMNS = {
   symbol: ['symbol', 'instid', 'inst_id'],
 } as const;
 
-export type TimeUnit = 's' | 'ms' | 'us' | 'ns' | 'iso';
+export type TimeUnit = EpochUnit | 'iso';
 
 export interface TradeFile {
   /** In time order (sorted by time then trade id when the file was not). */
@@ -166,17 +167,14 @@ export class TradeCsvParser {
   private time(text: string, lineNo: number): number {
     let ms: number;
     if (NUMBER.test(text)) {
-      const v = Number(text);
-      const unit: TimeUnit = v >= 1e17 ? 'ns' : v >= 1e14 ? 'us' : v >= 1e11 ? 'ms' : 's';
+      const unit = epochUnit(Number(text));
       if (this.unit === undefined) this.unit = unit;
       else if (unit !== this.unit) {
         this.fail(lineNo, `time "${text}" looks like epoch ${unit} but earlier rows are epoch ${this.unit}`);
       }
-      ms =
-        unit === 's' ? secondsToMs(text) : Math.floor(unit === 'ns' ? v / 1e6 : unit === 'us' ? v / 1e3 : v);
+      ms = epochToMs(text, unit);
     } else {
-      const hasZone = /(?:Z|[+-]\d\d:?\d\d)$/i.test(text);
-      ms = Date.parse(hasZone ? text : `${text.replace(' ', 'T')}Z`);
+      ms = parseIsoUtc(text);
       if (Number.isNaN(ms))
         this.fail(lineNo, `time "${text}" is neither an epoch number nor an ISO-8601 time`);
       if (this.unit === undefined) this.unit = 'iso';
@@ -384,11 +382,4 @@ export function splitCsvLine(line: string): string[] {
   }
   out.push(field);
   return out;
-}
-
-/** Exact for decimal seconds: `1723161255.342` × 1000 in floating point is 1723161255341.9998. */
-function secondsToMs(text: string): number {
-  if (/[eE]/.test(text)) return Math.floor(Number(text) * 1e3);
-  const [whole, fraction = ''] = text.split('.');
-  return Number(whole) * 1000 + Number(fraction.padEnd(3, '0').slice(0, 3));
 }

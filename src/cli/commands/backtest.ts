@@ -1,20 +1,22 @@
 import { existsSync } from 'node:fs';
 import { Option, type Command } from 'commander';
 import {
-  resolveBacktestSettings,
-  withStrategyTimeframe,
+  type BacktestData,
+  backtestJson,
+  type BacktestResult,
   type BacktestSettings,
-} from '../../../backtests/config.js';
-import { backtestJson, deniedLine, metricsTable } from '../../../backtests/report.js';
-import { runBacktest, type BacktestData, type BacktestResult } from '../../../backtests/runBacktest.js';
-import {
+  deniedLine,
   exchangesWithSymbol,
   loadCsvCandles,
   loadDatabaseCandles,
-  storedCandleSets,
   type LoadedCandles,
+  metricsTable,
+  resolveBacktestSettings,
+  runBacktest,
   type StoredCandleSet,
-} from '../../../backtests/sources.js';
+  storedCandleSets,
+  withStrategyTimeframe,
+} from '../../../backtests/index.js';
 import { UsageError } from '../../domain/errors.js';
 import { parseTimeframe, timeframeMs, type Timeframe } from '../../domain/timeframe.js';
 import type { Trade } from '../../domain/trade.js';
@@ -24,6 +26,8 @@ import { describeDuplicates, readTradeCsv, symbolFromFileName } from '../../stre
 import type { CliIo } from '../io.js';
 import { Progress } from '../progress.js';
 import { DATABASE_URL_HELP, PGLITE_HELP } from '../helpTexts.js';
+import { DEFAULT_EXCHANGE } from '../../domain/exchange.js';
+import { parseIsoUtc } from '../../domain/time.js';
 
 export interface BacktestCommandOptions {
   readonly strategy?: string;
@@ -151,7 +155,7 @@ export async function runBacktestCommand(
   });
   progress?.done();
   if (options.report !== undefined) {
-    const { writeBacktestReport } = await import('../../../backtests/html/backtestReport.js');
+    const { writeBacktestReport } = await (await import('../../../backtests/index.js')).loadReportWriters();
     await writeBacktestReport(options.report, { result, settings, candles: loaded.candles, where });
     note(`report written to ${options.report}`);
   }
@@ -312,7 +316,7 @@ export async function loadCandleData(
       const symbol = options.symbol as string;
       const timeframe = asked ?? '1m';
       const from = exchange ?? (await onlyExchange(db, symbol, note));
-      storedOn = from ?? 'okx';
+      storedOn = from ?? DEFAULT_EXCHANGE;
       where = `${choice.where}, exchange ${storedOn}`;
       loaded = await loadDatabaseCandles(db, {
         symbol,
@@ -446,11 +450,7 @@ export function isoTime(text: string, flag: string): number {
   const t = text.trim();
   let ms: number;
   if (/^\d{11,}$/.test(t)) ms = Number(t);
-  else {
-    const hasZone = /(?:Z|[+-]\d\d:?\d\d)$/i.test(t);
-    const dateOnly = /^\d{4}-\d\d-\d\d$/.test(t);
-    ms = Date.parse(hasZone || dateOnly ? t : `${t.replace(' ', 'T')}Z`);
-  }
+  else ms = parseIsoUtc(t);
   if (!Number.isFinite(ms))
     throw new UsageError(`${flag} "${text}" is not an ISO-8601 time such as 2021-05-01 or 2021-05-01T12:00Z`);
   return ms;

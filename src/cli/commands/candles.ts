@@ -12,6 +12,7 @@ import { replayInVirtualTime } from '../../streams/replay.js';
 import { describeDuplicates, readTradeCsv, symbolFromFileName } from '../../streams/tradeCsv.js';
 import type { CliIo } from '../io.js';
 import { Progress } from '../progress.js';
+import { iso } from '../../domain/time.js';
 
 interface CandlesOptions {
   readonly trades: string;
@@ -147,8 +148,4 @@ function fileSize(path: string): number | undefined {
   } catch {
     return undefined; // readTradeCsv reports the real problem
   }
-}
-
-function iso(ms: number): string {
-  return new Date(ms).toISOString();
 }

@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import { Option, type Command } from 'commander';
 import { Collector } from '../../app/collector.js';
 import type { Bus } from '../../bus/bus.js';
@@ -26,6 +25,9 @@ import {
   type RuntimeFlags,
 } from '../runtime.js';
 import { checkSpeedBound, MAX_SPEED } from '../speed.js';
+import { DEFAULT_EXCHANGE } from '../../domain/exchange.js';
+import { dataPaths } from '../../config/dataDir.js';
+import { CandleStore } from '../../storage/candleStore.js';
 
 export interface CollectRun extends RuntimeFlags {
   readonly symbols: readonly string[];
@@ -153,16 +155,16 @@ export function parseSymbols(text: string): string[] {
 function chooseExchange(run: CollectRun, env: Env, io: CliIo): string {
   const exchange = run.exchange !== undefined ? parseExchange(run.exchange) : undefined;
   if (run.sim !== undefined) {
-    if (exchange === 'okx') {
+    if (exchange === DEFAULT_EXCHANGE) {
       throw new UsageError(
         `--exchange okx with the embedded simulator would store simulated candles as real OKX ones: use okx-sim (the default) or another name`,
       );
     }
     return exchange ?? 'okx-sim';
   }
-  const chosen = exchange ?? 'okx';
+  const chosen = exchange ?? DEFAULT_EXCHANGE;
   const local = [env.okxWsPublicUrl, env.okxRestUrl].find(isLoopbackUrl);
-  if (chosen === 'okx' && local !== undefined) {
+  if (chosen === DEFAULT_EXCHANGE && local !== undefined) {
     io.stderr.write(
       `rxtrade ${run.command}: warning: ${local} is on this machine (a simulator?), yet its candles are stored as exchange 'okx', with real OKX data; pass --exchange okx-sim to keep them apart\n`,
     );
@@ -195,11 +197,7 @@ export async function runCollect(run: CollectRun, io: CliIo, env: Env): Promise<
     if (run.sim !== undefined) {
       // An accelerated simulated clock runs ahead of the wall clock: continue after the newest candle an
       // earlier run stored, so a restart extends the simulated history instead of rewriting it.
-      const [row] = await runtime.db.query<{ ms: number | null }>(
-        `SELECT (extract(epoch from max(timestamp)) * 1000)::bigint AS ms FROM market_data WHERE exchange = $1`,
-        [exchange],
-      );
-      const newest = row?.ms === null || row?.ms === undefined ? undefined : Number(row.ms);
+      const newest = await new CandleStore(runtime.db, exchange).newestCloseTimeMs();
       demo = await startDemoMarket(run.symbols, run.sim.speed, newest, logger);
     }
     if (stop.requested) throw new InterruptedError(`interrupted while starting ${run.command}`);
@@ -221,8 +219,8 @@ export async function runCollect(run: CollectRun, io: CliIo, env: Env): Promise<
     timeframes: run.timeframes,
     rawTrades: run.rawTrades,
     ...(run.orderBooks === true ? { orderBooks: true } : {}),
-    spillDir: join(env.dataDir, 'spill'),
-    deadLetterDir: join(env.dataDir, 'dead-letter'),
+    spillDir: dataPaths(env.dataDir).spill,
+    deadLetterDir: dataPaths(env.dataDir).deadLetter,
     ...(demo !== undefined ? { scheduler: demo.scheduler, graceMs: demo.graceMs } : {}),
     logger,
   });

@@ -1,13 +1,17 @@
 import { Option, type Command } from 'commander';
-import { resolveBacktestSettings } from '../../../backtests/config.js';
-import { compareRuns, DEFAULT_SEED, type CompareResult } from '../../../backtests/compare/compareRuns.js';
-import { compareJson, compareText } from '../../../backtests/compare/format.js';
 import {
+  compareJson,
+  compareRuns,
+  compareText,
+  DEFAULT_SEED,
+  loadReportWriters,
   loadRunsFile,
   parseRunFlag,
+  resolveBacktestSettings,
   uniqueLabels,
+  type CompareResult,
   type RunSpec,
-} from '../../../backtests/compare/runSpecs.js';
+} from '../../../backtests/index.js';
 import { RxtradeError, UsageError } from '../../domain/errors.js';
 import type { CandleLabel } from '../../streams/candleCsv.js';
 import { DATABASE_URL_HELP, PGLITE_HELP } from '../helpTexts.js';
@@ -143,7 +147,7 @@ export async function runCompareCommand(
     },
   );
   if (options.report !== undefined) {
-    const { writeCompareReport } = await import('../../../backtests/html/compareReport.js');
+    const { writeCompareReport } = await loadReportWriters();
     await writeCompareReport(options.report, { result, candles: loaded.candles, where });
     note(`report written to ${options.report}`);
   }

@@ -7,12 +7,14 @@ import { describeCandle, importCandles, type ImportCandlesResult } from '../../s
 import { migrate } from '../../storage/migrate.js';
 import { CandleCsvParser, type CandleLabel } from '../../streams/candleCsv.js';
 import { CandleSpacing } from '../../streams/candleSpacing.js';
-import { describeFsError, openTextInput } from '../../streams/csvFile.js';
+import { describeFsError, textLines } from '../../streams/csvFile.js';
 import { readEnv } from '../../config/env.js';
 import { openUnlessInterrupted, watchInterrupt } from '../interrupt.js';
 import type { CliIo } from '../io.js';
 import { chooseDatabase, DATABASE_URL_HELP, openChosen, parseExchange, PGLITE_HELP } from '../runtime.js';
 import { Progress } from '../progress.js';
+import { DEFAULT_EXCHANGE } from '../../domain/exchange.js';
+import { iso } from '../../domain/time.js';
 
 export interface ImportOptions {
   readonly file: string;
@@ -106,7 +108,7 @@ export async function runImport(
     throw new UsageError(`--label must be open or close, got "${String(options.label)}"`);
   }
   const choice = chooseDatabase(options, readEnv(env));
-  const exchange = options.exchange === undefined ? 'okx' : parseExchange(options.exchange);
+  const exchange = options.exchange === undefined ? DEFAULT_EXCHANGE : parseExchange(options.exchange);
   const size = fileSize(options.file);
 
   const { where } = choice;
@@ -203,7 +205,6 @@ function describe(s: ImportSummary, where: string): string {
  * becomes one array of objects; the consumer pulls the next batch while it writes the last, and reading
  * stops while both are pending. Reads 64 KB at a time: each read yields to the event loop, so the
  * statements of the batch being written advance while the next one is parsed. Gaps are counted, not kept.
- * (The line loop mirrors readCsvLines, which cannot pause between lines for an async consumer.)
  */
 class CandleBatches {
   bytesRead = 0;
@@ -224,55 +225,27 @@ class CandleBatches {
 
   async *batches(): AsyncGenerator<Candle[]> {
     const parser = this.parser;
-    let lineNo = 0;
     let sawHeader = false;
-    let rest = '';
-    let iterator: AsyncIterator<string>;
-    try {
-      iterator = (await openTextInput(this.path, 1 << 16))[Symbol.asyncIterator]();
-    } catch (err) {
-      throw new UsageError(`cannot read candles file ${this.path}: ${describeFsError(err)}`, { cause: err });
-    }
-    try {
-      for (;;) {
-        let next: IteratorResult<string>;
-        try {
-          next = await iterator.next();
-        } catch (err) {
-          throw new UsageError(`cannot read candles file ${this.path}: ${describeFsError(err)}`, {
-            cause: err,
-          });
-        }
-        const text = next.done === true ? rest : rest + next.value;
-        let start = 0;
-        for (;;) {
-          const nl = text.indexOf('\n', start);
-          // The last line of the file needs no newline.
-          if (nl < 0 && (next.done !== true || start >= text.length)) break;
-          const end = nl < 0 ? text.length : nl;
-          lineNo += 1;
-          const line = text.charCodeAt(end - 1) === 13 ? text.slice(start, end - 1) : text.slice(start, end);
-          start = end + 1;
-          if (line.trim().length === 0) continue;
-          if (sawHeader) {
-            const before = parser.candles.length;
-            parser.row(line, lineNo);
-            for (let i = before; i < parser.candles.length; i++) {
-              this.lineOf.set(parser.candles[i] as Candle, lineNo);
-            }
-            this.checkRow();
-          } else {
-            parser.header(line);
-            sawHeader = true;
+    for await (const chunk of textLines(this.path, 'candles', 1 << 16)) {
+      const { lines, firstLineNo } = chunk;
+      for (let i = 0; i < lines.length; i++) {
+        const line = lines[i] as string;
+        if (line.trim().length === 0) continue;
+        const lineNo = firstLineNo + i;
+        if (sawHeader) {
+          const before = parser.candles.length;
+          parser.row(line, lineNo);
+          for (let k = before; k < parser.candles.length; k++) {
+            this.lineOf.set(parser.candles[k] as Candle, lineNo);
           }
-          if (parser.candles.length >= this.batchRows) yield this.take();
+          this.checkRow();
+        } else {
+          parser.header(line);
+          sawHeader = true;
         }
-        if (next.done === true) break;
-        rest = text.slice(start);
-        this.bytesRead += Buffer.byteLength(next.value);
+        if (parser.candles.length >= this.batchRows) yield this.take();
       }
-    } finally {
-      await iterator.return?.(); // closes the file when the import stops early
+      this.bytesRead = chunk.bytesRead;
     }
     if (!sawHeader)
       throw new InvalidDataError(`${this.path}: the file is empty (expected a header row and candles)`);
@@ -336,8 +309,4 @@ function formatRate(perSecond: number): string {
     : perSecond >= 1e3
       ? `${(perSecond / 1e3).toFixed(1)} k`
       : perSecond.toFixed(0);
-}
-
-function iso(ms: number): string {
-  return new Date(ms).toISOString();
 }

@@ -7,6 +7,7 @@ import type { IndicatorValues } from '../../domain/indicators/spec.js';
 import { withIndicators } from '../../operators/withIndicators.js';
 import { readCandleCsv, type CandleLabel } from '../../streams/candleCsv.js';
 import type { CliIo } from '../io.js';
+import { iso } from '../../domain/time.js';
 
 type Format = 'csv' | 'json';
 
@@ -183,8 +184,4 @@ class BufferedOut {
     this.size = 0;
     return text;
   }
-}
-
-function iso(ms: number): string {
-  return new Date(ms).toISOString();
 }

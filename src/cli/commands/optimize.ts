@@ -1,21 +1,28 @@
 import { randomUUID } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { Option, type Command } from 'commander';
-import { resolveBacktestSettings } from '../../../backtests/config.js';
-import { combinations, parseConstraint, parseGrid, type Combination } from '../../../backtests/grid.js';
 import {
+  type Combination,
+  combinations,
   METRIC_KEYS,
+  metricsJson,
+  type MetricsJson,
+  metricsTable,
   OPTIMIZE_METRICS,
-  rankRuns,
-  runJobs,
-  WorkerPool,
   type OptimizeMetric,
   type OptimizeRun,
   type OptimizeSetup,
-} from '../../../backtests/optimize.js';
-import type { OptimizeReportInput } from '../../../backtests/html/optimizeReport.js';
-import { metricsJson, metricsTable, type MetricsJson } from '../../../backtests/report.js';
-import { parseWalkForward, walkForward, type WalkForwardResult } from '../../../backtests/walkForward.js';
+  parseConstraint,
+  parseGrid,
+  parseWalkForward,
+  rankRuns,
+  resolveBacktestSettings,
+  runJobs,
+  walkForward,
+  type WalkForwardResult,
+  WorkerPool,
+} from '../../../backtests/index.js';
+import type { OptimizeReportInput } from '../../../backtests/index.js';
 import type { Candle } from '../../domain/candle.js';
 import { UsageError } from '../../domain/errors.js';
 import { timeframeMs } from '../../domain/timeframe.js';
@@ -479,7 +486,9 @@ async function writeReport(
   input: OptimizeReportInput,
   note: (text: string) => void,
 ): Promise<void> {
-  await (await import('../../../backtests/html/optimizeReport.js')).writeOptimizeReport(path, input);
+  await (
+    await (await import('../../../backtests/index.js')).loadReportWriters()
+  ).writeOptimizeReport(path, input);
   note(`report written to ${path}`);
 }
 

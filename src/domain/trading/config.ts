@@ -22,6 +22,9 @@ export const sizingSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('risk'), percentage: percent }),
 ]);
 
+/** Without `--sizing` or `risk.sizing` (a backtest, a bot): all the equity (fees included) on each entry. */
+export const DEFAULT_SIZING = { type: 'equity', percentage: 100 } as const;
+
 export const riskConfigSchema = z
   .strictObject({
     sizing: sizingSchema,

@@ -4,12 +4,11 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { Subject, type Observable } from 'rxjs';
-import { DEFAULT_SIZING } from '../../../backtests/config.js';
-import { exchangesWithSymbol } from '../../../backtests/sources.js';
+import { exchangesWithSymbol } from '../../../backtests/index.js';
 import { packageRoot } from '../../cli/packageRoot.js';
 import { InterruptedError, InvalidFieldError, NotFoundError, RxtradeError } from '../../domain/errors.js';
 import { timeframeMs, type Timeframe } from '../../domain/timeframe.js';
-import { riskConfigSchema, venueModelSchema } from '../../domain/trading/config.js';
+import { DEFAULT_SIZING, riskConfigSchema, venueModelSchema } from '../../domain/trading/config.js';
 import { silentLogger, type Logger } from '../../infra/logger.js';
 import {
   BacktestRunStore,
@@ -23,6 +22,7 @@ import type { Database } from '../../storage/database.js';
 import { defaultStrategyRegistry, type StrategyRegistry } from '../../strategies/registry.js';
 import { parseRequest } from '../validate.js';
 import type { BacktestWorkerInput, BacktestWorkerMessage } from './backtestWorker.js';
+import { DEFAULT_EXCHANGE } from '../../domain/exchange.js';
 
 /** A backtest as POST /api/backtests asks for it (already shape-checked by the route's schema). */
 export interface BacktestRequest {
@@ -192,7 +192,7 @@ export class WorkerBacktestService implements BacktestService {
     if (exchanges.length === 0) {
       throw new InvalidFieldError('symbol', `body.symbol: no stored candles of ${symbol}`);
     }
-    return exchanges.includes('okx') ? 'okx' : (exchanges[0] as string);
+    return exchanges.includes(DEFAULT_EXCHANGE) ? DEFAULT_EXCHANGE : (exchanges[0] as string);
   }
 
   private async run(run: BacktestRunRequest): Promise<void> {

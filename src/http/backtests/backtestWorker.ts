@@ -1,6 +1,5 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import { metricsJson } from '../../../backtests/report.js';
-import { runBacktest } from '../../../backtests/runBacktest.js';
+import { metricsJson, runBacktest } from '../../../backtests/index.js';
 import type { Candle } from '../../domain/candle.js';
 import { RxtradeError } from '../../domain/errors.js';
 import { timeframeMs, type Timeframe } from '../../domain/timeframe.js';

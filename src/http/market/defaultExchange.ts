@@ -1,4 +1,5 @@
-import { exchangesWithSymbol } from '../../../backtests/sources.js';
+import { exchangesWithSymbol } from '../../../backtests/index.js';
+import { DEFAULT_EXCHANGE } from '../../domain/exchange.js';
 import type { Queryable } from '../../storage/database.js';
 
 /** How long the exchange chosen for a symbol is remembered. */
@@ -23,7 +24,7 @@ export class DefaultExchange {
     const hit = this.known.get(symbol);
     if (hit !== undefined && hit.untilMs > this.now()) return hit.exchange;
     const found = await exchangesWithSymbol(this.db, symbol);
-    const exchange = found.includes('okx') ? 'okx' : (found[0] ?? 'okx');
+    const exchange = found.includes(DEFAULT_EXCHANGE) ? DEFAULT_EXCHANGE : (found[0] ?? DEFAULT_EXCHANGE);
     if (found.length > 0) this.known.set(symbol, { exchange, untilMs: this.now() + this.ttlMs });
     else this.known.delete(symbol);
     return exchange;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { storedCandleSets } from '../../../backtests/sources.js';
+import { storedCandleSets } from '../../../backtests/index.js';
 import { BOT_SYMBOL_PATTERN } from '../../bots/botConfig.js';
 import { NotFoundError } from '../../domain/errors.js';
 import { TIMEFRAMES, type Timeframe } from '../../domain/timeframe.js';
