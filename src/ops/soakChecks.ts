@@ -41,8 +41,6 @@ export interface FeedSample {
   readonly queued: number;
   readonly spillPending: number;
   readonly reconnects: number;
-  /** Trade time → receive time over the last pushes, simulated ms (how far behind the simulator the feed is). */
-  readonly lagP50Ms: number;
 }
 
 /** Per symbol: the stored 1m candles of the run, and where the minute-by-minute sequence breaks. */

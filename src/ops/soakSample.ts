@@ -47,7 +47,6 @@ export async function takeSample(c: SampleContext): Promise<SoakSample> {
     queued: f.candleSink.queued,
     spillPending: f.candleSink.spillPending,
     reconnects: f.health?.reconnects ?? 0,
-    lagP50Ms: f.health?.latencyP50Ms ?? 0,
   };
   // Memory last: what the queries above allocated is garbage by now.
   const memory = memoryAfterGc(c.gc);
