@@ -173,6 +173,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
         db,
         bots: instance.bots,
         apiUrl: http.url,
+        collector,
       });
       samples.push(sample);
       options.onSample?.(sample);

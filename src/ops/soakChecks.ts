@@ -28,6 +28,19 @@ export interface SoakSample {
   /** Every API request of the sample answered 200 (health, bots, the dashboard's page). */
   readonly apiOk: boolean;
   readonly apiProblem?: string;
+  /** The collector so far: where its trades and candles are (counts since the start). */
+  readonly feed: FeedSample;
+}
+
+export interface FeedSample {
+  readonly trades: number;
+  readonly lateTrades: number;
+  /** Candles emitted (every timeframe, revisions included), stored, waiting in memory, waiting in the spill file. */
+  readonly candles: number;
+  readonly stored: number;
+  readonly queued: number;
+  readonly spillPending: number;
+  readonly reconnects: number;
 }
 
 /** Per symbol: the stored 1m candles of the run, and where the minute-by-minute sequence breaks. */

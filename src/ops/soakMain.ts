@@ -68,7 +68,9 @@ export async function soakMain(argv: readonly string[], env: NodeJS.ProcessEnv):
       onSample: (s) =>
         process.stderr.write(
           `soak: hour ${s.hour}: heap ${s.memory.heapUsedMb} MB, loop p99 ${s.loop.p99Ms} ms, ` +
-            `${s.rows.market_data ?? 0} candles, bots ${s.bots.map((b) => `${b.botKey} ${b.totalValue.toFixed(2)} (${b.status})`).join(', ')}\n`,
+            `${s.rows.market_data ?? 0} candles; feed ${s.feed.trades} trades (${s.feed.lateTrades} late), ` +
+            `${s.feed.candles} candles emitted, ${s.feed.stored} stored, ${s.feed.queued} queued, ` +
+            `${s.feed.spillPending} in the spill file, ${s.feed.reconnects} reconnects; bots ${s.bots.map((b) => `${b.botKey} ${b.totalValue.toFixed(2)} (${b.status})`).join(', ')}\n`,
         ),
     });
     process.stdout.write(formatSoakReport(report));

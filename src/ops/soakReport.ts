@@ -15,6 +15,8 @@ const HEADERS = [
   'fills',
   'signals',
   'perf',
+  'late',
+  'queued',
 ] as const;
 
 /** One line per sample: the soak's table, bots' total values last (one column per bot). */
@@ -35,6 +37,8 @@ export function soakTable(samples: readonly SoakSample[]): string {
     String(s.rows.trades ?? 0),
     String(s.rows.signals ?? 0),
     String(s.rows.bot_performance ?? 0),
+    String(s.feed.lateTrades),
+    String(s.feed.queued + s.feed.spillPending),
     ...botKeys.map((k) => {
       const b = s.bots.find((x) => x.botKey === k);
       return b === undefined

@@ -1,3 +1,4 @@
+import type { Collector } from '../app/collector.js';
 import type { BotControl } from '../bots/botControl.js';
 import type { Queryable } from '../storage/database.js';
 import type { SoakSample } from './soakChecks.js';
@@ -17,6 +18,7 @@ export interface SampleContext {
   readonly db: Queryable;
   readonly bots: BotControl;
   readonly apiUrl: string;
+  readonly collector: Collector;
 }
 
 /** One row of the soak's table: memory after GC, handles, event-loop delay, rows, bots, and the API answering. */
@@ -36,6 +38,16 @@ export async function takeSample(c: SampleContext): Promise<SoakSample> {
     trades: b.trades,
   }));
   const apiProblem = await askApi(c.apiUrl);
+  const f = c.collector.stats();
+  const feed = {
+    trades: f.trades,
+    lateTrades: f.lateTrades,
+    candles: f.candles,
+    stored: f.candleSink.written,
+    queued: f.candleSink.queued,
+    spillPending: f.candleSink.spillPending,
+    reconnects: f.health?.reconnects ?? 0,
+  };
   // Memory last: what the queries above allocated is garbage by now.
   const memory = memoryAfterGc(c.gc);
   const handles = openHandles();
@@ -50,6 +62,7 @@ export async function takeSample(c: SampleContext): Promise<SoakSample> {
     bots,
     apiOk: apiProblem === undefined,
     ...(apiProblem !== undefined ? { apiProblem } : {}),
+    feed,
   };
 }
 

@@ -41,6 +41,7 @@ function sample(hour: number, heapUsedMb: number, more: Partial<SoakSample> = {}
     rows: { market_data: 100 },
     bots: [{ botKey: 'b1', status: 'active', cash: 10_000, totalValue: 10_000, trades: 0 }],
     apiOk: true,
+    feed: { trades: 1, lateTrades: 0, candles: 1, stored: 1, queued: 0, spillPending: 0, reconnects: 0 },
     ...more,
   };
 }
