@@ -135,6 +135,8 @@ async function runScan(options: ScanOptions, io: CliIo, env: Env): Promise<void>
     }
     const exchange = new OkxScanExchange(exchangeName, restUrl, logger, now);
     const hhmm = (ms: number): string => new Date(ms).toISOString().slice(11, 16);
+    const px = (x: number | undefined): string => String(Number((x ?? Number.NaN).toPrecision(10)));
+    const opened = new Set<number>();
     const events: ScannerEvents = {
       universe: (e) =>
         out(
@@ -145,14 +147,18 @@ async function runScan(options: ScanOptions, io: CliIo, env: Env): Promise<void>
           `${hhmm(o.timeMs)} opportunity ${o.symbol} score ${o.score.toFixed(1)} at ${o.price}: ${decision}`,
         ),
       position: (p) => {
-        if (p.status === 'open')
-          out(`${hhmm(p.openedAtMs ?? 0)} opened ${p.symbol} #${p.positionId}: ${p.qty} at ${p.entryPrice}`);
+        if (p.status === 'open' && !opened.has(p.positionId)) {
+          opened.add(p.positionId);
+          out(
+            `${hhmm(p.openedAtMs ?? 0)} opened ${p.symbol} #${p.positionId}: ${px(p.qty)} at ${px(p.entryPrice)}`,
+          );
+        }
         if (p.status === 'closed')
           out(`${hhmm(p.closedAtMs ?? 0)} closed ${p.symbol} #${p.positionId}: pnl ${p.pnl.toFixed(2)}`);
       },
       exit: (e) =>
         out(
-          `${hhmm(e.timeMs)} exit ${e.symbol} #${e.positionId} ${e.purpose} ${e.percentage.toFixed(0)}% at ${e.price} pnl ${e.pnl.toFixed(2)}${e.trailingActive ? ' (trailing active)' : ''}`,
+          `${hhmm(e.timeMs)} exit ${e.symbol} #${e.positionId} ${e.purpose} ${e.percentage.toFixed(0)}% at ${px(e.price)} pnl ${e.pnl.toFixed(2)}${e.trailingActive ? ' (trailing active)' : ''}`,
         ),
     };
     try {
