@@ -24,12 +24,13 @@ const GROUPS: Readonly<Record<string, () => Promise<readonly string[]>>> = {
   bots: async () => (await import('./bots.js')).benchBots(),
   optimize: async () => (await import('./optimize.js')).benchOptimize(),
   'backtest-cli': async () => (await import('./backtestCli.js')).benchBacktestCli(),
+  scan: async () => (await import('./scan.js')).benchScan(),
 };
 
 /**
  * `npm run bench [-- group...]`: throughput and latency of each part of the pipeline, medians of several
  * runs, and the machine. Groups: candles, indicators, strategies, backtest, okx, storage, collector,
- * bots-store, api, bots, optimize, backtest-cli.
+ * bots-store, api, bots, optimize, backtest-cli, scan.
  */
 async function main(argv: readonly string[]): Promise<number> {
   const [first, ...rest] = argv;

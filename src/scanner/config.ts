@@ -36,7 +36,7 @@ const filteringSchema = z.strictObject({
   max_volatility_percentage: percent.default(2),
   volatility_atr_period: period.default(14),
   /** Fewest 1m candles of history the exchange must serve for the symbol. */
-  min_history_candles: z.number().int().min(1).max(1440).default(120),
+  min_history_candles: z.number().int().min(1).max(300).default(120),
   /** Optional local file (YAML or JSON) with `market_cap` and `listings` per base currency. */
   market_data_file: z.string().min(1).optional(),
   /** With a market data file: smallest market cap (USD); symbols absent from the file fail. */

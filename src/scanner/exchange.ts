@@ -27,8 +27,8 @@ export interface ScanExchange {
   readonly name: string;
   /** Every spot market with a ticker. */
   tickers(signal?: AbortSignal): Promise<MarketTicker[]>;
-  /** The newest closed 1m candles (at most `limit`, ≤ 300), oldest first. */
-  candles(symbol: string, limit: number, signal?: AbortSignal): Promise<Candle[]>;
+  /** The newest closed 1m candles (at most `limit`, ≤ 300) closing at or before `untilMs` (default: now), oldest first. */
+  candles(symbol: string, limit: number, untilMs?: number, signal?: AbortSignal): Promise<Candle[]>;
   /** The order book's 5 best levels a side (undefined when the exchange has none). */
   book(symbol: string, signal?: AbortSignal): Promise<BookTop | undefined>;
 }

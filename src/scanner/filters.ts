@@ -40,7 +40,7 @@ export function tickerFilter(
   const c = config.filtering;
   if (!c.quote_currencies.includes(f.quote))
     return `quote ${f.quote} not in ${c.quote_currencies.join(', ')}`;
-  if (f.volume24h < c.min_volume_24h) return `24h volume ${round(f.volume24h)} < ${c.min_volume_24h}`;
+  if (f.volume24h < c.min_volume_24h) return `24h volume ${Math.round(f.volume24h)} < ${c.min_volume_24h}`;
   const spread = spreadPct(f.bid, f.ask);
   if (spread > c.max_spread_percentage) return `spread ${round(spread)}% > ${c.max_spread_percentage}%`;
   if (market !== undefined) {

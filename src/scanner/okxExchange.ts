@@ -53,11 +53,15 @@ export class OkxScanExchange implements ScanExchange {
     return out.sort((a, b) => (a.symbol < b.symbol ? -1 : a.symbol > b.symbol ? 1 : 0));
   }
 
-  async candles(symbol: string, limit: number, signal?: AbortSignal): Promise<Candle[]> {
+  async candles(symbol: string, limit: number, untilMs?: number, signal?: AbortSignal): Promise<Candle[]> {
+    // `after` is exclusive on the open time: bars opening before it, so closing at or before untilMs.
     const rows = await this.rest.candles(
       okxInstId(symbol),
       '1m',
-      { limit: Math.min(300, limit + 1) },
+      {
+        limit: Math.min(300, limit + 1),
+        ...(untilMs === undefined ? {} : { after: untilMs - MINUTE_MS + 1 }),
+      },
       signal === undefined ? {} : { signal },
     );
     const out: Candle[] = [];

@@ -22,8 +22,8 @@ export interface ScanRunOptions {
   readonly now: () => number;
   /** Wall milliseconds per clock millisecond (1 / speed). Default 1. */
   readonly wallPerClockMs?: number;
-  /** Stop once the clock reaches this. Default: at `signal` only. */
-  readonly untilMs?: number;
+  /** Stop after this much of the clock past the first scan (universe and warm-up). Default: at `signal` only. */
+  readonly durationMs?: number;
   readonly signal: AbortSignal;
   readonly marketData?: MarketData;
   readonly events?: ScannerEvents;
@@ -66,9 +66,15 @@ export async function runScanner(o: ScanRunOptions): Promise<{ runId: string; sc
   o.logger.info({ runId, exchange: o.exchange.name }, `scanner run ${runId} started`);
   reloader.start();
   try {
-    // Scan n covers the candles closed by `next`; a scanner behind its clock scans again at once.
-    let next = o.now();
-    while (!o.signal.aborted && (o.untilMs === undefined || next <= o.untilMs)) {
+    // The first scan evaluates the universe and warms the indicators up on the candles closed by then;
+    // scan n after it covers the candles closed by `next`, and a scanner behind its clock scans again at once.
+    await scanner.step(o.now(), o.signal).catch((err: unknown) => {
+      if (!(err instanceof InterruptedError && o.signal.aborted)) throw err;
+    });
+    const interval = (): number => config.application.scan_interval_seconds * 1000;
+    let next = o.now() + interval();
+    const untilMs = o.durationMs === undefined ? undefined : o.now() + o.durationMs;
+    while (!o.signal.aborted && (untilMs === undefined || next <= untilMs)) {
       const waitMs = (next - o.now()) * (o.wallPerClockMs ?? 1);
       if (waitMs > 0) await sleep(waitMs, o.signal).catch(() => undefined);
       if (o.signal.aborted) break;
@@ -79,7 +85,7 @@ export async function runScanner(o: ScanRunOptions): Promise<{ runId: string; sc
         if (err instanceof InterruptedError && o.signal.aborted) break;
         throw err;
       }
-      next += config.application.scan_interval_seconds * 1000;
+      next += interval();
     }
   } finally {
     await reloader.stop();

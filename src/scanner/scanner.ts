@@ -10,6 +10,9 @@ import type { PartialExitRow, PositionRow, ScannerStore, SnapshotRow } from './s
 import { returnCorrelation, SymbolState } from './symbolState.js';
 import { evaluateUniverse } from './universe.js';
 
+/** How long a symbol without its newest candle holds the others back. */
+const STRAGGLER_MS = 2 * MINUTE_MS;
+
 /** What a scan found, for whoever prints it (the CLI). All optional. */
 export interface ScannerEvents {
   universe?(e: { timeMs: number; size: number; entered: string[]; left: string[] }): void;
@@ -66,16 +69,37 @@ export class Scanner {
   async step(nowMs: number, signal?: AbortSignal): Promise<void> {
     if (nowMs >= this.nextEvaluationMs) await this.evaluate(nowMs, signal);
     const candles: Candle[] = [];
+    // The newest minute every symbol has reached: a minute is taken once all symbols have its candle
+    // (one answering late holds the others back at most STRAGGLER_MS), so snapshots and positions see
+    // whole minutes.
+    let horizon = Number.POSITIVE_INFINITY;
     for (const [symbol, state] of this.states) {
       const missing = Number.isFinite(state.lastCloseMs)
         ? Math.ceil((nowMs - state.lastCloseMs) / MINUTE_MS)
         : this.config.application.warmup_candles;
-      if (missing < 1) continue;
-      for (const c of await this.options.exchange.candles(symbol, Math.min(300, missing + 1), signal)) {
-        if (c.closeTimeMs > state.lastCloseMs && c.closeTimeMs <= nowMs) candles.push(c);
+      let newest = state.lastCloseMs;
+      if (missing >= 1) {
+        for (const c of await this.options.exchange.candles(
+          symbol,
+          Math.min(300, missing + 1),
+          nowMs,
+          signal,
+        )) {
+          if (c.closeTimeMs > state.lastCloseMs && c.closeTimeMs <= nowMs) {
+            candles.push(c);
+            newest = Math.max(newest, c.closeTimeMs);
+          }
+        }
       }
+      horizon = Math.min(horizon, newest);
     }
-    await this.process(candles, true, signal);
+    horizon = Math.max(horizon, nowMs - STRAGGLER_MS);
+    this.options.logger.debug({ nowMs, horizon, candles: candles.length }, 'scan step');
+    await this.process(
+      candles.filter((c) => c.closeTimeMs <= horizon),
+      true,
+      signal,
+    );
   }
 
   /** Candles of any symbols, in any order; `live` false warms indicators up without trading on them. */
@@ -133,7 +157,7 @@ export class Scanner {
   private async evaluate(nowMs: number, signal?: AbortSignal): Promise<void> {
     const cfg = this.config;
     const { logger, exchange, store, marketData } = this.options;
-    const result = await evaluateUniverse(exchange, cfg, this.states, marketData, signal);
+    const result = await evaluateUniverse(exchange, cfg, this.states, marketData, nowMs, signal);
     const { entered, left } = universeChanges(this.universe, result.included);
     const enteredSet = new Set(entered);
     const leftSet = new Set(left);
@@ -162,7 +186,7 @@ export class Scanner {
       this.states.set(symbol, new SymbolState(symbol, cfg));
       warm.push(
         ...(result.warmup.get(symbol) ??
-          (await exchange.candles(symbol, cfg.application.warmup_candles, signal))),
+          (await exchange.candles(symbol, cfg.application.warmup_candles, nowMs, signal))),
       );
     }
     await this.process(warm, false, signal);

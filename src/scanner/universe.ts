@@ -34,6 +34,8 @@ export async function evaluateUniverse(
   config: ScannerConfig,
   tracked: ReadonlyMap<string, SymbolState>,
   market: MarketData | undefined,
+  /** The scan's time: candles closing after it are not read. */
+  nowMs: number,
   signal?: AbortSignal,
 ): Promise<UniverseResult> {
   const tickers = await exchange.tickers(signal);
@@ -57,7 +59,7 @@ export async function evaluateUniverse(
       history = state.candlesSeen;
       volatility = state.volatilityPct;
     } else {
-      const candles = await exchange.candles(t.symbol, need, signal);
+      const candles = await exchange.candles(t.symbol, need, nowMs, signal);
       history = candles.length;
       volatility = atrPct(candles, f.volatility_atr_period);
       warmup.set(t.symbol, candles);

@@ -116,7 +116,8 @@ async function runScan(options: ScanOptions, io: CliIo, env: Env): Promise<void>
       const count = positiveInt(options.symbols, '--symbols');
       if (count < 2 || count > 1000) throw new UsageError(`--symbols must be from 2 to 1000, got ${count}`);
       const history = Math.max(config.application.warmup_candles, config.filtering.min_history_candles) + 30;
-      const live = (minutes ?? 1440) + 2;
+      // Room for the clock to run ahead while the first scan warms up; past the data, the market loops.
+      const live = (minutes ?? 1440) + 60;
       const wall0 = Date.now();
       const t0 = Math.floor(wall0 / 60_000) * 60_000;
       now = () => t0 + (Date.now() - wall0) * speed;
@@ -125,7 +126,7 @@ async function runScan(options: ScanOptions, io: CliIo, env: Env): Promise<void>
         instruments: scanInstruments(scanMarketSpecs(count), history + live, t0 - history * 60_000),
         now,
         historyMs: history * 60_000,
-        loop: minutes === undefined,
+        loop: true,
         rateLimits: false,
         warn: (line: string) => logger.warn({ component: 'okx-sim' }, line),
       });
@@ -134,6 +135,8 @@ async function runScan(options: ScanOptions, io: CliIo, env: Env): Promise<void>
     }
     const exchange = new OkxScanExchange(exchangeName, restUrl, logger, now);
     const hhmm = (ms: number): string => new Date(ms).toISOString().slice(11, 16);
+    const px = (x: number | undefined): string => String(Number((x ?? Number.NaN).toPrecision(10)));
+    const opened = new Set<number>();
     const events: ScannerEvents = {
       universe: (e) =>
         out(
@@ -144,18 +147,21 @@ async function runScan(options: ScanOptions, io: CliIo, env: Env): Promise<void>
           `${hhmm(o.timeMs)} opportunity ${o.symbol} score ${o.score.toFixed(1)} at ${o.price}: ${decision}`,
         ),
       position: (p) => {
-        if (p.status === 'open')
-          out(`${hhmm(p.openedAtMs ?? 0)} opened ${p.symbol} #${p.positionId}: ${p.qty} at ${p.entryPrice}`);
+        if (p.status === 'open' && !opened.has(p.positionId)) {
+          opened.add(p.positionId);
+          out(
+            `${hhmm(p.openedAtMs ?? 0)} opened ${p.symbol} #${p.positionId}: ${px(p.qty)} at ${px(p.entryPrice)}`,
+          );
+        }
         if (p.status === 'closed')
           out(`${hhmm(p.closedAtMs ?? 0)} closed ${p.symbol} #${p.positionId}: pnl ${p.pnl.toFixed(2)}`);
       },
       exit: (e) =>
         out(
-          `${hhmm(e.timeMs)} exit ${e.symbol} #${e.positionId} ${e.purpose} ${e.percentage.toFixed(0)}% at ${e.price} pnl ${e.pnl.toFixed(2)}${e.trailingActive ? ' (trailing active)' : ''}`,
+          `${hhmm(e.timeMs)} exit ${e.symbol} #${e.positionId} ${e.purpose} ${e.percentage.toFixed(0)}% at ${px(e.price)} pnl ${e.pnl.toFixed(2)}${e.trailingActive ? ' (trailing active)' : ''}`,
         ),
     };
     try {
-      const t0 = now();
       const { runId, scanner } = await runScanner({
         db,
         exchange,
@@ -167,7 +173,7 @@ async function runScan(options: ScanOptions, io: CliIo, env: Env): Promise<void>
         wallPerClockMs,
         signal: stop.signal,
         events,
-        ...(minutes === undefined ? {} : { untilMs: t0 + minutes * 60_000 }),
+        ...(minutes === undefined ? {} : { durationMs: minutes * 60_000 }),
         ...(marketData === undefined ? {} : { marketData }),
       });
       const m = scanner.positions.metrics();
