@@ -15,7 +15,6 @@ import { checkStrategy, type StrategyErrorEvent } from '../strategies/runner.js'
 import { StrategyTrader, type StrategyTraderOptions } from '../strategies/trader.js';
 import type { Strategy } from '../strategies/strategy.js';
 import type { IndicatorSpec } from '../domain/indicators/spec.js';
-import { iso } from '../domain/time.js';
 
 /**
  * What one candle did to a bot: everything a bot writes (in one transaction) and publishes for it.
