@@ -19,5 +19,4 @@ export * from './compare/runSpecs.js';
 type ReportWriters = typeof ReportWritersModule;
 
 /** The HTML report writers, loaded only when a report is asked for (vega and arquero are large). */
-export const loadReportWriters = (): Promise<typeof import('./html/writers.js')> =>
-  import('./html/writers.js');
+export const loadReportWriters = (): Promise<ReportWriters> => import('./html/writers.js');
