@@ -17,6 +17,10 @@ export interface CandleColumns {
   readonly close: Float64Array;
   readonly volume: Float64Array;
   readonly tradesCount: Uint32Array;
+  /** With `provenance`: each candle's revision. */
+  readonly revision?: Uint32Array;
+  /** With `provenance`: 1 where the candle is OKX's own (`source` = okx_candles), 0 where built from trades. */
+  readonly okxCandles?: Uint8Array;
 }
 
 export interface CandleColumnsQuery {
@@ -37,6 +41,8 @@ export interface CandleColumnsQuery {
    * parses arrays: ~510 k rows/s).
    */
   readonly shape?: 'rows' | 'arrays';
+  /** Also read each candle's revision and source (`revision`, `okxCandles`). Default false. */
+  readonly provenance?: boolean;
 }
 
 export const DEFAULT_CHUNK_ROWS = 50_000;
@@ -54,6 +60,8 @@ interface ColumnArrays {
   c: number[];
   v: number[];
   n: number[];
+  r?: number[];
+  s?: number[];
 }
 
 interface ColumnRow {
@@ -64,6 +72,8 @@ interface ColumnRow {
   c: number;
   v: number;
   n: number;
+  r?: number;
+  s?: number;
 }
 
 /**
@@ -90,18 +100,19 @@ export async function readCandleColumns(db: Queryable, query: CandleColumnsQuery
   const exchange = query.exchange ?? DEFAULT_EXCHANGE;
   const fromMs = Math.max(MIN_MS, query.fromMs);
   const toMs = Math.min(MAX_MS, query.toMs);
-  const out = new ColumnBuilder(Math.min(chunkRows, 1024));
+  const provenance = query.provenance === true;
+  const out = new ColumnBuilder(Math.min(chunkRows, 1024), provenance);
   if (!(fromMs < toMs)) return out.finish();
 
   const arrays = query.shape === 'arrays' || (query.shape === undefined && isPglite(db));
-  const page = candlePageSql;
+  const page = (lower: '>=' | '>'): string => candlePageSql(lower, provenance);
   const select = (lower: '>=' | '>'): string =>
     arrays
       ? `SELECT array_agg(t ORDER BY ts) AS t, array_agg(o ORDER BY ts) AS o, array_agg(h ORDER BY ts) AS h,
                 array_agg(l ORDER BY ts) AS l, array_agg(c ORDER BY ts) AS c, array_agg(v ORDER BY ts) AS v,
-                array_agg(n ORDER BY ts) AS n
+                array_agg(n ORDER BY ts) AS n${provenance ? ', array_agg(r ORDER BY ts) AS r, array_agg(s ORDER BY ts) AS s' : ''}
            FROM (${page(lower)}) AS page`
-      : `SELECT t, o, h, l, c, v, n FROM (${page(lower)}) AS page ORDER BY ts`;
+      : `SELECT t, o, h, l, c, v, n${provenance ? ', r, s' : ''} FROM (${page(lower)}) AS page ORDER BY ts`;
   let lower: '>=' | '>' = '>=';
   let fromKey = fromMs;
   for (;;) {
@@ -139,8 +150,14 @@ class ColumnBuilder {
   private c: Float64Array;
   private v: Float64Array;
   private n: Uint32Array;
+  private r: Uint32Array | undefined;
+  private s: Uint8Array | undefined;
 
-  constructor(capacity: number) {
+  constructor(capacity: number, provenance: boolean) {
+    if (provenance) {
+      this.r = new Uint32Array(capacity);
+      this.s = new Uint8Array(capacity);
+    }
     this.t = new Float64Array(capacity);
     this.o = new Float64Array(capacity);
     this.h = new Float64Array(capacity);
@@ -163,6 +180,10 @@ class ColumnBuilder {
       this.c[i] = Number(r.c);
       this.v[i] = Number(r.v);
       this.n[i] = Number(r.n);
+      if (this.r !== undefined && this.s !== undefined) {
+        this.r[i] = Number(r.r);
+        this.s[i] = Number(r.s);
+      }
       i++;
     }
     this.length = i;
@@ -181,13 +202,17 @@ class ColumnBuilder {
       this.c[at + i] = Number(page.c[i]);
       this.v[at + i] = Number(page.v[i]);
       this.n[at + i] = Number(page.n[i]);
+      if (this.r !== undefined && this.s !== undefined) {
+        this.r[at + i] = Number(page.r?.[i]);
+        this.s[at + i] = Number(page.s?.[i]);
+      }
     }
     this.length = need;
   }
 
   finish(): CandleColumns {
     const n = this.length;
-    const fit = <A extends Float64Array | Uint32Array>(a: A): A =>
+    const fit = <A extends Float64Array | Uint32Array | Uint8Array>(a: A): A =>
       a.length === n ? a : (a.slice(0, n) as A);
     return {
       length: n,
@@ -198,6 +223,9 @@ class ColumnBuilder {
       close: fit(this.c),
       volume: fit(this.v),
       tradesCount: fit(this.n),
+      ...(this.r !== undefined && this.s !== undefined
+        ? { revision: fit(this.r), okxCandles: fit(this.s) }
+        : {}),
     };
   }
 
@@ -216,6 +244,14 @@ class ColumnBuilder {
     const n = new Uint32Array(capacity);
     n.set(this.n.subarray(0, this.length));
     this.n = n;
+    if (this.r !== undefined && this.s !== undefined) {
+      const r = new Uint32Array(capacity);
+      r.set(this.r.subarray(0, this.length));
+      this.r = r;
+      const src = new Uint8Array(capacity);
+      src.set(this.s.subarray(0, this.length));
+      this.s = src;
+    }
   }
 }
 
@@ -224,9 +260,11 @@ class ColumnBuilder {
  * scan of the (exchange, symbol, timeframe, timestamp) unique index (checked by EXPLAIN in
  * test/storage/candleColumns.contract.test.ts).
  */
-export function candlePageSql(lower: '>=' | '>'): string {
+export function candlePageSql(lower: '>=' | '>', provenance = false): string {
   return `SELECT "timestamp" AS ts, (extract(epoch from "timestamp") * 1000)::float8 AS t, open::float8 AS o,
-            high::float8 AS h, low::float8 AS l, close::float8 AS c, volume::float8 AS v, trades_count AS n
+            high::float8 AS h, low::float8 AS l, close::float8 AS c, volume::float8 AS v, trades_count AS n${
+              provenance ? `, revision AS r, (source = 'okx_candles')::int AS s` : ''
+            }
        FROM market_data
       WHERE exchange = $1 AND symbol = $2 AND timeframe = $3
         AND "timestamp" ${lower} to_timestamp($4::float8 / 1000) AND "timestamp" < to_timestamp($5::float8 / 1000)

@@ -1,5 +1,6 @@
+import { readCandleColumns } from './candleColumns.js';
 import type { Candle, CandleSource } from '../domain/candle.js';
-import { isTimeframe, type Timeframe } from '../domain/timeframe.js';
+import type { Timeframe } from '../domain/timeframe.js';
 import { isoTimestamp } from './csv.js';
 import type { Database, Queryable } from './database.js';
 import { DEFAULT_EXCHANGE } from '../domain/exchange.js';
@@ -121,42 +122,37 @@ export class CandleStore {
     return this.db.transaction((tx) => upsertCandles(tx, this.exchange, candles));
   }
 
-  /** Closed candles with `fromMs ≤ closeTimeMs < toMs`, oldest first (uses the (symbol, timeframe, timestamp) index). */
+  /**
+   * Closed candles with `fromMs ≤ closeTimeMs < toMs`, oldest first, as objects: the columnar read
+   * (readCandleColumns, the one reader of market_data ranges) with each candle's revision and source.
+   */
   async range(symbol: string, timeframe: Timeframe, fromMs: number, toMs: number): Promise<Candle[]> {
-    const rows = await this.db.query<{
-      timeframe: string;
-      ts: number | string;
-      open: string;
-      high: string;
-      low: string;
-      close: string;
-      volume: string;
-      trades_count: number;
-      revision: number;
-      source: string;
-    }>(
-      `SELECT timeframe, (extract(epoch from timestamp) * 1000)::bigint AS ts, open, high, low, close, volume,
-              trades_count, revision, source
-         FROM market_data
-        WHERE symbol = $1 AND timeframe = $2 AND exchange = $3
-          AND timestamp >= to_timestamp($4::double precision / 1000) AND timestamp < to_timestamp($5::double precision / 1000)
-        ORDER BY timestamp`,
-      [symbol, timeframe, this.exchange, fromMs, toMs],
-    );
-    return rows.map((r) => ({
+    const cols = await readCandleColumns(this.db, {
+      exchange: this.exchange,
       symbol,
-      timeframe: isTimeframe(r.timeframe) ? r.timeframe : timeframe,
-      closeTimeMs: Number(r.ts),
-      open: Number(r.open),
-      high: Number(r.high),
-      low: Number(r.low),
-      close: Number(r.close),
-      volume: Number(r.volume),
-      tradesCount: r.trades_count,
-      closed: true,
-      revision: r.revision,
-      ...(r.source === 'okx_candles' ? { source: 'okx_candles' as const } : {}),
-    }));
+      timeframe,
+      fromMs,
+      toMs,
+      provenance: true,
+    });
+    const out = new Array<Candle>(cols.length);
+    for (let i = 0; i < cols.length; i++) {
+      out[i] = {
+        symbol,
+        timeframe,
+        closeTimeMs: cols.closeTimeMs[i] as number,
+        open: cols.open[i] as number,
+        high: cols.high[i] as number,
+        low: cols.low[i] as number,
+        close: cols.close[i] as number,
+        volume: cols.volume[i] as number,
+        tradesCount: cols.tradesCount[i] as number,
+        closed: true,
+        revision: cols.revision?.[i] ?? 0,
+        ...(cols.okxCandles?.[i] === 1 ? { source: 'okx_candles' as const } : {}),
+      };
+    }
+    return out;
   }
 
   /**
