@@ -43,6 +43,8 @@ export interface CandleColumnsQuery {
   readonly shape?: 'rows' | 'arrays';
   /** Also read each candle's revision and source (`revision`, `okxCandles`). Default false. */
   readonly provenance?: boolean;
+  /** Only the newest this many candles of the range (one query; a chart's latest window). */
+  readonly newest?: number;
 }
 
 export const DEFAULT_CHUNK_ROWS = 50_000;
@@ -105,7 +107,12 @@ export async function readCandleColumns(db: Queryable, query: CandleColumnsQuery
   if (!(fromMs < toMs)) return out.finish();
 
   const arrays = query.shape === 'arrays' || (query.shape === undefined && isPglite(db));
-  const page = (lower: '>=' | '>'): string => candlePageSql(lower, provenance);
+  const newest = query.newest;
+  if (newest !== undefined && (!Number.isSafeInteger(newest) || newest < 1)) {
+    throw new RxtradeError('invalid_argument', `readCandleColumns: newest ${newest} is not an integer ≥ 1`);
+  }
+  const page = (lower: '>=' | '>'): string =>
+    candlePageSql(lower, provenance, newest === undefined ? 'ASC' : 'DESC');
   const select = (lower: '>=' | '>'): string =>
     arrays
       ? `SELECT array_agg(t ORDER BY ts) AS t, array_agg(o ORDER BY ts) AS o, array_agg(h ORDER BY ts) AS h,
@@ -116,7 +123,7 @@ export async function readCandleColumns(db: Queryable, query: CandleColumnsQuery
   let lower: '>=' | '>' = '>=';
   let fromKey = fromMs;
   for (;;) {
-    const params = [exchange, query.symbol, query.timeframe, fromKey, toMs, chunkRows];
+    const params = [exchange, query.symbol, query.timeframe, fromKey, toMs, newest ?? chunkRows];
     let got: number;
     let lastT: number | undefined;
     if (arrays) {
@@ -130,7 +137,7 @@ export async function readCandleColumns(db: Queryable, query: CandleColumnsQuery
       got = rows.length;
       lastT = got > 0 ? Number(rows[got - 1]?.t) : undefined;
     }
-    if (lastT === undefined || got < chunkRows) return out.finish();
+    if (newest !== undefined || lastT === undefined || got < chunkRows) return out.finish();
     lower = '>';
     fromKey = lastT;
   }
@@ -260,7 +267,12 @@ class ColumnBuilder {
  * scan of the (exchange, symbol, timeframe, timestamp) unique index (checked by EXPLAIN in
  * test/storage/candleColumns.contract.test.ts).
  */
-export function candlePageSql(lower: '>=' | '>', provenance = false): string {
+export function candlePageSql(
+  lower: '>=' | '>',
+  provenance = false,
+  /** DESC: the newest $6 rows (the outer query puts them back in time order). */
+  order: 'ASC' | 'DESC' = 'ASC',
+): string {
   return `SELECT "timestamp" AS ts, (extract(epoch from "timestamp") * 1000)::float8 AS t, open::float8 AS o,
             high::float8 AS h, low::float8 AS l, close::float8 AS c, volume::float8 AS v, trades_count AS n${
               provenance ? `, revision AS r, (source = 'okx_candles')::int AS s` : ''
@@ -268,6 +280,6 @@ export function candlePageSql(lower: '>=' | '>', provenance = false): string {
        FROM market_data
       WHERE exchange = $1 AND symbol = $2 AND timeframe = $3
         AND "timestamp" ${lower} to_timestamp($4::float8 / 1000) AND "timestamp" < to_timestamp($5::float8 / 1000)
-      ORDER BY "timestamp"
+      ORDER BY "timestamp" ${order}
       LIMIT $6`;
 }

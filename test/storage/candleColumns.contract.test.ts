@@ -107,6 +107,32 @@ describe.each([
     60_000,
   );
 
+  it('reads only the newest N of a range in one query, oldest first', async () => {
+    for (const shape of ['rows', 'arrays'] as const) {
+      const newest = await readCandleColumns(handle.db, {
+        symbol: 'BTC-USDT',
+        timeframe: '1m',
+        fromMs: T0,
+        toMs: T0 + (N - 10) * MIN,
+        newest: 5,
+        shape,
+      });
+      expect(newest).toEqual(columnsOf(all.slice(N - 15, N - 10)));
+      const more = await readCandleColumns(handle.db, {
+        symbol: 'BTC-USDT',
+        timeframe: '1m',
+        fromMs: T0 + 3 * MIN,
+        toMs: T0 + 6 * MIN,
+        newest: 1000,
+        shape,
+      });
+      expect(Array.from(more.closeTimeMs)).toEqual([T0 + 3 * MIN, T0 + 4 * MIN, T0 + 5 * MIN]);
+    }
+    await expect(
+      readCandleColumns(handle.db, { symbol: 'BTC-USDT', timeframe: '1m', fromMs: 0, toMs: T0, newest: 0 }),
+    ).rejects.toThrow(/newest 0/);
+  });
+
   it('includes fromMs and excludes toMs', async () => {
     for (const shape of ['rows', 'arrays'] as const) {
       const cols = await read(T0 + 3 * MIN, T0 + 6 * MIN, 2, shape);

@@ -78,35 +78,24 @@ const DEFAULT_CANDLES = 1000;
 const ts = (ms: string): string => `to_timestamp(${ms}::float8 / 1000)`;
 
 /**
- * The close-time window holding at most `limit` candles: from `from` forward when it is given, else the
- * latest ones before `to`. One keyset probe on the market_data key finds the bound, so a wide range with a
- * small limit never reads more than `limit` rows.
+ * The close-time window holding at most `limit` candles from `from` on: one keyset probe on the
+ * market_data key finds its end, so a wide range with a small limit never reads more than `limit` rows.
  */
-async function window(
+async function windowFrom(
   db: Database,
   key: { exchange: string; symbol: string; timeframe: Timeframe },
-  fromMs: number | undefined,
+  fromMs: number,
   toMs: number | undefined,
   limit: number,
 ): Promise<{ fromMs: number; toMs: number }> {
-  const params = [key.exchange, key.symbol, key.timeframe];
   const hi = toMs ?? 8.64e15;
-  if (fromMs !== undefined) {
-    const rows = await db.query<{ t: number }>(
-      `SELECT (extract(epoch from "timestamp") * 1000)::float8 AS t FROM market_data
-        WHERE exchange = $1 AND symbol = $2 AND timeframe = $3 AND "timestamp" >= ${ts('$4')} AND "timestamp" < ${ts('$5')}
-        ORDER BY "timestamp" OFFSET $6 LIMIT 1`,
-      [...params, fromMs, hi, limit],
-    );
-    return { fromMs, toMs: rows[0] === undefined ? hi : Number(rows[0].t) };
-  }
   const rows = await db.query<{ t: number }>(
     `SELECT (extract(epoch from "timestamp") * 1000)::float8 AS t FROM market_data
-      WHERE exchange = $1 AND symbol = $2 AND timeframe = $3 AND "timestamp" < ${ts('$4')}
-      ORDER BY "timestamp" DESC OFFSET $5 LIMIT 1`,
-    [...params, hi, limit - 1],
+      WHERE exchange = $1 AND symbol = $2 AND timeframe = $3 AND "timestamp" >= ${ts('$4')} AND "timestamp" < ${ts('$5')}
+      ORDER BY "timestamp" OFFSET $6 LIMIT 1`,
+    [key.exchange, key.symbol, key.timeframe, fromMs, hi, limit],
   );
-  return { fromMs: rows[0] === undefined ? 0 : Number(rows[0].t), toMs: hi };
+  return { fromMs, toMs: rows[0] === undefined ? hi : Number(rows[0].t) };
 }
 
 /** /api/market/… and /api/markets: stored candles (columnar) and the feed's latest book and trades. */
@@ -127,8 +116,15 @@ export function marketRoutes(db: Database, market: MarketSnapshot | undefined): 
       handle: async ({ params, query }) => {
         const exchange = query.exchange ?? (await defaultExchange.of(params.symbol));
         const key = { exchange, symbol: params.symbol, timeframe: query.timeframe };
-        const bounds = await window(db, key, query.from, query.to, query.limit ?? DEFAULT_CANDLES);
-        const cols = await readCandleColumns(db, { ...key, ...bounds });
+        const limit = query.limit ?? DEFAULT_CANDLES;
+        // The latest window (no `from`): one query for the newest candles before `to`.
+        const cols =
+          query.from === undefined
+            ? await readCandleColumns(db, { ...key, fromMs: 0, toMs: query.to ?? 8.64e15, newest: limit })
+            : await readCandleColumns(db, {
+                ...key,
+                ...(await windowFrom(db, key, query.from, query.to, limit)),
+              });
         return {
           body: {
             symbol: params.symbol,
