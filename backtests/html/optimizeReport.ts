@@ -17,6 +17,7 @@ import { writeReport, type ReportSection } from './page.js';
 import { CHART_WIDTH, runSections } from './sections.js';
 import { curveRows } from './series.js';
 import { metricsTable, monthlyReturns, tableHtml } from './tables.js';
+import { isoMinute } from '../../src/domain/time.js';
 
 export interface OptimizeReportInput {
   readonly settings: BacktestSettings;
@@ -119,12 +120,11 @@ function walkForwardSections(
   key: keyof Metrics,
   initialCash: number,
 ): ReportSection[] {
-  const iso = (ms: number): string => new Date(ms).toISOString().replace(':00.000Z', 'Z');
   const folds = aq.from(
     wf.folds.map((f, i) => ({
       fold: i + 1,
-      train: `${iso(f.fold.trainStartMs)} … ${iso(f.fold.testStartMs)}`,
-      test: `${iso(f.fold.testStartMs)} … ${iso(f.fold.testEndMs)}`,
+      train: `${isoMinute(f.fold.trainStartMs)} … ${isoMinute(f.fold.testStartMs)}`,
+      test: `${isoMinute(f.fold.testStartMs)} … ${isoMinute(f.fold.testEndMs)}`,
       params: varied.map((n) => `${n}=${String(f.params[n])}`).join(' '),
       [`IS ${metric}`]: fmt(f.inSample[key]),
       [`OOS ${metric}`]: fmt(f.outOfSample[key]),

@@ -3,6 +3,11 @@ export function iso(ms: number): string {
   return Number.isFinite(ms) ? new Date(ms).toISOString() : String(ms);
 }
 
+/** Epoch ms as ISO-8601 text without zero seconds (`2024-01-02T03:04Z`): for ranges and fold tables. */
+export function isoMinute(ms: number): string {
+  return iso(ms).replace(':00.000Z', 'Z');
+}
+
 /** The units of epoch numbers in data files. */
 export type EpochUnit = 's' | 'ms' | 'us' | 'ns';
 

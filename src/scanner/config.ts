@@ -3,6 +3,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { describeNestedIssues } from '../bots/configIssues.js';
 import { RxtradeError, UsageError } from '../domain/errors.js';
+import { DEFAULT_EXCHANGE } from '../domain/exchange.js';
 
 /**
  * The scanner's YAML configuration, in the specification's five sections. Strict: an unknown key is an
@@ -20,7 +21,7 @@ const exchangeSchema = z.strictObject({
   name: z
     .string()
     .regex(/^[a-z0-9-]{1,32}$/)
-    .default('okx'),
+    .default(DEFAULT_EXCHANGE),
   /** REST base URL; default: the exchange's own (with --sim: the embedded simulator's). */
   rest_url: z.url().optional(),
 });

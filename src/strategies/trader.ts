@@ -7,6 +7,7 @@ import type { Fill, OrderCancelled, RiskDecision, RoundTrip } from '../domain/tr
 import { checkStrategy, StrategyRunner, type StrategyErrorEvent } from './runner.js';
 import type { Strategy } from './strategy.js';
 import type { IndicatorSpec } from '../operators/withIndicators.js';
+import { iso } from '../domain/time.js';
 
 export interface StrategyTraderOptions {
   /** Candles closing before this time only warm the indicators up (see TradeStrategyOptions). */
@@ -100,8 +101,4 @@ export class StrategyTrader<S extends IndicatorSpec = IndicatorSpec> {
     this.decision = decision;
     return used;
   }
-}
-
-function iso(ms: number): string {
-  return Number.isFinite(ms) ? new Date(ms).toISOString() : String(ms);
 }

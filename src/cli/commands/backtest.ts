@@ -28,6 +28,7 @@ import { Progress } from '../progress.js';
 import { DATABASE_URL_HELP, PGLITE_HELP } from '../helpTexts.js';
 import { DEFAULT_EXCHANGE } from '../../domain/exchange.js';
 import { parseIsoUtc } from '../../domain/time.js';
+import { isoMinute } from '../../domain/time.js';
 
 export interface BacktestCommandOptions {
   readonly strategy?: string;
@@ -439,10 +440,6 @@ function describeStored(sets: readonly StoredCandleSet[]): string {
     );
   const more = sets.length > shown.length ? [`  … and ${sets.length - shown.length} more`] : [];
   return ['Stored candles (exchange symbol timeframe):', ...shown, ...more].join('\n');
-}
-
-function isoMinute(ms: number): string {
-  return new Date(ms).toISOString().replace(':00.000Z', 'Z');
 }
 
 /** ISO-8601 (UTC when no zone) or epoch ms. */

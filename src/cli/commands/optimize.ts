@@ -34,6 +34,8 @@ import type { CliIo } from '../io.js';
 import { Progress } from '../progress.js';
 import { fitStrategyToData, loadCandleData, parseDataSelection } from './backtest.js';
 import { databaseRunSink, type BacktestRunSink } from './optimizeRuns.js';
+import { isoMinute } from '../../domain/time.js';
+import { DEFAULT_EXCHANGE } from '../../domain/exchange.js';
 
 export interface OptimizeCommandOptions {
   readonly strategy?: string;
@@ -275,7 +277,7 @@ export async function runOptimizeCommand(
           strategy: settings.strategyName,
           params: r.params,
           symbol,
-          exchange: storedOn ?? 'okx',
+          exchange: storedOn ?? DEFAULT_EXCHANGE,
           timeframe: setup.columns.timeframe,
           fromMs: fromMs ?? (loaded.candles[0]?.closeTimeMs ?? 0) - timeframeMs(setup.columns.timeframe),
           toMs: toMs ?? loaded.candles[loaded.candles.length - 1]?.closeTimeMs ?? 0,
@@ -407,10 +409,6 @@ function cell(v: number, f: 'pct' | 'num' | 'int'): string {
   return f === 'pct' ? `${(v * 100).toFixed(2)}%` : f === 'num' ? v.toFixed(3) : String(v);
 }
 
-function iso(ms: number): string {
-  return new Date(ms).toISOString().replace(':00.000Z', 'Z');
-}
-
 function walkForwardJson(wf: WalkForwardResult, metric: OptimizeMetric): object {
   const curve: [number, number][] = [];
   for (let i = 0; i < wf.equity.length; i++)
@@ -458,8 +456,8 @@ function walkForwardText(
   ];
   const body = wf.folds.map((f, i) => [
     String(i + 1),
-    `${iso(f.fold.trainStartMs)} … ${iso(f.fold.testStartMs)}`,
-    `${iso(f.fold.testStartMs)} … ${iso(f.fold.testEndMs)}`,
+    `${isoMinute(f.fold.trainStartMs)} … ${isoMinute(f.fold.testStartMs)}`,
+    `${isoMinute(f.fold.testStartMs)} … ${isoMinute(f.fold.testEndMs)}`,
     names.map((n) => `${n}=${String(f.params[n])}`).join(' '),
     cell(f.inSample[key], metric === 'return' ? 'pct' : 'num'),
     cell(f.outOfSample[key], metric === 'return' ? 'pct' : 'num'),

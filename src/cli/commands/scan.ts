@@ -16,6 +16,7 @@ import type { CliIo } from '../io.js';
 import { addRuntimeOptions, chooseDatabase, openChosen, parseExchange } from '../runtime.js';
 import { checkSpeedBound } from '../speed.js';
 import { isoTime } from './backtest.js';
+import { DEFAULT_EXCHANGE } from '../../domain/exchange.js';
 
 interface ScanOptions {
   readonly sim?: boolean;
@@ -74,7 +75,9 @@ async function runScan(options: ScanOptions, io: CliIo, env: Env): Promise<void>
       '--from, --to and --run select what --export writes without scanning; scan with --sim or --minutes, or export alone',
     );
   }
-  const exchangeName = parseExchange(options.exchange ?? (options.sim === true ? 'okx-sim' : 'okx'));
+  const exchangeName = parseExchange(
+    options.exchange ?? (options.sim === true ? 'okx-sim' : DEFAULT_EXCHANGE),
+  );
   if (!exchangeName.startsWith('okx')) {
     throw new UsageError(
       `--exchange ${exchangeName}: this build scans OKX (and its simulator) only; the ccxt adapter for other exchanges is not there yet`,
