@@ -29,7 +29,9 @@ it('runs the system for one simulated hour with faults on and passes', async () 
     expect(s.bots.map((b) => b.botKey).sort()).toEqual(['btc-ema-fast', 'btc-macd', 'eth-rsi']);
   }
   const last = report.samples[2];
-  expect(last?.rows.market_data).toBeGreaterThan(100);
+  // At least the 1m candles of the minutes checked below (40 per symbol): at 240× the system's start-up
+  // (PGlite, the first connection) takes several simulated minutes, so how many more depends on the load.
+  expect(last?.rows.market_data).toBeGreaterThanOrEqual(80);
   expect(last?.rows.bot_performance).toBeGreaterThan(0);
   // Every minute of the hour is stored once, for both symbols, and the bots were given each once.
   for (const m of report.minutes) expect(m.rows).toBeGreaterThanOrEqual(40);
