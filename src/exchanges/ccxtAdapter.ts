@@ -14,6 +14,12 @@ import {
   type ExchangeInstrument,
 } from './exchangeAdapter.js';
 
+/** Exchanges whose trade ids count up by one per market, so a jump is a gap to fill. */
+const SEQUENTIAL_IDS = new Set(['kraken']);
+/** At most this many REST pages (1000 trades each) fill one hole; older trades stay missing. */
+const MAX_BACKFILL_PAGES = 20;
+/** How long to wait before asking REST again for trades the stream already showed. */
+const REST_LAG_RETRY_MS = 250;
 /** Trades ccxt keeps per symbol between two `watchTrades` calls. */
 const TRADES_CACHE = 100_000;
 
@@ -99,7 +105,10 @@ export class CcxtAdapter implements ExchangeAdapter {
   }
 
   trades$(symbols: readonly string[]): Observable<Trade> {
-    return merge(...symbols.map((s) => this.symbolTrades(s)));
+    // One watch for every symbol where ccxt has it (Kraken): several concurrent watches on one ccxt
+    // connection race its reconnect (a subscription sent on the dead socket is lost, its watch hangs).
+    if (this.ex.has['watchTradesForSymbols'] === true) return this.watched([...symbols]);
+    return merge(...symbols.map((s) => this.watched([s])));
   }
 
   async fetchTrades(symbol: string, sinceMs?: number, limit?: number): Promise<Trade[]> {
@@ -128,68 +137,76 @@ export class CcxtAdapter implements ExchangeAdapter {
     }
   }
 
-  private symbolTrades(symbol: string): Observable<Trade> {
+  private watched(symbols: string[]): Observable<Trade> {
     return new Observable<Trade>((subscriber) => {
       const abort = new AbortController();
-      void this.watchLoop(symbol, subscriber, abort.signal);
+      void this.watchLoop(symbols, subscriber, abort.signal);
       return () => abort.abort();
     });
   }
 
   /**
-   * Watches one symbol until unsubscribed: each trade once, in id order. After an error it waits (backoff),
-   * watches again, and fills the hole from REST trades since the last one it passed on.
+   * Watches the symbols until unsubscribed: each trade once, in id order per symbol. After an error it
+   * waits (backoff) and watches again; a symbol's first trades after that (or after a jump in sequential
+   * ids) come after the trades REST has since the last one passed on.
    */
-  private async watchLoop(symbol: string, out: Subscriber<Trade>, signal: AbortSignal): Promise<void> {
+  private async watchLoop(symbols: string[], out: Subscriber<Trade>, signal: AbortSignal): Promise<void> {
     try {
-      await this.known(symbol);
+      for (const s of symbols) await this.known(s);
     } catch (err) {
       out.error(err);
       return;
     }
-    const unified = toUnified(symbol);
-    let last: Trade | undefined;
-    let attempt = 0;
-    let connected = false;
-    let hole = false;
+    const bySymbol = new Map(symbols.map((s) => [toUnified(s), s] as const));
+    const state = new Map(symbols.map((s) => [s, { last: undefined as Trade | undefined, hole: false }]));
     const emit = (trades: readonly Trade[]): void => {
       for (const t of [...trades].sort((a, b) => compareTradeIds(a.tradeId, b.tradeId))) {
-        if (last !== undefined && compareTradeIds(t.tradeId, last.tradeId) <= 0) continue;
-        last = t;
+        const st = state.get(t.symbol);
+        if (st === undefined || (st.last !== undefined && compareTradeIds(t.tradeId, st.last.tradeId) <= 0))
+          continue;
+        st.last = t;
         out.next(t);
       }
     };
+    const what = `watching ${symbols.join(', ')}`;
+    let attempt = 0;
+    let connected = false;
     while (!signal.aborted) {
       try {
-        const batch = await untilAborted(this.ex.watchTrades(unified), signal, `watching ${symbol}`);
-        const trades = batch.flatMap((t) => tradeFromCcxt(symbol, t) ?? []);
+        const unified = [...bySymbol.keys()];
+        const batch = await untilAborted(
+          unified.length === 1
+            ? this.ex.watchTrades(unified[0] as string)
+            : this.ex.watchTradesForSymbols(unified),
+          signal,
+          what,
+        );
         if (!connected || attempt > 0) {
-          this.options.onEvent?.({ type: 'connected', symbol, reconnect: connected });
+          this.options.onEvent?.({ type: 'connected', symbols, reconnect: connected });
           connected = true;
           attempt = 0;
         }
-        if (hole && last !== undefined) {
-          const fromMs = last.tsMs;
-          const missed = await untilAborted(
-            this.fetchTrades(symbol, fromMs - 1000, 1000),
-            signal,
-            'backfill',
-          );
-          const before = last.tradeId;
-          emit(
-            missed.filter(
-              (t) => trades.length === 0 || compareTradeIds(t.tradeId, trades[0]?.tradeId ?? '') < 0,
-            ),
-          );
-          const filled = missed.filter((t) => compareTradeIds(t.tradeId, before) > 0).length;
-          this.options.onEvent?.({ type: 'backfill', symbol, trades: filled, fromMs });
+        const trades = batch.flatMap((t) => {
+          const symbol = bySymbol.get(t.symbol ?? '');
+          return symbol === undefined ? [] : (tradeFromCcxt(symbol, t) ?? []);
+        });
+        for (const symbol of new Set(trades.map((t) => t.symbol))) {
+          const st = state.get(symbol);
+          const last = st?.last;
+          if (st === undefined || last === undefined) continue;
+          const first = trades
+            .filter((t) => t.symbol === symbol && compareTradeIds(t.tradeId, last.tradeId) > 0)
+            .sort((a, b) => compareTradeIds(a.tradeId, b.tradeId))[0];
+          if (st.hole || (first !== undefined && this.skipped(last, first))) {
+            await this.backfill(symbol, last, first, emit, signal);
+          }
+          st.hole = false;
         }
-        hole = false;
         emit(trades);
       } catch (err) {
         if (signal.aborted) return;
         attempt += 1;
-        hole = true;
+        for (const st of state.values()) st.hole = true;
         const wait = backoffMs(
           attempt,
           this.options.backoff?.baseMs ?? 500,
@@ -199,7 +216,7 @@ export class CcxtAdapter implements ExchangeAdapter {
         );
         this.options.onEvent?.({
           type: 'disconnected',
-          symbol,
+          symbols,
           reason: err instanceof Error ? err.message : String(err),
           retryInMs: wait,
         });
@@ -210,5 +227,51 @@ export class CcxtAdapter implements ExchangeAdapter {
         }
       }
     }
+  }
+
+  /** Trade ids that count up by one (Kraken's, per pair): a jump means trades the stream skipped. */
+  private skipped(last: Trade, next: Trade): boolean {
+    if (!SEQUENTIAL_IDS.has(this.id) || !/^\d+$/.test(last.tradeId) || !/^\d+$/.test(next.tradeId))
+      return false;
+    return BigInt(next.tradeId) > BigInt(last.tradeId) + 1n;
+  }
+
+  /**
+   * The trades after `last` and before `until` (the stream's first new trade; all when undefined) from REST,
+   * a page of 1000 at a time, passed to `emit`; says how many with a `backfill` event.
+   */
+  private async backfill(
+    symbol: string,
+    last: Trade,
+    until: Trade | undefined,
+    emit: (trades: readonly Trade[]) => void,
+    signal: AbortSignal,
+  ): Promise<void> {
+    let filled = 0;
+    // ccxt sends `since` in whole seconds (Kraken answers the 1000 oldest trades from that second on) and
+    // drops those before the millisecond: page on from the newest row's time.
+    let sinceMs = last.tsMs - 1000;
+    for (let page = 0; page < MAX_BACKFILL_PAGES; page++) {
+      const rows = await untilAborted(this.fetchTrades(symbol, sinceMs, 1000), signal, 'backfill');
+      const fresh = rows.filter(
+        (t) =>
+          compareTradeIds(t.tradeId, last.tradeId) > 0 &&
+          (until === undefined || compareTradeIds(t.tradeId, until.tradeId) < 0),
+      );
+      emit(fresh);
+      filled += fresh.length;
+      const newest = rows[rows.length - 1];
+      if (until !== undefined && newest !== undefined && compareTradeIds(newest.tradeId, until.tradeId) >= 0)
+        break;
+      if (newest !== undefined && newest.tsMs > sinceMs) {
+        sinceMs = newest.tsMs; // the next page (ccxt asks Kraken from that second on)
+      } else if (until === undefined) {
+        break; // nothing newer: the hole is filled as far as REST knows
+      } else {
+        // REST has not caught up with the stream yet (it can lag it): ask again shortly.
+        await sleep(REST_LAG_RETRY_MS, signal);
+      }
+    }
+    this.options.onEvent?.({ type: 'backfill', symbol, trades: filled, fromMs: last.tsMs });
   }
 }

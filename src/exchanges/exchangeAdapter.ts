@@ -19,10 +19,10 @@ export interface ExchangeInstrument {
 
 /** What an adapter's feed reports beside trades: connection changes and the trades it refetched over REST. */
 export type AdapterEvent =
-  | { readonly type: 'connected'; readonly symbol: string; readonly reconnect: boolean }
+  | { readonly type: 'connected'; readonly symbols: readonly string[]; readonly reconnect: boolean }
   | {
       readonly type: 'disconnected';
-      readonly symbol: string;
+      readonly symbols: readonly string[];
       readonly reason: string;
       readonly retryInMs: number;
     }

@@ -85,6 +85,13 @@ export class KrakenSimulator {
     );
   }
 
+  /** Fault on demand: terminate every open WebSocket (no close frame), as a network failure would. */
+  dropConnections(): number {
+    const clients = [...(this.wss?.clients ?? [])];
+    for (const ws of clients) ws.terminate();
+    return clients.length;
+  }
+
   private newestId(instId: string): number | undefined {
     const all = this.sim.tradesAfter(instId, this.cursors.get(instId));
     const last = all[all.length - 1];
