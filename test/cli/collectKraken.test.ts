@@ -104,9 +104,10 @@ describe('rxtrade collect --sim --exchange kraken', () => {
           0,
           Number.MAX_SAFE_INTEGER,
         );
-        if (symbol === 'BTC-USDT') expect(stored.length).toBeGreaterThanOrEqual(3);
+        if (symbol === 'BTC-USDT') expect(stored.length).toBeGreaterThanOrEqual(4);
         const truth = truthCandles(sim?.groundTruth(symbol) ?? []);
-        for (const c of stored) {
+        // The newest candle may still be revised by trades a backfill had not delivered when the run stopped.
+        for (const c of stored.slice(0, -1)) {
           const t = truth.get(c.closeTimeMs);
           expect(t).toBeDefined();
           expect({ ...c, volume: Number(c.volume.toFixed(6)) }).toMatchObject({
