@@ -12,21 +12,13 @@ export interface CcxtTradeLike {
   readonly info?: unknown;
 }
 
-/**
- * ccxt's trade as ours. Kraken's REST rows give the time as seconds with a fraction (`"1723161240.1230"`),
- * which ccxt truncates after a float multiplication (…239.999 → one millisecond early): it is re-read from
- * the row and rounded.
- */
+/** ccxt's trade as ours (undefined when it lacks an id, time, price or amount). */
 export function tradeFromCcxt(symbol: string, t: CcxtTradeLike): Trade | undefined {
   if (t.id === undefined || t.timestamp === undefined || t.price === undefined || t.amount === undefined) {
     return undefined;
   }
-  let tsMs = t.timestamp;
-  if (Array.isArray(t.info) && typeof t.info[2] === 'string' && /^\d+\.\d+$/.test(t.info[2])) {
-    tsMs = Math.round(Number(t.info[2]) * 1000);
-  }
   const side: TradeSide = t.side === 'buy' || t.side === 'sell' ? t.side : 'unknown';
-  return { symbol, tradeId: String(t.id), tsMs, price: t.price, size: t.amount, side };
+  return { symbol, tradeId: String(t.id), tsMs: t.timestamp, price: t.price, size: t.amount, side };
 }
 
 /** A ccxt OHLCV row `[openMs, o, h, l, c, v]` as our 1m candle (closed unless it is the newest, still open). */
