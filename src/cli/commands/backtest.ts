@@ -29,6 +29,7 @@ import { DATABASE_URL_HELP, PGLITE_HELP } from '../helpTexts.js';
 import { DEFAULT_EXCHANGE } from '../../domain/exchange.js';
 import { parseIsoUtc } from '../../domain/time.js';
 import { isoMinute } from '../../domain/time.js';
+import { addAccountOptions } from '../accountOptions.js';
 
 export interface BacktestCommandOptions {
   readonly strategy?: string;
@@ -56,7 +57,7 @@ export interface BacktestCommandOptions {
 const PROGRESS_MIN_CANDLES = 200_000;
 
 export function registerBacktest(program: Command, io: CliIo, env: NodeJS.ProcessEnv = process.env): void {
-  program
+  const accountCommand = program
     .command('backtest')
     .description(
       'Backtest a strategy on stored candles, a candle CSV or recorded trades, through the operators the live bots run, in virtual time.',
@@ -102,11 +103,8 @@ export function registerBacktest(program: Command, io: CliIo, env: NodeJS.Proces
     .option(
       '--timeframe <tf>',
       'interval of the candles read: 1m,5m,15m,1h,4h,1d (default: 1m; for --data, what the rows are spaced like)',
-    )
-    .option('--balance <amount>', 'initial cash in quote currency (default 10000)')
-    .option('--fee <fraction>', 'fee on every fill as a fraction of notional (default 0.001)')
-    .option('--slippage-bps <bps>', 'slippage on every market fill, in basis points (default 0)')
-    .option('--sizing <spec>', 'fixed:QUANTITY | equity:PERCENT | risk:PERCENT (default equity:100)')
+    );
+  addAccountOptions(accountCommand)
     .option('--json', 'print { metrics, trades, equity_curve } as one JSON object')
     .option(
       '--report <file.html>',

@@ -17,6 +17,7 @@ import type { CandleLabel } from '../../streams/candleCsv.js';
 import { DATABASE_URL_HELP, PGLITE_HELP } from '../helpTexts.js';
 import type { CliIo } from '../io.js';
 import { fitStrategyToData, loadBacktestData } from './backtest.js';
+import { addAccountOptions } from '../accountOptions.js';
 
 export interface CompareCommandOptions {
   readonly run?: readonly string[];
@@ -44,7 +45,7 @@ export interface CompareCommandOptions {
 }
 
 export function registerCompare(program: Command, io: CliIo, env: NodeJS.ProcessEnv = process.env): void {
-  program
+  const accountCommand = program
     .command('compare')
     .description(
       'Backtest several strategies on the same data and settings, side by side, with a bootstrap test of their differences and a Monte Carlo of trade order.',
@@ -79,11 +80,8 @@ export function registerCompare(program: Command, io: CliIo, env: NodeJS.Process
         'close',
       ]),
     )
-    .option('--timeframe <tf>', 'interval of the candles read (default: 1m; for --data, their spacing)')
-    .option('--balance <amount>', 'initial cash in quote currency (default 10000)')
-    .option('--fee <fraction>', 'fee on every fill as a fraction of notional (default 0.001)')
-    .option('--slippage-bps <bps>', 'slippage on every market fill, in basis points (default 0)')
-    .option('--sizing <spec>', 'fixed:QUANTITY | equity:PERCENT | risk:PERCENT (default equity:100)')
+    .option('--timeframe <tf>', 'interval of the candles read (default: 1m; for --data, their spacing)');
+  addAccountOptions(accountCommand)
     .option(
       '--json',
       'print the runs (params, all metrics, drawdown distribution) and the tests as one JSON object',

@@ -36,6 +36,7 @@ import { fitStrategyToData, loadCandleData, parseDataSelection } from './backtes
 import { databaseRunSink, type BacktestRunSink } from './optimizeRuns.js';
 import { isoMinute } from '../../domain/time.js';
 import { DEFAULT_EXCHANGE } from '../../domain/exchange.js';
+import { addAccountOptions } from '../accountOptions.js';
 
 export interface OptimizeCommandOptions {
   readonly strategy?: string;
@@ -73,7 +74,7 @@ export interface OptimizeRow {
 export type { BacktestRunSink } from './optimizeRuns.js';
 
 export function registerOptimize(program: Command, io: CliIo, env: NodeJS.ProcessEnv = process.env): void {
-  program
+  const accountCommand = program
     .command('optimize')
     .description(
       "Search a strategy's parameters: backtest every combination of a grid (on all cores) and rank them; with --walk-forward, choose on each training window and test on the next.",
@@ -117,11 +118,8 @@ export function registerOptimize(program: Command, io: CliIo, env: NodeJS.Proces
         'close',
       ]),
     )
-    .option('--timeframe <tf>', 'interval of the candles read (default: 1m; for --data, their spacing)')
-    .option('--balance <amount>', 'initial cash in quote currency (default 10000)')
-    .option('--fee <fraction>', 'fee on every fill as a fraction of notional (default 0.001)')
-    .option('--slippage-bps <bps>', 'slippage on every market fill, in basis points (default 0)')
-    .option('--sizing <spec>', 'fixed:QUANTITY | equity:PERCENT | risk:PERCENT (default equity:100)')
+    .option('--timeframe <tf>', 'interval of the candles read (default: 1m; for --data, their spacing)');
+  addAccountOptions(accountCommand)
     .option('--json', 'print every combination (params and all metrics), best first, as one JSON object')
     .option(
       '--report <file.html>',
