@@ -1,7 +1,7 @@
 import type { Candle } from '../src/domain/candle.js';
 import { InvalidDataError } from '../src/domain/errors.js';
 import { timeframeMs, type Timeframe } from '../src/domain/timeframe.js';
-import { readCandleColumns } from '../src/storage/candleColumns.js';
+import { candlesOfColumns, readCandleColumns } from '../src/storage/candleColumns.js';
 import type { Queryable } from '../src/storage/database.js';
 import { readCandleCsv, type CandleLabel } from '../src/streams/candleCsv.js';
 import { CandleSpacing } from '../src/streams/candleSpacing.js';
@@ -102,22 +102,7 @@ export async function loadDatabaseCandles(db: Queryable, q: DatabaseCandlesQuery
     toMs: q.toMs + 1,
     ...(q.exchange !== undefined ? { exchange: q.exchange } : {}),
   });
-  const candles = new Array<Candle>(cols.length);
-  for (let i = 0; i < cols.length; i++) {
-    candles[i] = {
-      symbol: q.symbol,
-      timeframe: q.timeframe,
-      closeTimeMs: cols.closeTimeMs[i] as number,
-      open: cols.open[i] as number,
-      high: cols.high[i] as number,
-      low: cols.low[i] as number,
-      close: cols.close[i] as number,
-      volume: cols.volume[i] as number,
-      tradesCount: cols.tradesCount[i] as number,
-      closed: true,
-      revision: 0,
-    };
-  }
+  const candles = candlesOfColumns(cols, q.symbol, q.timeframe);
   return { candles, read: cols.length };
 }
 

@@ -1,4 +1,5 @@
 import { RxtradeError } from '../domain/errors.js';
+import type { Candle } from '../domain/candle.js';
 import type { Timeframe } from '../domain/timeframe.js';
 import type { Database, Queryable } from './database.js';
 import { DEFAULT_EXCHANGE } from '../domain/exchange.js';
@@ -282,4 +283,35 @@ export function candlePageSql(
         AND "timestamp" ${lower} to_timestamp($4::float8 / 1000) AND "timestamp" < to_timestamp($5::float8 / 1000)
       ORDER BY "timestamp" ${order}
       LIMIT $6`;
+}
+
+/**
+ * Columns as closed candles of one symbol and timeframe, oldest first. Revision and source come from the
+ * columns when they carry them (`provenance`), else 0 and built from trades.
+ */
+export function candlesOfColumns(
+  cols: Pick<CandleColumns, 'closeTimeMs' | 'open' | 'high' | 'low' | 'close' | 'volume' | 'tradesCount'> &
+    Partial<Pick<CandleColumns, 'revision' | 'okxCandles'>>,
+  symbol: string,
+  timeframe: Timeframe,
+): Candle[] {
+  const n = cols.closeTimeMs.length;
+  const out = new Array<Candle>(n);
+  for (let i = 0; i < n; i++) {
+    out[i] = {
+      symbol,
+      timeframe,
+      closeTimeMs: cols.closeTimeMs[i] as number,
+      open: cols.open[i] as number,
+      high: cols.high[i] as number,
+      low: cols.low[i] as number,
+      close: cols.close[i] as number,
+      volume: cols.volume[i] as number,
+      tradesCount: cols.tradesCount[i] as number,
+      closed: true,
+      revision: cols.revision?.[i] ?? 0,
+      ...(cols.okxCandles?.[i] === 1 ? { source: 'okx_candles' as const } : {}),
+    };
+  }
+  return out;
 }

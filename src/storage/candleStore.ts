@@ -1,4 +1,4 @@
-import { readCandleColumns } from './candleColumns.js';
+import { candlesOfColumns, readCandleColumns } from './candleColumns.js';
 import type { Candle, CandleSource } from '../domain/candle.js';
 import type { Timeframe } from '../domain/timeframe.js';
 import { isoTimestamp } from './csv.js';
@@ -135,24 +135,7 @@ export class CandleStore {
       toMs,
       provenance: true,
     });
-    const out = new Array<Candle>(cols.length);
-    for (let i = 0; i < cols.length; i++) {
-      out[i] = {
-        symbol,
-        timeframe,
-        closeTimeMs: cols.closeTimeMs[i] as number,
-        open: cols.open[i] as number,
-        high: cols.high[i] as number,
-        low: cols.low[i] as number,
-        close: cols.close[i] as number,
-        volume: cols.volume[i] as number,
-        tradesCount: cols.tradesCount[i] as number,
-        closed: true,
-        revision: cols.revision?.[i] ?? 0,
-        ...(cols.okxCandles?.[i] === 1 ? { source: 'okx_candles' as const } : {}),
-      };
-    }
-    return out;
+    return candlesOfColumns(cols, symbol, timeframe);
   }
 
   /**

@@ -1,10 +1,10 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { metricsJson, runBacktest } from '../../../backtests/index.js';
-import type { Candle } from '../../domain/candle.js';
 import { RxtradeError } from '../../domain/errors.js';
 import { timeframeMs, type Timeframe } from '../../domain/timeframe.js';
 import type { RiskConfig, VenueModel } from '../../domain/trading/config.js';
 import type { BacktestRunFill, BacktestRunOutcome } from '../../storage/backtestRuns.js';
+import { candlesOfColumns } from '../../storage/candleColumns.js';
 import { defaultStrategyRegistry } from '../../strategies/registry.js';
 
 /** What the service hands the worker: settings already validated, candles as columns. */
@@ -39,26 +39,12 @@ function main(input: BacktestWorkerInput): void {
   const post = (m: BacktestWorkerMessage): void => parentPort?.postMessage(m);
   try {
     const strategy = defaultStrategyRegistry().create(input.strategy, input.parameters, 'parameters');
-    const n = input.closeTimeMs.length;
-    const candles = new Array<Candle>(n);
-    for (let i = 0; i < n; i++) {
-      candles[i] = {
-        symbol: input.symbol,
-        timeframe: input.timeframe,
-        closeTimeMs: input.closeTimeMs[i] as number,
-        open: input.open[i] as number,
-        high: input.high[i] as number,
-        low: input.low[i] as number,
-        close: input.close[i] as number,
-        volume: input.volume[i] as number,
-        tradesCount: input.tradesCount[i] as number,
-        closed: true,
-        revision: 0,
-      };
-    }
+    const candles = candlesOfColumns(input, input.symbol, input.timeframe);
     const total = Math.max(
       1,
-      Math.floor((n * timeframeMs(input.timeframe)) / timeframeMs(strategy.timeframe as Timeframe)),
+      Math.floor(
+        (candles.length * timeframeMs(input.timeframe)) / timeframeMs(strategy.timeframe as Timeframe),
+      ),
     );
     const fills: BacktestRunFill[] = [];
     const result = runBacktest(
