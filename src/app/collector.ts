@@ -80,6 +80,12 @@ export interface CollectorOptions {
    * stored 1m candle from OKX REST, and complete the 5m…1d candles spanning the restart.
    */
   readonly resume?: boolean;
+  /**
+   * Another exchange's trades instead of OKX's (an ExchangeAdapter's `trades$`, e.g. Kraken through ccxt):
+   * `wsUrl`/`restUrl`, `feed` and `orderBooks` are then unused, and `resume` should be false (continuing
+   * stored candles relies on OKX's REST history).
+   */
+  readonly tradeFeed?: (symbols: readonly string[]) => Observable<Trade>;
   /** Extra feed settings (keepalive, backoff...), mostly for tests. */
   readonly feed?: Partial<Omit<OkxTradesOptions, 'symbols' | 'wsUrl' | 'rest' | 'logger' | 'onEvent'>>;
 }
@@ -203,17 +209,21 @@ export class Collector {
       signal: this.abort.signal,
       ...(o.restTimeoutMs !== undefined ? { timeoutMs: o.restTimeoutMs } : {}),
     });
-    const trades$ = okxTrades({
-      ...o.feed,
-      symbols: o.symbols,
-      wsUrl: o.wsUrl,
-      ...(o.backupWsUrl !== undefined ? { backupWsUrl: o.backupWsUrl } : {}),
-      rest,
-      logger: this.root,
-      onEvent: (e) => this.onFeedEvent(e),
-      ...(o.orderBooks === true ? { onBook: (b: OkxBook) => this.bookSubject.next(b) } : {}),
-      resumeFromMs: new Map([...plans.values()].map((p) => [p.symbol, p.resumeFromMs])),
-    }).pipe(
+    const feed$ =
+      o.tradeFeed !== undefined
+        ? o.tradeFeed(o.symbols)
+        : okxTrades({
+            ...o.feed,
+            symbols: o.symbols,
+            wsUrl: o.wsUrl,
+            ...(o.backupWsUrl !== undefined ? { backupWsUrl: o.backupWsUrl } : {}),
+            rest,
+            logger: this.root,
+            onEvent: (e) => this.onFeedEvent(e),
+            ...(o.orderBooks === true ? { onBook: (b: OkxBook) => this.bookSubject.next(b) } : {}),
+            resumeFromMs: new Map([...plans.values()].map((p) => [p.symbol, p.resumeFromMs])),
+          });
+    const trades$ = feed$.pipe(
       tap((t) => {
         this.counts.trades += 1;
         this.raw?.add(t);

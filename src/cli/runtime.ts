@@ -31,7 +31,8 @@ export function addRuntimeOptions(command: Command): Command {
 }
 
 export const EXCHANGE_HELP =
-  "exchange the candles are stored under (default: okx, or okx-sim for the embedded simulator); a-z, 0-9 and '-'";
+  "exchange the candles are stored under (default: okx, or okx-sim for the embedded simulator); a-z, 0-9 and '-'. " +
+  'kraken also reads the market from Kraken through ccxt (stored as kraken, or kraken-sim with --sim)';
 
 const EXCHANGE = /^[a-z0-9-]{1,32}$/;
 

@@ -238,6 +238,40 @@ export class OkxSimulator {
     return market.trades().map((t) => t.sim);
   }
 
+  /** The instruments served, with their price and size steps (other dialects, such as Kraken's, list them). */
+  instruments(): readonly {
+    instId: string;
+    baseCcy: string;
+    quoteCcy: string;
+    tickSz: string;
+    lotSz: string;
+  }[] {
+    return [...this.markets.values()].map((m) => ({
+      instId: m.instId,
+      baseCcy: m.baseCcy,
+      quoteCcy: m.quoteCcy,
+      tickSz: m.tickSz,
+      lotSz: m.lotSz,
+    }));
+  }
+
+  /** The trades generated after trade id `afterId` (all kept ones when undefined), oldest first, without copying the rest. */
+  tradesAfter(instId: string, afterId?: number): readonly SimTrade[] {
+    const market = this.markets.get(instId);
+    if (market === undefined) throw new UsageError(`the simulator has no instrument ${instId}`);
+    const all = market.trades();
+    let lo = 0;
+    let hi = all.length;
+    if (afterId !== undefined) {
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if ((all[mid] as { id: number }).id <= afterId) lo = mid + 1;
+        else hi = mid;
+      }
+    }
+    return all.slice(lo).map((t) => t.sim);
+  }
+
   stats(): Readonly<SimStats> {
     return { ...this.statsCounters, connections: this.sessions.size };
   }

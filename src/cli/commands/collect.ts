@@ -28,6 +28,8 @@ import { checkSpeedBound, MAX_SPEED } from '../speed.js';
 import { DEFAULT_EXCHANGE } from '../../domain/exchange.js';
 import { dataPaths } from '../../config/dataDir.js';
 import { CandleStore } from '../../storage/candleStore.js';
+import type { OkxSimulator } from '../../sim/okxSimulator.js';
+import { isAdapterExchange, openExchangeFeed, type ExchangeFeed } from '../exchangeFeed.js';
 
 export interface CollectRun extends RuntimeFlags {
   readonly symbols: readonly string[];
@@ -55,6 +57,8 @@ export interface AttachContext {
   readonly bus: Bus;
   readonly exchange: string;
   readonly logger: Logger;
+  /** With --sim: the embedded simulator (its ground truth, for tests). */
+  readonly sim?: OkxSimulator;
 }
 
 interface CollectOptions extends RuntimeFlags {
@@ -154,6 +158,8 @@ export function parseSymbols(text: string): string[] {
  */
 function chooseExchange(run: CollectRun, env: Env, io: CliIo): string {
   const exchange = run.exchange !== undefined ? parseExchange(run.exchange) : undefined;
+  // An exchange read through ccxt (kraken): stored as itself, or `kraken-sim` from the simulator's dialect.
+  if (isAdapterExchange(exchange)) return run.sim !== undefined ? `${exchange}-sim` : exchange;
   if (run.sim !== undefined) {
     if (exchange === DEFAULT_EXCHANGE) {
       throw new UsageError(
@@ -193,6 +199,7 @@ export async function runCollect(run: CollectRun, io: CliIo, env: Env): Promise<
     choice.url !== undefined,
   );
   let demo: DemoMarket | undefined;
+  let feed: ExchangeFeed | undefined;
   try {
     if (run.sim !== undefined) {
       // An accelerated simulated clock runs ahead of the wall clock: continue after the newest candle an
@@ -200,8 +207,10 @@ export async function runCollect(run: CollectRun, io: CliIo, env: Env): Promise<
       const newest = await new CandleStore(runtime.db, exchange).newestCloseTimeMs();
       demo = await startDemoMarket(run.symbols, run.sim.speed, newest, logger);
     }
+    if (isAdapterExchange(run.exchange)) feed = await openExchangeFeed(run.exchange, demo, logger);
     if (stop.requested) throw new InterruptedError(`interrupted while starting ${run.command}`);
   } catch (err) {
+    await feed?.close();
     await demo?.sim.stop();
     await closeWithin(runtime.close(), CLOSE_BUDGET_MS, 'the database and the bus', logger);
     throw err;
@@ -222,6 +231,7 @@ export async function runCollect(run: CollectRun, io: CliIo, env: Env): Promise<
     spillDir: dataPaths(env.dataDir).spill,
     deadLetterDir: dataPaths(env.dataDir).deadLetter,
     ...(demo !== undefined ? { scheduler: demo.scheduler, graceMs: demo.graceMs } : {}),
+    ...(feed !== undefined ? { tradeFeed: feed.trades$, resume: false } : {}),
     logger,
   });
   const printed = new Set(run.print?.timeframes ?? []);
@@ -232,18 +242,28 @@ export async function runCollect(run: CollectRun, io: CliIo, env: Env): Promise<
   });
   let attached: { close(): Promise<void> } | undefined;
   try {
-    attached = await run.attach?.({ collector, db: runtime.db, bus: runtime.bus, exchange, logger });
+    attached = await run.attach?.({
+      collector,
+      db: runtime.db,
+      bus: runtime.bus,
+      exchange,
+      logger,
+      ...(demo !== undefined ? { sim: demo.sim } : {}),
+    });
     if (stop.requested) throw new InterruptedError(`interrupted while starting ${run.command}`);
   } catch (err) {
     await attached?.close();
+    await feed?.close();
     await demo?.sim.stop();
     await closeWithin(runtime.close(), CLOSE_BUDGET_MS, 'the database and the bus', logger);
     throw err;
   }
   const source =
-    demo !== undefined
-      ? `the embedded OKX simulator (recorded trades${run.sim?.speed !== 1 ? `, clock at ${run.sim?.speed}×` : ''})`
-      : env.okxWsPublicUrl;
+    feed !== undefined
+      ? feed.description
+      : demo !== undefined
+        ? `the embedded OKX simulator (recorded trades${run.sim?.speed !== 1 ? `, clock at ${run.sim?.speed}×` : ''})`
+        : env.okxWsPublicUrl;
   io.stderr.write(
     `rxtrade ${run.command}: collecting ${run.symbols.join(', ')} from ${source} into ${runtime.description} ` +
       `as exchange '${exchange}' (Ctrl-C stops)\n`,
@@ -277,6 +297,7 @@ export async function runCollect(run: CollectRun, io: CliIo, env: Env): Promise<
     // stop() unsubscribes the feed at once, then flushes; the simulator, with nobody to feed, stops
     // meanwhile rather than take CPU from the flush.
     const stopping = collector.stop(FLUSH_BUDGET_MS);
+    await feed?.close();
     await demo?.sim.stop();
     await stopping;
     await attached?.close();

@@ -1,0 +1,67 @@
+import type { Observable } from 'rxjs';
+import type { Trade } from '../domain/trade.js';
+import { CcxtAdapter } from '../exchanges/ccxtAdapter.js';
+import type { AdapterEvent } from '../exchanges/exchangeAdapter.js';
+import type { Logger } from '../infra/logger.js';
+import type { DemoMarket } from './demoSim.js';
+
+/** Exchanges whose market data comes through an ExchangeAdapter (ccxt) rather than the native OKX client. */
+export const ADAPTER_EXCHANGES: readonly string[] = ['kraken'];
+
+/** `--exchange` names a source read through ccxt (`kraken`), not just the name OKX data is stored under. */
+export function isAdapterExchange(exchange: string | undefined): exchange is string {
+  return exchange !== undefined && ADAPTER_EXCHANGES.includes(exchange);
+}
+
+export interface ExchangeFeed {
+  readonly trades$: (symbols: readonly string[]) => Observable<Trade>;
+  /** Where the trades come from, for the start line. */
+  readonly description: string;
+  close(): Promise<void>;
+}
+
+/**
+ * The trades of `exchange` through ccxt.pro: from the real exchange, or with `demo`, from the embedded
+ * simulator speaking that exchange's dialect (Kraken's, on a second port) through the same ccxt code.
+ */
+export async function openExchangeFeed(
+  exchange: string,
+  demo: DemoMarket | undefined,
+  logger: Logger,
+): Promise<ExchangeFeed> {
+  const log = logger.child({ component: `${exchange}-feed` });
+  const onEvent = (e: AdapterEvent): void => {
+    if (e.type === 'disconnected') log.warn(e, 'feed disconnected; retrying');
+    else log.info(e, e.type === 'connected' ? 'feed connected' : 'backfilled trades');
+  };
+  if (demo === undefined) {
+    const adapter = await CcxtAdapter.create({ exchange, onEvent });
+    return {
+      trades$: (symbols) => adapter.trades$(symbols),
+      description: `${exchange} through ccxt.pro`,
+      close: () => adapter.close(),
+    };
+  }
+  const { KrakenSimulator } = await import('../sim/krakenSimulator.js');
+  const dialect = new KrakenSimulator(demo.sim, { now: demo.now });
+  const address = await dialect.start();
+  try {
+    const adapter = await CcxtAdapter.create({
+      exchange,
+      urls: { api: { public: address.restUrl, ws: { publicV2: address.wsV2Url } } },
+      onEvent,
+      now: demo.now,
+    });
+    return {
+      trades$: (symbols) => adapter.trades$(symbols),
+      description: `the embedded simulator's ${exchange} dialect (${address.restUrl}) through ccxt.pro`,
+      close: async () => {
+        await adapter.close();
+        await dialect.stop();
+      },
+    };
+  } catch (err) {
+    await dialect.stop();
+    throw err;
+  }
+}

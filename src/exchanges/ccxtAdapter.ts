@@ -1,0 +1,277 @@
+import type { Exchange } from 'ccxt';
+import { merge, Observable, type Subscriber } from 'rxjs';
+import type { Candle } from '../domain/candle.js';
+import { NotFoundError, UsageError } from '../domain/errors.js';
+import { compareTradeIds, type Trade } from '../domain/trade.js';
+import { sleep, untilAborted } from '../infra/abort.js';
+import { backoffMs } from '../infra/rateLimiter.js';
+import { candleFromOhlcv, tradeFromCcxt } from './ccxtMapping.js';
+import {
+  fromUnified,
+  toUnified,
+  type AdapterEvent,
+  type ExchangeAdapter,
+  type ExchangeInstrument,
+} from './exchangeAdapter.js';
+
+/** Exchanges whose trade ids count up by one per market, so a jump is a gap to fill. */
+const SEQUENTIAL_IDS = new Set(['kraken']);
+/** At most this many REST pages (1000 trades each) fill one hole; older trades stay missing. */
+const MAX_BACKFILL_PAGES = 20;
+/** How long to wait before asking REST again for trades the stream already showed. */
+const REST_LAG_RETRY_MS = 250;
+/** Trades ccxt keeps per symbol between two `watchTrades` calls. */
+const TRADES_CACHE = 100_000;
+
+export interface CcxtAdapterOptions {
+  /** ccxt's exchange id: `kraken`, `binance`… (its `ccxt.pro` class). */
+  readonly exchange: string;
+  /** Overrides of ccxt's `urls` (deep-merged), e.g. a simulator's: `{ api: { public, ws: { publicV2 } } }`. */
+  readonly urls?: Record<string, unknown>;
+  readonly onEvent?: (event: AdapterEvent) => void;
+  /** Reconnect backoff: base·2^(n−1) ms capped at max, ±20 %. Default 500 ms … 30 s. */
+  readonly backoff?: { readonly baseMs?: number; readonly maxMs?: number };
+  /** Clock for deciding whether the newest candle is closed. Default Date.now. */
+  readonly now?: () => number;
+}
+
+/**
+ * Any exchange ccxt supports, through ccxt.pro: `watchTrades` for the stream, `fetchTrades` to fill what a
+ * reconnect missed, `fetchOHLCV` for 1m candles. ccxt's own rate limiter paces every request
+ * (`enableRateLimit`); its WebSocket client keeps the connection alive (pings) and reconnects on the next
+ * watch after an error, which this adapter retries with exponential backoff.
+ */
+export class CcxtAdapter implements ExchangeAdapter {
+  private markets: Promise<ExchangeInstrument[]> | undefined;
+  private readonly now: () => number;
+
+  private constructor(
+    private readonly ex: Exchange,
+    private readonly options: CcxtAdapterOptions,
+  ) {
+    this.now = options.now ?? Date.now;
+  }
+
+  get id(): string {
+    return this.options.exchange;
+  }
+
+  /** Loads ccxt (lazily: it is large) and makes the exchange; plain ws:// URLs (a simulator) are allowed. */
+  static async create(options: CcxtAdapterOptions): Promise<CcxtAdapter> {
+    const ccxt = (await import('ccxt')).default;
+    const pro = ccxt.pro as unknown as Record<string, (new (config: object) => Exchange) | undefined>;
+    const Class = Object.hasOwn(pro, options.exchange) ? pro[options.exchange] : undefined;
+    if (typeof Class !== 'function') {
+      throw new UsageError(
+        `--exchange ${options.exchange}: ccxt.pro has no such exchange (it knows e.g. kraken, binance, coinbase)`,
+      );
+    }
+    // ccxt keeps the newest `tradesLimit` trades per symbol between two watches (default 1000): a busy
+    // market outpaces that while the pipeline is busy, so keep far more.
+    const ex = new Class({
+      enableRateLimit: true,
+      options: { tradesLimit: TRADES_CACHE },
+      ...(options.urls !== undefined ? { urls: options.urls } : {}),
+    });
+    // ccxt refuses non-TLS WebSockets until this ran (its documented way to reach a local server).
+    if (JSON.stringify(options.urls ?? {}).includes('"ws://')) await ex.loadHttpProxyAgent();
+    return new CcxtAdapter(ex, options);
+  }
+
+  instruments(): Promise<ExchangeInstrument[]> {
+    const loading =
+      this.markets ??
+      this.ex.loadMarkets().then((markets) =>
+        Object.values(markets).flatMap((m): ExchangeInstrument[] =>
+          m?.spot === true && m.id !== undefined
+            ? [
+                {
+                  symbol: fromUnified(m.symbol),
+                  unified: m.symbol,
+                  exchangeId: m.id,
+                  base: m.base,
+                  quote: m.quote,
+                  priceStep: m.precision.price,
+                  sizeStep: m.precision.amount,
+                  active: m.active !== false,
+                },
+              ]
+            : [],
+        ),
+      );
+    this.markets = loading;
+    loading.catch(() => (this.markets = undefined));
+    return loading;
+  }
+
+  trades$(symbols: readonly string[]): Observable<Trade> {
+    // One watch for every symbol where ccxt has it (Kraken): several concurrent watches on one ccxt
+    // connection race its reconnect (a subscription sent on the dead socket is lost, its watch hangs).
+    if (this.ex.has['watchTradesForSymbols'] === true) return this.watched([...symbols]);
+    return merge(...symbols.map((s) => this.watched([s])));
+  }
+
+  async fetchTrades(symbol: string, sinceMs?: number, limit?: number): Promise<Trade[]> {
+    await this.known(symbol);
+    const rows = await this.ex.fetchTrades(toUnified(symbol), sinceMs, limit);
+    return rows
+      .flatMap((t) => tradeFromCcxt(symbol, t) ?? [])
+      .sort((a, b) => compareTradeIds(a.tradeId, b.tradeId));
+  }
+
+  async fetchCandles1m(symbol: string, sinceMs?: number, limit?: number): Promise<Candle[]> {
+    await this.known(symbol);
+    const rows = await this.ex.fetchOHLCV(toUnified(symbol), '1m', sinceMs, limit);
+    const now = this.now();
+    return rows.flatMap((r) => candleFromOhlcv(symbol, r, now) ?? []);
+  }
+
+  async close(): Promise<void> {
+    await this.ex.close();
+  }
+
+  private async known(symbol: string): Promise<void> {
+    const list = await this.instruments();
+    if (!list.some((i) => i.symbol === symbol)) {
+      throw new NotFoundError(`${this.id} has no spot market ${symbol} (${toUnified(symbol)})`);
+    }
+  }
+
+  private watched(symbols: string[]): Observable<Trade> {
+    return new Observable<Trade>((subscriber) => {
+      const abort = new AbortController();
+      void this.watchLoop(symbols, subscriber, abort.signal);
+      return () => abort.abort();
+    });
+  }
+
+  /**
+   * Watches the symbols until unsubscribed: each trade once, in id order per symbol. After an error it
+   * waits (backoff) and watches again; a symbol's first trades after that (or after a jump in sequential
+   * ids) come after the trades REST has since the last one passed on.
+   */
+  private async watchLoop(symbols: string[], out: Subscriber<Trade>, signal: AbortSignal): Promise<void> {
+    try {
+      for (const s of symbols) await this.known(s);
+    } catch (err) {
+      out.error(err);
+      return;
+    }
+    const bySymbol = new Map(symbols.map((s) => [toUnified(s), s] as const));
+    const state = new Map(symbols.map((s) => [s, { last: undefined as Trade | undefined, hole: false }]));
+    const emit = (trades: readonly Trade[]): void => {
+      for (const t of [...trades].sort((a, b) => compareTradeIds(a.tradeId, b.tradeId))) {
+        const st = state.get(t.symbol);
+        if (st === undefined || (st.last !== undefined && compareTradeIds(t.tradeId, st.last.tradeId) <= 0))
+          continue;
+        st.last = t;
+        out.next(t);
+      }
+    };
+    const what = `watching ${symbols.join(', ')}`;
+    let attempt = 0;
+    let connected = false;
+    while (!signal.aborted) {
+      try {
+        const unified = [...bySymbol.keys()];
+        const batch = await untilAborted(
+          unified.length === 1
+            ? this.ex.watchTrades(unified[0] as string)
+            : this.ex.watchTradesForSymbols(unified),
+          signal,
+          what,
+        );
+        if (!connected || attempt > 0) {
+          this.options.onEvent?.({ type: 'connected', symbols, reconnect: connected });
+          connected = true;
+          attempt = 0;
+        }
+        const trades = batch.flatMap((t) => {
+          const symbol = bySymbol.get(t.symbol ?? '');
+          return symbol === undefined ? [] : (tradeFromCcxt(symbol, t) ?? []);
+        });
+        for (const symbol of new Set(trades.map((t) => t.symbol))) {
+          const st = state.get(symbol);
+          const last = st?.last;
+          if (st === undefined || last === undefined) continue;
+          const first = trades
+            .filter((t) => t.symbol === symbol && compareTradeIds(t.tradeId, last.tradeId) > 0)
+            .sort((a, b) => compareTradeIds(a.tradeId, b.tradeId))[0];
+          if (st.hole || (first !== undefined && this.skipped(last, first))) {
+            await this.backfill(symbol, last, first, emit, signal);
+          }
+          st.hole = false;
+        }
+        emit(trades);
+      } catch (err) {
+        if (signal.aborted) return;
+        attempt += 1;
+        for (const st of state.values()) st.hole = true;
+        const wait = backoffMs(
+          attempt,
+          this.options.backoff?.baseMs ?? 500,
+          this.options.backoff?.maxMs ?? 30_000,
+          0.2,
+          Math.random,
+        );
+        this.options.onEvent?.({
+          type: 'disconnected',
+          symbols,
+          reason: err instanceof Error ? err.message : String(err),
+          retryInMs: wait,
+        });
+        try {
+          await sleep(wait, signal);
+        } catch {
+          return;
+        }
+      }
+    }
+  }
+
+  /** Trade ids that count up by one (Kraken's, per pair): a jump means trades the stream skipped. */
+  private skipped(last: Trade, next: Trade): boolean {
+    if (!SEQUENTIAL_IDS.has(this.id) || !/^\d+$/.test(last.tradeId) || !/^\d+$/.test(next.tradeId))
+      return false;
+    return BigInt(next.tradeId) > BigInt(last.tradeId) + 1n;
+  }
+
+  /**
+   * The trades after `last` and before `until` (the stream's first new trade; all when undefined) from REST,
+   * a page of 1000 at a time, passed to `emit`; says how many with a `backfill` event.
+   */
+  private async backfill(
+    symbol: string,
+    last: Trade,
+    until: Trade | undefined,
+    emit: (trades: readonly Trade[]) => void,
+    signal: AbortSignal,
+  ): Promise<void> {
+    let filled = 0;
+    // ccxt sends `since` in whole seconds (Kraken answers the 1000 oldest trades from that second on) and
+    // drops those before the millisecond: page on from the newest row's time.
+    let sinceMs = last.tsMs - 1000;
+    for (let page = 0; page < MAX_BACKFILL_PAGES; page++) {
+      const rows = await untilAborted(this.fetchTrades(symbol, sinceMs, 1000), signal, 'backfill');
+      const fresh = rows.filter(
+        (t) =>
+          compareTradeIds(t.tradeId, last.tradeId) > 0 &&
+          (until === undefined || compareTradeIds(t.tradeId, until.tradeId) < 0),
+      );
+      emit(fresh);
+      filled += fresh.length;
+      const newest = rows[rows.length - 1];
+      if (until !== undefined && newest !== undefined && compareTradeIds(newest.tradeId, until.tradeId) >= 0)
+        break;
+      if (newest !== undefined && newest.tsMs > sinceMs) {
+        sinceMs = newest.tsMs; // the next page (ccxt asks Kraken from that second on)
+      } else if (until === undefined) {
+        break; // nothing newer: the hole is filled as far as REST knows
+      } else {
+        // REST has not caught up with the stream yet (it can lag it): ask again shortly.
+        await sleep(REST_LAG_RETRY_MS, signal);
+      }
+    }
+    this.options.onEvent?.({ type: 'backfill', symbol, trades: filled, fromMs: last.tsMs });
+  }
+}
