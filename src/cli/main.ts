@@ -27,6 +27,7 @@ const COMMANDS: Readonly<Record<string, () => Promise<Register>>> = {
   compare: async () => (await import('./commands/compare.js')).registerCompare,
   doctor: async () => (await import('./commands/doctor.js')).registerDoctor,
   scan: async () => (await import('./commands/scan.js')).registerScan,
+  worker: async () => (await import('./commands/worker.js')).registerWorker,
 };
 
 /**
@@ -67,7 +68,8 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
   const program = await buildProgram(io, argv);
   let stopAtOnce = false;
   program.hook('preAction', (_program, command) => {
-    stopAtOnce = STOP_AT_ONCE.has(command.name());
+    // optimize --queue stops itself: it removes its queued combinations first.
+    stopAtOnce = STOP_AT_ONCE.has(command.name()) && command.getOptionValue('queue') === undefined;
   });
   const dropped = io.interrupted.then(() =>
     stopAtOnce ? Promise.reject(new InterruptedError('interrupted')) : new Promise<never>(() => {}),

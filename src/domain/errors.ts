@@ -13,6 +13,7 @@ export const ERROR_CODES = {
   db_locked: 'input',
   db_folder: 'input',
   db_unavailable: 'input',
+  queue_unavailable: 'input',
   config_unreadable: 'input',
   okx_rest: 'input',
   timeout: 'input',

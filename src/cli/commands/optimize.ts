@@ -63,6 +63,10 @@ export interface OptimizeCommandOptions {
   readonly sizing?: string;
   readonly json?: boolean;
   readonly report?: string;
+  /** `redis`: run the combinations on `rxtrade worker` processes through a BullMQ queue. */
+  readonly queue?: 'redis';
+  readonly redisUrl?: string;
+  readonly timeout?: string;
 }
 
 /** One row of the result: a combination's parameters (every one, defaults included) and its metrics. */
@@ -125,6 +129,17 @@ export function registerOptimize(program: Command, io: CliIo, env: NodeJS.Proces
       '--report <file.html>',
       'also write a self-contained HTML report (charts and tables; opens offline)',
     )
+    .addOption(
+      new Option(
+        '--queue <backend>',
+        'run the combinations on `rxtrade worker` processes (any machine reaching the same Redis and database) instead of threads here; stored candles only',
+      ).choices(['redis']),
+    )
+    .option('--redis-url <url>', 'with --queue: the Redis of the queue (default: REDIS_URL)')
+    .option(
+      '--timeout <s>',
+      'with --queue: give up when no result has come for this many seconds (default 300; 0: wait as long as it takes)',
+    )
     .addHelpText(
       'after',
       `
@@ -185,8 +200,16 @@ export async function runOptimizeCommand(
   const all = combinations(axes, constraints);
   if (all.length === 0) throw new UsageError('--grid/--constraint: no combination is left to run');
 
+  if (options.queue === undefined && (options.redisUrl !== undefined || options.timeout !== undefined)) {
+    throw new UsageError('--redis-url and --timeout only apply with --queue redis');
+  }
+  const queue = options.queue === undefined ? undefined : await queueSettings(options, spec, env);
   // The workers load their code while this thread reads the candles.
-  const pool = workers > 1 && all.length > 1 ? WorkerPool.start(Math.min(workers, all.length)) : undefined;
+  const pool =
+    queue === undefined && workers > 1 && all.length > 1
+      ? WorkerPool.start(Math.min(workers, all.length))
+      : undefined;
+  let ranOn = `${pool?.size ?? 1} worker${(pool?.size ?? 1) === 1 ? '' : 's'}`;
   try {
     const { asked, fromMs, toMs, exchange } = await parseDataSelection(options);
     if (exchange !== undefined && options.data !== undefined) {
@@ -258,10 +281,33 @@ export async function runOptimizeCommand(
     }
 
     const jobs = runnable.map((params, id) => ({ id, params, from: 0, to: setup.columns.length }));
-    const runs = await runJobs(setup, jobs, {
-      ...(pool !== undefined ? { pool } : {}),
-      onDone: (done) => tick(done, jobs.length),
-    });
+    let runs: OptimizeRun[];
+    if (queue !== undefined) {
+      const queued = await (
+        await import('../../research/queue/coordinator.js')
+      ).runQueued({
+        ...queue,
+        setup,
+        jobs,
+        candles: {
+          exchange: storedOn ?? DEFAULT_EXCHANGE,
+          symbol: options.symbol ?? setup.columns.symbol,
+          timeframe: setup.columns.timeframe,
+          fromMs: fromMs as number,
+          toMs: toMs as number,
+        },
+        interrupted: io.interrupted,
+        note,
+        onDone: (done) => tick(done, jobs.length),
+      });
+      runs = queued.runs;
+      ranOn = `queue: ${queued.workers} worker${queued.workers === 1 ? '' : 's'}`;
+    } else {
+      runs = await runJobs(setup, jobs, {
+        ...(pool !== undefined ? { pool } : {}),
+        onDone: (done) => tick(done, jobs.length),
+      });
+    }
     progress?.done();
     const ranked = rankRuns(runs, metric);
     const rows: OptimizeRow[] = ranked.map((r) => ({ params: r.params, metrics: r.metrics }));
@@ -307,7 +353,7 @@ export async function runOptimizeCommand(
       const lines = [
         `${settings.strategyName} on ${loaded.candles[0]?.symbol ?? ''} ${setup.columns.timeframe} (${where}): ` +
           `${runs.length} combinations × ${setup.columns.length} candles in ${seconds.toFixed(2)} s ` +
-          `(${pool?.size ?? 1} worker${(pool?.size ?? 1) === 1 ? '' : 's'}), ranked by ${metric}`,
+          `(${ranOn}), ranked by ${metric}`,
         '',
         ...rowsTable(
           ranked.slice(0, top),
@@ -324,6 +370,60 @@ export async function runOptimizeCommand(
   } finally {
     await pool?.close();
   }
+}
+
+/**
+ * --queue: the Redis to use, and what the queue cannot run. The workers read the candles from their
+ * database, so the queue runs on stored candles only: a CSV is refused with the command that stores it
+ * (rxtrade import), rather than copied somewhere behind the user's back.
+ */
+async function queueSettings(
+  options: OptimizeCommandOptions,
+  walkForwardSpec: unknown,
+  env: NodeJS.ProcessEnv,
+): Promise<{ redisUrl: string; redisFrom: string; timeoutMs: number | undefined }> {
+  if (options.data !== undefined) {
+    throw new UsageError(
+      `--queue runs on candles stored in Postgres (the workers read them there), not on --data files: ` +
+        `store them first (rxtrade import --file ${options.data} --symbol SYMBOL --database-url URL), ` +
+        `then optimize with --symbol/--from/--to`,
+    );
+  }
+  if (options.pglite !== undefined) {
+    throw new UsageError(
+      '--queue needs Postgres (workers on other processes and machines read the candles): give --database-url or DATABASE_URL, not --pglite',
+    );
+  }
+  if (walkForwardSpec !== undefined) {
+    throw new UsageError('--queue does not run --walk-forward searches yet: run it here (--workers N)');
+  }
+  if (options.workers !== undefined) {
+    throw new UsageError(
+      '--workers is for threads here; with --queue, start as many `rxtrade worker` as you like',
+    );
+  }
+  const { readEnv, checkUrl, REDIS_PROTOCOLS } = await import('../../config/env.js');
+  const parsed = readEnv(env);
+  if (options.databaseUrl === undefined && parsed.databaseUrl === undefined) {
+    throw new UsageError(
+      '--queue needs Postgres (the workers read the candles there): set DATABASE_URL or give --database-url',
+    );
+  }
+  const redisUrl =
+    options.redisUrl !== undefined
+      ? checkUrl('--redis-url', options.redisUrl, REDIS_PROTOCOLS)
+      : parsed.redisUrl;
+  if (redisUrl === undefined)
+    throw new UsageError('--queue redis needs Redis: set REDIS_URL or give --redis-url');
+  const timeoutS = options.timeout === undefined ? 300 : Number(options.timeout.trim());
+  if (!Number.isFinite(timeoutS) || timeoutS < 0) {
+    throw new UsageError(`--timeout must be a number of seconds (0: no limit), got "${options.timeout}"`);
+  }
+  return {
+    redisUrl,
+    redisFrom: options.redisUrl !== undefined ? '--redis-url' : 'REDIS_URL',
+    timeoutMs: timeoutS === 0 ? undefined : timeoutS * 1000,
+  };
 }
 
 function count(text: string, flag: string, min: number, max: number): number {
