@@ -419,9 +419,12 @@ async function queueSettings(
   if (!Number.isFinite(timeoutS) || timeoutS < 0) {
     throw new UsageError(`--timeout must be a number of seconds (0: no limit), got "${options.timeout}"`);
   }
+  const redisFrom = options.redisUrl !== undefined ? '--redis-url' : 'REDIS_URL';
+  // Before the candles are read: a Redis that is down is the first thing said.
+  await (await import('../../research/queue/connect.js')).checkRedisReachable(redisUrl, redisFrom);
   return {
     redisUrl,
-    redisFrom: options.redisUrl !== undefined ? '--redis-url' : 'REDIS_URL',
+    redisFrom,
     timeoutMs: timeoutS === 0 ? undefined : timeoutS * 1000,
   };
 }

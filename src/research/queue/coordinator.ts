@@ -160,7 +160,7 @@ export async function runQueued(search: QueuedSearch): Promise<QueuedOutcome> {
         }
       });
       void search.interrupted.then(() =>
-        finish(new InterruptedError(`interrupted: ${pending.size} queued combinations removed`)),
+        finish(new InterruptedError(`interrupted: removing the ${pending.size} combinations not run yet`)),
       );
 
       // Reads the pending jobs' state when the events went quiet (an event lost to a reconnect).
