@@ -207,8 +207,13 @@ describe('rxtrade optimize --queue redis with two rxtrade worker processes', () 
     await Promise.all([ready(a), ready(b)]);
     const one = await optimize(GRID, '--workers', '1');
     const two = await optimize(GRID, '--workers', '2');
+    const stored = async (): Promise<number> =>
+      Number((await pg.db.query<{ n: string }>('SELECT count(*) AS n FROM backtest_runs'))[0]?.n);
+    const before = await stored();
     const queued = await optimize(GRID, '--queue', 'redis', '--redis-url', REDIS);
     expect([one.code, two.code, queued.code]).toEqual([0, 0, 0]);
+    // Stored in backtest_runs as a local run is.
+    expect((await stored()) - before).toBe(9);
     const doc = JSON.parse(queued.stdout) as Doc;
     expect(doc.combinations).toBe(9);
     expect(doc.results).toHaveLength(9);
