@@ -228,6 +228,41 @@ describe('rxtrade optimize --queue redis with two rxtrade worker processes', () 
     expect(ran[0]! + ran[1]!).toBe(9);
   }, 180_000);
 
+  it('a worker whose database holds other candles refuses the jobs: the optimize stops with its reason', async () => {
+    const other = await freshPostgres();
+    try {
+      const imported = await runCli([
+        'import',
+        '--file',
+        MAY_SLICE,
+        '--symbol',
+        'ETH-USDT',
+        '--timeframe',
+        '1m',
+        '--label',
+        'open',
+        '--database-url',
+        other.url as string,
+      ]);
+      expect(imported.code).toBe(0);
+      const w = new CliProcess(
+        ['worker', '--redis-url', REDIS, '--database-url', other.url as string],
+        cleanEnv(),
+      );
+      workers.push(w);
+      await ready(w);
+      const r = await optimize(GRID, '--queue', 'redis', '--redis-url', REDIS);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(
+        /the BTC-USDT 1m candles \(okx\) in Postgres at .* are not the ones the optimize read \(0 candles here, 2000 there\)/,
+      );
+      expect(await queue.getWaitingCount()).toBe(0);
+      await w.stop('SIGINT');
+    } finally {
+      await other.dispose();
+    }
+  }, 180_000);
+
   it('a worker killed mid-run: its job goes to the other worker and the results are complete and the same', async () => {
     const grid = 'fast_period=2:31:1,slow_period=40,60';
     const local = await optimize(grid, '--workers', '1');
