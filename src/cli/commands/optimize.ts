@@ -37,6 +37,7 @@ import { databaseRunSink, type BacktestRunSink } from './optimizeRuns.js';
 import { isoMinute } from '../../domain/time.js';
 import { DEFAULT_EXCHANGE } from '../../domain/exchange.js';
 import { addAccountOptions } from '../accountOptions.js';
+import { queueSettings } from '../../research/queue/settings.js';
 
 export interface OptimizeCommandOptions {
   readonly strategy?: string;
@@ -200,10 +201,7 @@ export async function runOptimizeCommand(
   const all = combinations(axes, constraints);
   if (all.length === 0) throw new UsageError('--grid/--constraint: no combination is left to run');
 
-  if (options.queue === undefined && (options.redisUrl !== undefined || options.timeout !== undefined)) {
-    throw new UsageError('--redis-url and --timeout only apply with --queue redis');
-  }
-  const queue = options.queue === undefined ? undefined : await queueSettings(options, spec, env);
+  const queue = await queueSettings(options, spec, env);
   // The workers load their code while this thread reads the candles.
   const pool =
     queue === undefined && workers > 1 && all.length > 1
@@ -370,63 +368,6 @@ export async function runOptimizeCommand(
   } finally {
     await pool?.close();
   }
-}
-
-/**
- * --queue: the Redis to use, and what the queue cannot run. The workers read the candles from their
- * database, so the queue runs on stored candles only: a CSV is refused with the command that stores it
- * (rxtrade import), rather than copied somewhere behind the user's back.
- */
-async function queueSettings(
-  options: OptimizeCommandOptions,
-  walkForwardSpec: unknown,
-  env: NodeJS.ProcessEnv,
-): Promise<{ redisUrl: string; redisFrom: string; timeoutMs: number | undefined }> {
-  if (options.data !== undefined) {
-    throw new UsageError(
-      `--queue runs on candles stored in Postgres (the workers read them there), not on --data files: ` +
-        `store them first (rxtrade import --file ${options.data} --symbol SYMBOL --database-url URL), ` +
-        `then optimize with --symbol/--from/--to`,
-    );
-  }
-  if (options.pglite !== undefined) {
-    throw new UsageError(
-      '--queue needs Postgres (workers on other processes and machines read the candles): give --database-url or DATABASE_URL, not --pglite',
-    );
-  }
-  if (walkForwardSpec !== undefined) {
-    throw new UsageError('--queue does not run --walk-forward searches yet: run it here (--workers N)');
-  }
-  if (options.workers !== undefined) {
-    throw new UsageError(
-      '--workers is for threads here; with --queue, start as many `rxtrade worker` as you like',
-    );
-  }
-  const { readEnv, checkUrl, REDIS_PROTOCOLS } = await import('../../config/env.js');
-  const parsed = readEnv(env);
-  if (options.databaseUrl === undefined && parsed.databaseUrl === undefined) {
-    throw new UsageError(
-      '--queue needs Postgres (the workers read the candles there): set DATABASE_URL or give --database-url',
-    );
-  }
-  const redisUrl =
-    options.redisUrl !== undefined
-      ? checkUrl('--redis-url', options.redisUrl, REDIS_PROTOCOLS)
-      : parsed.redisUrl;
-  if (redisUrl === undefined)
-    throw new UsageError('--queue redis needs Redis: set REDIS_URL or give --redis-url');
-  const timeoutS = options.timeout === undefined ? 300 : Number(options.timeout.trim());
-  if (!Number.isFinite(timeoutS) || timeoutS < 0) {
-    throw new UsageError(`--timeout must be a number of seconds (0: no limit), got "${options.timeout}"`);
-  }
-  const redisFrom = options.redisUrl !== undefined ? '--redis-url' : 'REDIS_URL';
-  // Before the candles are read: a Redis that is down is the first thing said.
-  await (await import('../../research/queue/connect.js')).checkRedisReachable(redisUrl, redisFrom);
-  return {
-    redisUrl,
-    redisFrom,
-    timeoutMs: timeoutS === 0 ? undefined : timeoutS * 1000,
-  };
 }
 
 function count(text: string, flag: string, min: number, max: number): number {
