@@ -1,0 +1,15 @@
+import { PGlite } from '@electric-sql/pglite';
+const t = () => { const c = process.cpuUsage(); return (c.user + c.system) / 1000; };
+let c0 = t(), w0 = Date.now();
+const a = new PGlite('memory://'); await a.waitReady;
+console.log('first', t() - c0, Date.now() - w0);
+c0 = t(); w0 = Date.now();
+const b = new PGlite('memory://'); await b.waitReady;
+console.log('second plain', t() - c0, Date.now() - w0);
+c0 = t(); w0 = Date.now();
+const dump = await b.dumpDataDir('none');
+console.log('dump', t() - c0, Date.now() - w0, dump.size);
+c0 = t(); w0 = Date.now();
+const c = new PGlite('memory://', { loadDataDir: dump }); await c.waitReady;
+console.log('loadDataDir', t() - c0, Date.now() - w0);
+console.log(await c.query('select 1 as x'));
