@@ -112,7 +112,8 @@ function runnerOf(db: PgliteRunner): Queryable {
   };
 }
 
-class PgliteDatabase implements Database {
+/** Exported for tests, which wrap a PGlite started from a template data directory (test/storage/support). */
+export class PgliteDatabase implements Database {
   readonly kind = 'pglite';
   private readonly runner: Queryable;
 

@@ -178,6 +178,9 @@ describe.each(backends)('Collector end to end against the simulator: %s', (_name
       spillDir,
       // The pipeline's clock runs with the simulator's (a quiet minute still closes on time).
       scheduler: new ReplayClock(t0 + (Date.now() - t0) * SPEED, SPEED),
+      // Trades reach it some wall-clock ms after they happen (the event loop stalls under load, PGlite runs
+      // in this process): SPEED× longer on the simulated clock. The default 2 s is 33 ms of wall time here.
+      graceMs: 1000 * SPEED,
     });
   }
 
