@@ -78,7 +78,7 @@ export class JobRunner {
   private candles: Candle[] | undefined;
   private readonly prepared = new Map<string, PreparedBacktest>();
   /** Indicator values over a prepared stream's decision candles, by stream and indicator key. */
-  private readonly series = new Map<string, unknown[]>();
+  private readonly series = new Map<string, Series>();
 
   constructor(
     private readonly setup: OptimizeSetup,
@@ -98,8 +98,7 @@ export class JobRunner {
       const key = `${streamKey}|${probe.key}`;
       let values = this.series.get(key);
       if (values === undefined) {
-        values = [];
-        for (const c of prepared.stream) if (c.timeframe === strategy.timeframe) values.push(probe.update(c));
+        values = seriesOf(probe, prepared, strategy.timeframe);
         this.series.set(key, values);
       }
       const v = values;
@@ -146,19 +145,64 @@ export class JobRunner {
 }
 
 /**
+ * An indicator's values over a stream's decision candles. The usual shape — undefined while it warms up,
+ * numbers after — is kept as a Float64Array and the index of the first number (a long-lived array of
+ * boxed numbers per series cost a search a seventh of its time in garbage collection); any other shape
+ * as the values came.
+ */
+type Series =
+  | { readonly numbers: Float64Array; readonly from: number }
+  | { readonly numbers?: undefined; readonly values: readonly unknown[] };
+
+function seriesOf(probe: Indicator<unknown>, prepared: PreparedBacktest, timeframe: string): Series {
+  const stream = prepared.stream;
+  const numbers = new Float64Array(prepared.decisions);
+  let from = -1;
+  let values: unknown[] | undefined;
+  let k = 0;
+  for (let j = 0; j < stream.length; j++) {
+    const c = stream[j] as Candle;
+    if (c.timeframe !== timeframe) continue;
+    const v = probe.update(c);
+    if (values !== undefined) values.push(v);
+    else if (typeof v === 'number' && k < numbers.length) {
+      if (from < 0) from = k;
+      numbers[k] = v;
+    } else if (v !== undefined || from >= 0 || k >= numbers.length) {
+      // Not the usual shape: every value as it came.
+      values = [];
+      for (let i = 0; i < k; i++) values.push(from >= 0 && i >= from ? numbers[i] : undefined);
+      values.push(v);
+    }
+    k++;
+  }
+  if (values !== undefined) return { values };
+  return { numbers, from: from < 0 ? k : from };
+}
+
+/**
  * The same strategy, its main-timeframe indicators replaying values computed once per stream: the
  * indicator `key` names the indicator and its parameters (`sma_20`), and StrategyRunner feeds a strategy's
  * indicators every candle of its timeframe in order, so the n-th update of a replay is the n-th value.
  */
-function replaying(key: string, lookback: number, values: readonly unknown[]): Indicator<unknown> {
+function replaying(key: string, lookback: number, series: Series): Indicator<unknown> {
   let i = 0;
+  const reset = (): void => {
+    i = 0;
+  };
+  if (series.numbers === undefined) {
+    const values = series.values;
+    return { key, lookback, update: () => values[i++], reset };
+  }
+  const { numbers, from } = series;
   return {
     key,
     lookback,
-    update: () => values[i++],
-    reset: () => {
-      i = 0;
+    update: () => {
+      const k = i++;
+      return k >= from ? numbers[k] : undefined;
     },
+    reset,
   };
 }
 

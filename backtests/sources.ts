@@ -3,7 +3,12 @@ import { InvalidDataError } from '../src/domain/errors.js';
 import { timeframeMs, type Timeframe } from '../src/domain/timeframe.js';
 import { candlesOfColumns, readCandleColumns } from '../src/storage/candleColumns.js';
 import type { Queryable } from '../src/storage/database.js';
-import { readCandleCsv, type CandleLabel } from '../src/streams/candleCsv.js';
+import {
+  candlesOfColumns as candlesOfCsvColumns,
+  readCandleCsvColumns,
+  type CandleColumns,
+  type CandleLabel,
+} from '../src/streams/candleCsv.js';
 import { CandleSpacing } from '../src/streams/candleSpacing.js';
 
 /**
@@ -26,10 +31,15 @@ export interface CsvCandlesOptions extends TimeRange {
    */
   readonly timeframe?: Timeframe;
   readonly symbol?: string;
+  /** Read the columns onto SharedArrayBuffers (what `optimize` hands its worker threads). */
+  readonly shared?: boolean;
 }
 
 export interface LoadedCandles {
+  /** The candles (from a CSV: made from `columns` when first read, so a caller that needs only the columns never pays for them). */
   readonly candles: Candle[];
+  /** The same candles as columns (CSV only). */
+  readonly columns?: CandleColumns;
   /** Interval of the candles (CSV: as given, or read off the rows' spacing). */
   readonly timeframe?: Timeframe;
   /** True when `timeframe` was read off the spacing of the rows rather than given. */
@@ -40,14 +50,15 @@ export interface LoadedCandles {
   readonly read: number;
 }
 
-/** Reads a candle CSV (see readCandleCsv) and keeps the candles inside the range. */
+/** Reads a candle CSV (see readCandleCsvColumns) and keeps the candles inside the range. */
 export async function loadCsvCandles(path: string, options: CsvCandlesOptions = {}): Promise<LoadedCandles> {
   const read = (timeframe: Timeframe, spacing?: CandleSpacing) =>
-    readCandleCsv(path, {
+    readCandleCsvColumns(path, {
       timeframe,
       ...(spacing !== undefined ? { spacing } : {}),
       ...(options.label !== undefined ? { label: options.label } : {}),
       ...(options.symbol !== undefined ? { symbol: options.symbol } : {}),
+      ...(options.shared === true ? { shared: true } : {}),
     });
   const spacing = new CandleSpacing();
   let timeframe = options.timeframe ?? '1m';
@@ -67,20 +78,48 @@ export async function loadCsvCandles(path: string, options: CsvCandlesOptions = 
       file = await read(timeframe);
     }
   }
-  const all = file.candles;
+  const all = file.columns;
   const tf = timeframeMs(timeframe);
-  const from = options.fromMs ?? Number.NEGATIVE_INFINITY;
-  const to = options.toMs ?? Number.POSITIVE_INFINITY;
-  const candles =
-    options.fromMs === undefined && options.toMs === undefined
-      ? all
-      : all.filter((c) => c.closeTimeMs - tf >= from && c.closeTimeMs <= to);
+  // The rows are in time order (the reader refuses any other), so the range is one run of rows: those
+  // opening at or after fromMs and closing at or before toMs.
+  const times = all.closeTimeMs;
+  let first = 0;
+  let end = all.length;
+  if (options.fromMs !== undefined) {
+    const from = options.fromMs;
+    while (first < end && !((times[first] as number) - tf >= from)) first++;
+  }
+  if (options.toMs !== undefined) {
+    const to = options.toMs;
+    while (end > first && !((times[end - 1] as number) <= to)) end--;
+  }
+  const columns = first === 0 && end === all.length ? all : columnsRange(all, first, end);
+  let candles: Candle[] | undefined;
   return {
-    candles,
+    get candles(): Candle[] {
+      candles ??= candlesOfCsvColumns(columns);
+      return candles;
+    },
+    columns,
     label: file.label,
     read: all.length,
     timeframe,
     timeframeFromSpacing: options.timeframe === undefined && timeframe !== '1m',
+  };
+}
+
+/** Rows `from` … `to` − 1 of `c` (views on the same memory). */
+function columnsRange(c: CandleColumns, from: number, to: number): CandleColumns {
+  return {
+    symbol: c.symbol,
+    timeframe: c.timeframe,
+    length: to - from,
+    closeTimeMs: c.closeTimeMs.subarray(from, to),
+    open: c.open.subarray(from, to),
+    high: c.high.subarray(from, to),
+    low: c.low.subarray(from, to),
+    close: c.close.subarray(from, to),
+    volume: c.volume.subarray(from, to),
   };
 }
 

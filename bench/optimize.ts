@@ -1,8 +1,8 @@
-import { spawnSync } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { packageRoot } from '../src/cli/packageRoot.js';
 import { describeMachine, stats } from './machine.js';
+import { runNodeProcess } from './processRun.js';
 import { issueCandlesCsv } from './realCandles.js';
 
 /** Issue 12: backtesting.py's optimize() took 17.5 s for this grid here; we aim at under 0.7 s. */
@@ -15,7 +15,7 @@ const CONSTRAINT = 'fast_period < slow_period';
  * backtests, output): sma_cross, fast 5..50 step 5 × slow 20..200 step 20 with fast < slow = 90
  * combinations, on ~71 k real 1m candles, default workers (all cores). Medians of `runs` runs.
  */
-export function benchOptimize(runs = 3): string[] {
+export function benchOptimize(runs = 7): string[] {
   const root = packageRoot();
   const data = issueCandlesCsv(root);
   const cores = availableParallelism();
@@ -33,22 +33,26 @@ export function benchOptimize(runs = 3): string[] {
     '--json',
   ];
   const seconds: number[] = [];
+  const cpu: number[] = [];
+  const loads: number[] = [];
   let combos = 0;
   for (let r = 0; r < runs + 1; r++) {
-    const t0 = process.hrtime.bigint();
-    const child = spawnSync(process.execPath, args, { encoding: 'utf8', maxBuffer: 64 << 20 });
-    const s = Number(process.hrtime.bigint() - t0) / 1e9;
-    if (child.status !== 0)
-      throw new Error(`bench optimize: rxtrade exited ${child.status}: ${child.stderr}`);
-    combos = (JSON.parse(child.stdout) as { combinations: number }).combinations;
-    if (r > 0) seconds.push(s); // the first run warms the disk cache
+    const run = runNodeProcess('optimize', args);
+    combos = (JSON.parse(run.stdout) as { combinations: number }).combinations;
+    if (r === 0) continue; // the first run warms the disk cache
+    seconds.push(run.seconds);
+    if (run.cpuSeconds !== undefined) cpu.push(run.cpuSeconds);
+    loads.push(run.load);
   }
   const s = stats(seconds);
+  const c = cpu.length > 0 ? stats(cpu) : undefined;
+  const l = stats(loads);
   const perCore = (combos * data.rows) / s.median / cores;
   return [
     `optimize: machine ${describeMachine()}`,
     `optimize: sma_cross grid '${GRID}' with '${CONSTRAINT}' = ${combos} combinations on ${data.rows} real 1m candles (${data.label}), ${cores} workers`,
     `optimize whole process                        median ${s.median.toFixed(2)} s  (min ${s.min.toFixed(2)}, max ${s.max.toFixed(2)}, ${s.runs} runs)  target < ${TARGET_SECONDS} s: ${s.median < TARGET_SECONDS ? 'met' : 'MISSED'}`,
+    `optimize whole process CPU (user+sys)          ${c === undefined ? 'n/a (no /usr/bin/time)' : `median ${c.median.toFixed(2)} s  (min ${c.min.toFixed(2)}, max ${c.max.toFixed(2)})`}; load average during the runs: median ${l.median.toFixed(2)} (${l.min.toFixed(2)} … ${l.max.toFixed(2)})`,
     `optimize throughput                           ${(perCore / 1e6).toFixed(2)} M candles/s per core (${combos} × ${data.rows} candles)`,
   ];
 }

@@ -27,6 +27,10 @@ await build({
   outdir: 'dist/bundle',
   chunkNames: 'chunks/[name]-[hash]',
   sourcemap: 'linked',
+  // Less text to parse when a command (and each optimize worker thread) starts: about a tenth of the
+  // worker's module loading. Names are kept (no identifier minification): stacks stay readable.
+  minifyWhitespace: true,
+  minifySyntax: true,
   logLevel: 'warning',
   // CommonJS dependencies inside an ES module bundle still call require().
   banner: {

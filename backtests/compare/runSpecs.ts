@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { parse as parseYaml } from 'yaml';
+import { createRequire } from 'node:module';
+import type * as Yaml from 'yaml';
 import { z } from 'zod';
 import { UsageError } from '../../src/domain/errors.js';
 import { describeIssues } from '../../src/strategies/registry.js';
@@ -104,6 +105,14 @@ export function loadRunsFile(path: string): RunSpec[] {
     params: e.params ?? {},
     where: `--runs ${path}: runs[${i}]`,
   }));
+}
+
+/**
+ * The yaml package, loaded when a runs file is read: it is 72 CommonJS files, which every command importing
+ * backtests/ (a plain `rxtrade backtest` too) would otherwise load at start-up.
+ */
+function parseYaml(text: string): unknown {
+  return (createRequire(import.meta.url)('yaml') as typeof Yaml).parse(text);
 }
 
 /** Labels must tell the runs apart: a repeated one gets ` #2`, ` #3`… */

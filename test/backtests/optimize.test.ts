@@ -1,9 +1,13 @@
-import { combinations, parseConstraint, parseGrid } from '../../backtests/grid.js';
-import { rankRuns, runJobs, WorkerPool, type OptimizeSetup } from '../../backtests/optimize.js';
+import { combinations, parseConstraint, parseGrid, type Combination } from '../../backtests/grid.js';
+import { JobRunner, rankRuns, runJobs, WorkerPool, type OptimizeSetup } from '../../backtests/optimize.js';
 import { runBacktest } from '../../backtests/runBacktest.js';
 import { parseRiskConfig, parseVenueModel } from '../../src/domain/trading/config.js';
 import { candlesOfColumns, readCandleCsvColumns } from '../../src/streams/candleCsv.js';
-import { defaultStrategyRegistry } from '../../src/strategies/registry.js';
+import { z } from 'zod';
+import { Sma } from '../../src/domain/indicators/index.js';
+import type { Indicator } from '../../src/domain/indicators/indicator.js';
+import { defaultStrategyRegistry, StrategyRegistry } from '../../src/strategies/registry.js';
+import type { Strategy, StrategyContext } from '../../src/strategies/strategy.js';
 import { BTC_MONTH } from './support.js';
 
 /** The real BTC/USDT month (42,915 1m candles) on shared memory, and a small sma_cross grid over it. */
@@ -55,6 +59,89 @@ describe('optimize runs', () => {
     expect(best.metrics).toEqual(plain.metrics);
     expect(best.metrics.trades).toBeGreaterThan(100);
     expect(best.warnings).toEqual(plain.warnings);
+  });
+
+  it('every run equals a plain backtest: cached number series (sma_cross) and object-valued ones (macd_trend, bollinger_breakout)', async () => {
+    const base = await monthSetup();
+    const cases: [string, readonly Combination[]][] = [
+      ['sma_cross', combos],
+      ['macd_trend', [{}, { fast_period: 8 }]],
+      ['bollinger_breakout', [{}, { period: 30 }]],
+    ];
+    const candles = candlesOfColumns(base.columns);
+    for (const [strategyName, grid] of cases) {
+      const setup = { ...base, strategyName };
+      const runner = new JobRunner(setup);
+      for (const [id, params] of grid.entries()) {
+        // Twice each: the second run replays the series the first one computed.
+        for (let again = 0; again < 2; again++) {
+          const run = runner.run({ id, params, from: 0, to: setup.columns.length });
+          const plain = runBacktest(
+            { candles },
+            {
+              strategy: defaultStrategyRegistry().create(strategyName, params),
+              risk: setup.risk,
+              venue: setup.venue,
+              initialCash: setup.initialCash,
+            },
+          );
+          expect(run.metrics).toEqual(plain.metrics);
+          expect(run.warnings).toEqual(plain.warnings);
+          expect(run.metrics.trades).toBeGreaterThan(0);
+        }
+      }
+    }
+  });
+
+  it('a cached series replays exactly the values the indicator gives, warm-up and odd shapes included', async () => {
+    const base = await monthSetup();
+    const seen: unknown[][] = [];
+    let gapped = 0;
+    // An indicator whose values are not "undefined, then numbers": undefined again every 7th candle.
+    const gappedSma = (p: number): Indicator<number> => {
+      const sma = new Sma(p);
+      return {
+        key: `gapped_${p}`,
+        lookback: p - 1,
+        update: (c) => {
+          const v = sma.update(c);
+          return ++gapped % 7 === 0 ? undefined : v;
+        },
+        reset: () => sma.reset(),
+      };
+    };
+    const registry = new StrategyRegistry([
+      {
+        name: 'recorder',
+        displayName: 'Recorder',
+        summary: 'records what it sees',
+        schema: z.object({ period: z.number().int().default(20) }),
+        create: (params: { period: number }): Strategy => ({
+          name: 'recorder',
+          params,
+          timeframe: '1m',
+          indicators: { sma: () => new Sma(params.period), gapped: () => gappedSma(params.period) },
+          onCandle(ctx: StrategyContext) {
+            (seen[seen.length - 1] as unknown[]).push([ctx.values.sma, ctx.values.gapped]);
+            return ctx.hold('recording');
+          },
+        }),
+      },
+    ]);
+    const setup = { ...base, strategyName: 'recorder' };
+    const runner = new JobRunner(setup, registry);
+    for (let again = 0; again < 2; again++) {
+      seen.push([]);
+      runner.run({ id: 0, params: { period: 20 }, from: 0, to: setup.columns.length });
+    }
+    const sma = new Sma(20);
+    gapped = 0;
+    const gappedDirect = gappedSma(20);
+    const direct = candlesOfColumns(setup.columns).map((c) => [sma.update(c), gappedDirect.update(c)]);
+    expect(seen[0]).toEqual(direct);
+    expect(seen[1]).toEqual(direct);
+    expect((direct[19] as unknown[])[0]).toBeDefined();
+    expect((direct[18] as unknown[])[0]).toBeUndefined();
   });
 
   it('ranks by the metric asked, undefined values last, ties in grid order', () => {

@@ -261,6 +261,8 @@ export async function loadCandleData(
     readonly exchange: string | undefined;
     /** The command also takes --trades (named in the "no data" message). */
     readonly tradesToo?: boolean;
+    /** A CSV's columns go on SharedArrayBuffers (optimize shares them with its worker threads). */
+    readonly shared?: boolean;
   },
   note: (text: string) => void,
   env: NodeJS.ProcessEnv = process.env,
@@ -283,6 +285,7 @@ export async function loadCandleData(
       ...(options.symbol !== undefined ? { symbol: options.symbol } : {}),
       ...(fromMs !== undefined ? { fromMs } : {}),
       ...(toMs !== undefined ? { toMs } : {}),
+      ...(range.shared === true ? { shared: true } : {}),
     });
     where = options.data;
   } else {
@@ -334,7 +337,7 @@ export async function loadCandleData(
       await db.close();
     }
   }
-  if (loaded.candles.length === 0) {
+  if ((loaded.columns?.length ?? loaded.candles.length) === 0) {
     const period =
       fromMs === undefined && toMs === undefined ? '' : ` in ${options.from ?? '…'} … ${options.to ?? '…'}`;
     const sym = options.symbol !== undefined ? `${options.symbol} ` : '';
@@ -386,7 +389,12 @@ export function fitStrategyToData(
   where: string,
   note: (text: string) => void,
 ): BacktestSettings {
-  const dataTf = loaded.candles[0]?.timeframe;
+  const dataTf =
+    loaded.columns !== undefined
+      ? loaded.columns.length > 0
+        ? loaded.columns.timeframe
+        : undefined
+      : loaded.candles[0]?.timeframe;
   const strategyTf = settings.strategy.timeframe;
   if (dataTf === undefined || timeframeMs(dataTf) <= timeframeMs(strategyTf)) return settings;
   const spaced = loaded.timeframeFromSpacing ? ' (read off the spacing of the rows)' : '';

@@ -217,7 +217,7 @@ export async function runOptimizeCommand(
       loaded,
       where,
       exchange: storedOn,
-    } = await loadCandleData(options, { asked, fromMs, toMs, exchange }, note, env);
+    } = await loadCandleData(options, { asked, fromMs, toMs, exchange, shared: true }, note, env);
     settings = fitStrategyToData(settings, loaded, where, note);
 
     // Validate every combination here (a refused one names its parameters), not in a worker.
@@ -249,8 +249,17 @@ export async function runOptimizeCommand(
       risk: settings.risk,
       venue: settings.venue,
       initialCash: settings.initialCash,
-      columns: sharedColumns(loaded.candles),
+      // A CSV is read straight onto shared memory; stored candles are copied there.
+      columns: loaded.columns ?? sharedColumns(loaded.candles),
     };
+    // What a report shows besides the results (the candles are made from the columns only for it).
+    const reportOf = () => ({
+      settings,
+      candles: loaded.candles,
+      where,
+      metric,
+      axes: axes.map((a) => a.name),
+    });
     const started = Date.now();
     let progress: Progress | undefined;
     const tick = (done: number, total: number): void => {
@@ -269,9 +278,8 @@ export async function runOptimizeCommand(
         onDone: tick,
       });
       progress?.done();
-      const report = { settings, candles: loaded.candles, where, metric, axes: axes.map((a) => a.name) };
       if (options.report !== undefined)
-        await writeReport(options.report, { ...report, walkForward: wf }, note);
+        await writeReport(options.report, { ...reportOf(), walkForward: wf }, note);
       if (options.json) await write(io.stdout, `${JSON.stringify(walkForwardJson(wf, metric))}\n`);
       else
         await write(io.stdout, `${walkForwardText(wf, settings.strategyName, where, metric).join('\n')}\n`);
@@ -333,8 +341,7 @@ export async function runOptimizeCommand(
       );
     }
     const seconds = (Date.now() - started) / 1000;
-    const report = { settings, candles: loaded.candles, where, metric, axes: axes.map((a) => a.name) };
-    if (options.report !== undefined) await writeReport(options.report, { ...report, rows }, note);
+    if (options.report !== undefined) await writeReport(options.report, { ...reportOf(), rows }, note);
     if (options.json) {
       await write(
         io.stdout,
@@ -349,7 +356,7 @@ export async function runOptimizeCommand(
     } else {
       const best = ranked[0] as OptimizeRun;
       const lines = [
-        `${settings.strategyName} on ${loaded.candles[0]?.symbol ?? ''} ${setup.columns.timeframe} (${where}): ` +
+        `${settings.strategyName} on ${setup.columns.symbol} ${setup.columns.timeframe} (${where}): ` +
           `${runs.length} combinations × ${setup.columns.length} candles in ${seconds.toFixed(2)} s ` +
           `(${ranOn}), ranked by ${metric}`,
         '',
