@@ -183,9 +183,7 @@ export class BotStore {
       ord: number;
       recorded: boolean;
       fills: number | string;
-    }>(RECORD_CANDLES_SQL, [
-      JSON.stringify(items.map(({ botKey, step }, i) => recordJson(i, botKey, step))),
-    ]);
+    }>(RECORD_CANDLES_SQL, [JSON.stringify(items.map(({ botKey, step }, i) => recordJson(i, botKey, step)))]);
     return rows.map((r) => ({ index: Number(r.ord), recorded: r.recorded, fillsWritten: Number(r.fills) }));
   }
 

@@ -375,7 +375,11 @@ describe.each([
     ]);
     const bot = await store.loadBot('xi');
     expect(bot).toMatchObject({ lastCandleMs: T0 + 3 * MIN, cash: 9_997, engineState: step(3).engineState });
-    expect((await store.performance('xi')).map((p) => p.timeMs)).toEqual([T0 + MIN, T0 + 2 * MIN, T0 + 3 * MIN]);
+    expect((await store.performance('xi')).map((p) => p.timeMs)).toEqual([
+      T0 + MIN,
+      T0 + 2 * MIN,
+      T0 + 3 * MIN,
+    ]);
     const signals = await store.signals('xi');
     expect(signals.map((s) => s.closeTimeMs)).toEqual([T0 + MIN, T0 + 2 * MIN, T0 + 3 * MIN]);
     const [trade] = await store.trades('xi');
