@@ -12,10 +12,19 @@ import type { BotConfig } from './botConfig.js';
 import { BotPipeline, parseBotState, warmupFromMs, type BotCandleOutcome } from './botPipeline.js';
 import type { CandleFeed } from './candleFeed.js';
 
+/**
+ * Most records one write takes: a backlog of a day of 1m candles goes in a few statements, each of a
+ * bounded size (a record is ~1–2 KB of JSON, mostly the engine snapshot).
+ */
+export const MAX_RECORDS_PER_WRITE = 256;
+
 export interface BotRunnerDeps {
   readonly store: BotStore;
-  /** Writes a candle's record (default `store.recordCandle`; the manager batches them across bots). */
-  readonly record?: (botKey: string, step: BotCandleRecord) => Promise<RecordCandleResult>;
+  /**
+   * Writes a bot's records (in close-time order) in one statement (default: `store.recordCandle` one after
+   * the other; the manager batches them across bots).
+   */
+  readonly record?: (botKey: string, steps: readonly BotCandleRecord[]) => Promise<RecordCandleResult[]>;
   readonly candles: CandleStore;
   /** The exchange `candles` reads. */
   readonly exchange: string;
@@ -36,8 +45,11 @@ export interface BotRunnerEvents {
 /**
  * One bot on the live feed: warm-up on stored candles, catch-up on the candles stored since its last
  * record, then the live candles of its symbol — each through its BotPipeline, and each candle's record
- * committed in one statement (BotStore.recordCandle) before the next one's, then published
- * (`signals:{bot_id}`: signals and fills; `status:{bot_id}`: performance).
+ * committed (BotStore.recordCandles) before the next one's, then published (`signals:{bot_id}`: signals and
+ * fills; `status:{bot_id}`: performance). Records made while a write is in flight wait in `backlog` and go
+ * together in the next write (at most MAX_RECORDS_PER_WRITE): when the database is slower than the candles
+ * for a while, the backlog is written in a few statements instead of one per candle, so it drains instead
+ * of growing in memory (what the soak's memory rule caught at 240× on a busy machine).
  *
  * A runner is single-use: a restart is a new runner from the stored state.
  */
@@ -56,6 +68,10 @@ export class BotRunner {
   /** Records waiting to be committed, and since when the runner has had some. */
   private pending = 0;
   private busySinceMs = 0;
+  /** Records made but not handed to a write yet, oldest first. */
+  private backlog: BotCandleOutcome[] = [];
+  /** A write of the backlog is queued and has not started yet. */
+  private writeQueued = false;
   private readonly startedAtMs: number;
   /** Candles fed, records committed, fills written. */
   readonly counts = { candles: 0, records: 0, fills: 0 };
@@ -140,8 +156,12 @@ export class BotRunner {
   }
 
   /** Resolves when the records of the candles fed so far are committed (or given up). */
-  idle(): Promise<void> {
-    return this.queue;
+  async idle(): Promise<void> {
+    // A write may queue the rest of a long backlog after itself: wait until nothing more was queued.
+    for (let q = this.queue; ; q = this.queue) {
+      await q;
+      if (q === this.queue) return;
+    }
   }
 
   /** True once stopped or failed. */
@@ -174,27 +194,53 @@ export class BotRunner {
       });
       return;
     }
-    const o = outcome;
     if (this.pending++ === 0) this.busySinceMs = this.deps.scheduler.now();
-    this.queue = this.queue.then(async () => {
-      // Once stopped, records not yet written are dropped: the stored state is an earlier candle's, and the
-      // next start catches up from there on the stored candles (a stop never waits for a backlog).
-      if (this.failed || this.stopped) return;
-      try {
-        const r = await (this.deps.record !== undefined
-          ? this.deps.record(this.config.botId, o.record)
-          : this.deps.store.recordCandle(this.config.botId, o.record));
+    this.backlog.push(outcome);
+    this.queueWrite();
+  }
+
+  /** Queues a write of the backlog after what is queued, unless one is queued and has not started yet. */
+  private queueWrite(): void {
+    if (this.writeQueued) return;
+    this.writeQueued = true;
+    this.queue = this.queue.then(() => this.writeBacklog());
+  }
+
+  /** Writes the oldest records waiting (all of them, up to MAX_RECORDS_PER_WRITE) in one call, then publishes them. */
+  private async writeBacklog(): Promise<void> {
+    this.writeQueued = false;
+    // Once stopped, records not yet written are dropped: the stored state is an earlier candle's, and the
+    // next start catches up from there on the stored candles (a stop never waits for a backlog).
+    if (this.failed || this.stopped) return;
+    const batch = this.backlog.splice(0, MAX_RECORDS_PER_WRITE);
+    if (this.backlog.length > 0) this.queueWrite();
+    const last = batch[batch.length - 1];
+    if (last === undefined) return;
+    try {
+      const steps = batch.map((o) => o.record);
+      const results = await (this.deps.record !== undefined
+        ? this.deps.record(this.config.botId, steps)
+        : this.recordOneByOne(steps));
+      for (const r of results) {
         this.counts.records++;
         this.counts.fills += r.fillsWritten;
-        this.doneToMs = closeMs;
-        this.pending--;
-        this.lastProgressAtMs = this.deps.scheduler.now();
+      }
+      if (last.record.closeTimeMs > this.doneToMs) this.doneToMs = last.record.closeTimeMs;
+      this.pending -= batch.length;
+      this.lastProgressAtMs = this.deps.scheduler.now();
+      for (const o of batch) {
         this.publish(o);
         this.events.recorded?.(o);
-      } catch (err) {
-        this.fail(err);
       }
-    });
+    } catch (err) {
+      this.fail(err);
+    }
+  }
+
+  private async recordOneByOne(steps: readonly BotCandleRecord[]): Promise<RecordCandleResult[]> {
+    const results: RecordCandleResult[] = [];
+    for (const step of steps) results.push(await this.deps.store.recordCandle(this.config.botId, step));
+    return results;
   }
 
   private fail(err: unknown): void {

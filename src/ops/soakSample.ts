@@ -74,8 +74,18 @@ async function askApi(baseUrl: string): Promise<string | undefined> {
       await res.arrayBuffer();
       if (res.status !== 200) return `GET ${path} answered ${res.status}`;
     } catch (err) {
-      return `GET ${path} failed: ${err instanceof Error ? err.message : String(err)}`;
+      return `GET ${path} failed: ${describe(err)}`;
     }
   }
   return undefined;
+}
+
+/** An error with its cause (fetch's "fetch failed" says what failed only there: a reset socket, a refusal…). */
+function describe(err: unknown): string {
+  if (!(err instanceof Error)) return String(err);
+  const cause = err.cause;
+  if (cause === undefined) return err.message;
+  const code = (cause as { code?: unknown }).code;
+  const detail = cause instanceof Error ? cause.message : String(cause);
+  return `${err.message} (${typeof code === 'string' ? `${code}: ` : ''}${detail})`;
 }

@@ -133,31 +133,39 @@ export class BotStore {
   }
 
   /**
-   * `recordCandle` for many bots in ONE statement and one commit (each bot's record still all-or-nothing):
-   * what a candle close of many bots should use, as a commit costs far more than the rows. If the batch
-   * fails (one bot's bad row, a constraint), each record is retried on its own, so one bot's failure stays
-   * its own: its result carries the error, the others are written. Results are in the order given.
+   * `recordCandle` for many records in ONE statement and one commit: what a candle close of many bots should
+   * use, as a commit costs far more than the rows, and what a bot whose records queued up (the database was
+   * slower than its candles for a while) uses to write its backlog at once. A bot may appear several times,
+   * its records in close-time order: they are written as if one after the other (only those newer than its
+   * last recorded candle; its row and positions end as the newest one leaves them). Each bot's records are
+   * all-or-nothing: if the batch fails (one bot's bad row, a constraint), each bot's records are retried on
+   * their own, so one bot's failure stays its own: its results carry the error, the others are written.
+   * Results are in the order given.
    */
   async recordCandles(
     items: readonly { readonly botKey: string; readonly step: BotCandleRecord }[],
   ): Promise<RecordCandlesResult[]> {
     if (items.length === 0) return [];
-    const keys = new Set(items.map((i) => i.botKey));
-    if (keys.size !== items.length) {
-      throw new UsageError('recordCandles: one record per bot per batch (a bot key appears twice)');
-    }
-    let results: Map<string, RecordCandleResult>;
+    let results: Map<number, RecordCandleResult>;
     try {
-      results = new Map((await this.recordBatch(items)).map((r) => [r.botKey, r]));
+      results = new Map((await this.recordBatch(items)).map((r) => [r.index, r]));
     } catch (err) {
-      if (items.length === 1) {
-        const only = items[0] as (typeof items)[number];
-        return [{ botKey: only.botKey, recorded: false, fillsWritten: 0, error: err }];
+      const keys = [...new Set(items.map((i) => i.botKey))];
+      if (keys.length === 1) {
+        return items.map(({ botKey }) => ({ botKey, recorded: false, fillsWritten: 0, error: err }));
       }
-      return Promise.all(items.map((i) => this.recordCandles([i]).then((r) => r[0] as RecordCandlesResult)));
+      const out: RecordCandlesResult[] = new Array<RecordCandlesResult>(items.length);
+      await Promise.all(
+        keys.map(async (key) => {
+          const at = items.flatMap((item, i) => (item.botKey === key ? [i] : []));
+          const own = await this.recordCandles(at.map((i) => items[i] as (typeof items)[number]));
+          at.forEach((i, k) => (out[i] = own[k] as RecordCandlesResult));
+        }),
+      );
+      return out;
     }
-    return items.map(({ botKey }) => {
-      const r = results.get(botKey);
+    return items.map(({ botKey }, i) => {
+      const r = results.get(i);
       return r !== undefined
         ? { botKey, recorded: r.recorded, fillsWritten: r.fillsWritten }
         : { botKey, recorded: false, fillsWritten: 0, error: new UnknownBotError(botKey) };
@@ -165,18 +173,18 @@ export class BotStore {
   }
 
   /**
-   * One statement for the batch: per bot key, whether its record was written and how many fills; a key with
-   * no bot row is absent.
+   * One statement for the batch: per item (by its index), whether its record was written and how many of
+   * its fills; an item whose bot key has no bot row is absent.
    */
   private async recordBatch(
     items: readonly { readonly botKey: string; readonly step: BotCandleRecord }[],
-  ): Promise<(RecordCandleResult & { readonly botKey: string })[]> {
+  ): Promise<(RecordCandleResult & { readonly index: number })[]> {
     const rows = await this.db.query<{
-      bot_key: string;
+      ord: number;
       recorded: boolean;
       fills: number | string;
-    }>(RECORD_CANDLES_SQL, [JSON.stringify(items.map(({ botKey, step }) => recordJson(botKey, step)))]);
-    return rows.map((r) => ({ botKey: r.bot_key, recorded: r.recorded, fillsWritten: Number(r.fills) }));
+    }>(RECORD_CANDLES_SQL, [JSON.stringify(items.map(({ botKey, step }, i) => recordJson(i, botKey, step)))]);
+    return rows.map((r) => ({ index: Number(r.ord), recorded: r.recorded, fillsWritten: Number(r.fills) }));
   }
 
   /**
@@ -512,58 +520,75 @@ export class BotStore {
 }
 
 /**
- * recordCandle(s) in one statement. Data-modifying CTEs all run, on one snapshot, atomically. Every insert
- * hangs off `b`, the bot rows updated — only those whose candle is newer than their last recorded one, so a
- * replay writes nothing. The records travel as one JSON array (one parameter, any size), unpacked by
- * jsonb_to_recordset. Positions not held any more are deleted and the others upserted: two disjoint sets
- * of rows, as one statement may not delete and re-insert the same key.
+ * recordCandle(s) in one statement. Data-modifying CTEs all run, on one snapshot, atomically. `fresh` are
+ * the records newer than their bot's last recorded candle (a replay writes nothing); `b`, the bot rows
+ * updated to their newest fresh record (`latest`) — only if no newer candle was recorded meanwhile — and
+ * every insert hangs off `b` (through `written`). The records travel as one JSON array (one parameter, any
+ * size), unpacked by jsonb_to_recordset. Positions are the newest record's: those not held any more are
+ * deleted and the others upserted, two disjoint sets of rows, as one statement may not delete and
+ * re-insert the same key. A fill finds its signal among the rows inserted by this statement (`sig`, which
+ * the other CTEs see only through its RETURNING) or stored before.
  */
 const RECORD_CANDLES_SQL = `
 WITH input AS (
   SELECT * FROM jsonb_to_recordset($1::jsonb)
-         AS i(bot_key text, close_time_ms bigint, engine_state jsonb, cash numeric, total_value numeric,
+         AS i(ord integer, bot_key text, close_time_ms bigint, engine_state jsonb, cash numeric, total_value numeric,
               crypto_value numeric, total_trades integer, winning_trades integer, total_fees numeric,
               signals jsonb, fills jsonb, positions jsonb)
+), prev AS (
+  SELECT bots.id, bots.name, bots.epoch, bots.last_candle_ms FROM bots WHERE bots.name IN (SELECT bot_key FROM input)
+), fresh AS (
+  SELECT p.id, p.epoch, i.*
+    FROM input i JOIN prev p ON p.name = i.bot_key
+   WHERE p.last_candle_ms IS NULL OR p.last_candle_ms < i.close_time_ms
+), latest AS (
+  SELECT DISTINCT ON (id) * FROM fresh ORDER BY id, close_time_ms DESC
 ), b AS (
   UPDATE bots
-     SET engine_state = i.engine_state, last_candle_ms = i.close_time_ms, current_balance = i.cash,
-         total_value = i.total_value, last_heartbeat = now(), updated_at = now()
-    FROM input i
-   WHERE bots.name = i.bot_key AND (bots.last_candle_ms IS NULL OR bots.last_candle_ms < i.close_time_ms)
-  RETURNING bots.id, bots.epoch, i.*
+     SET engine_state = l.engine_state, last_candle_ms = l.close_time_ms, current_balance = l.cash,
+         total_value = l.total_value, last_heartbeat = now(), updated_at = now()
+    FROM latest l
+   WHERE bots.id = l.id AND (bots.last_candle_ms IS NULL OR bots.last_candle_ms < l.close_time_ms)
+  RETURNING bots.id
+), written AS (
+  SELECT f.* FROM fresh f WHERE f.id IN (SELECT id FROM b)
 ), sig AS (
   INSERT INTO signals (bot_id, "timestamp", signal_type, price, confidence, reason, indicators)
-  SELECT b.id, ${TS('s.close_time_ms')}, s.action, s.price, s.confidence, s.reason, s.indicators
-    FROM b, jsonb_to_recordset(b.signals)
+  SELECT w.id, ${TS('s.close_time_ms')}, s.action, s.price, s.confidence, s.reason, s.indicators
+    FROM written w, jsonb_to_recordset(w.signals)
          AS s(close_time_ms bigint, action text, price numeric, confidence double precision, reason text, indicators jsonb)
-  RETURNING 1
+  RETURNING id, bot_id, "timestamp"
 ), fills AS (
   INSERT INTO trades (bot_id, epoch, fill_seq, order_id, signal_id, "timestamp", side, price, quantity, fees, pnl,
                       balance_after, order_type, purpose, liquidity, reason)
-  SELECT b.id, b.epoch, f.seq, f.order_id,
-         (SELECT s.id FROM signals s
-           WHERE s.bot_id = b.id AND s."timestamp" = ${TS('f.signal_time_ms')}
-           ORDER BY s.id DESC LIMIT 1),
+  SELECT w.id, w.epoch, f.seq, f.order_id,
+         COALESCE(
+           (SELECT max(sg.id) FROM sig sg
+             WHERE sg.bot_id = w.id AND sg."timestamp" = ${TS('f.signal_time_ms')}),
+           (SELECT s.id FROM signals s
+             WHERE s.bot_id = w.id AND s."timestamp" = ${TS('f.signal_time_ms')}
+             ORDER BY s.id DESC LIMIT 1)),
          ${TS('f.time_ms')}, f.side, f.price, f.qty, f.fee, f.pnl, f.balance_after, f.order_type, f.purpose,
          f.liquidity, f.reason
-    FROM b, jsonb_to_recordset(b.fills)
+    FROM written w, jsonb_to_recordset(w.fills)
          AS f(seq bigint, order_id bigint, signal_time_ms bigint, time_ms bigint, side text, price numeric, qty numeric,
               fee numeric, pnl numeric, balance_after numeric, order_type text, purpose text, liquidity text, reason text)
   ON CONFLICT (bot_id, epoch, fill_seq) DO NOTHING
-  RETURNING bot_id
+  RETURNING bot_id, fill_seq
 ), gone AS (
-  DELETE FROM positions p USING b
-   WHERE p.bot_id = b.id
-     AND p.symbol NOT IN (SELECT e->>'symbol' FROM jsonb_array_elements(b.positions) e)
+  DELETE FROM positions p USING latest l
+   WHERE p.bot_id = l.id AND l.id IN (SELECT id FROM b)
+     AND p.symbol NOT IN (SELECT e->>'symbol' FROM jsonb_array_elements(l.positions) e)
   RETURNING 1
 ), pos AS (
   INSERT INTO positions (bot_id, symbol, side, quantity, avg_entry, opened_at, entry_fees, last_price, stop_loss,
                          take_profit, trailing_stop, updated_at)
-  SELECT b.id, p.symbol, p.side, p.qty, p.avg_entry, ${TS('p.entry_time_ms')}, p.entry_fees, p.last_price,
+  SELECT l.id, p.symbol, p.side, p.qty, p.avg_entry, ${TS('p.entry_time_ms')}, p.entry_fees, p.last_price,
          p.stop_loss, p.take_profit, p.trailing_stop, now()
-    FROM b, jsonb_to_recordset(b.positions)
+    FROM latest l, jsonb_to_recordset(l.positions)
          AS p(symbol text, side text, qty numeric, avg_entry numeric, entry_time_ms bigint, entry_fees numeric,
               last_price numeric, stop_loss numeric, take_profit jsonb, trailing_stop jsonb)
+   WHERE l.id IN (SELECT id FROM b)
   ON CONFLICT (bot_id, symbol) DO UPDATE
      SET side = EXCLUDED.side, quantity = EXCLUDED.quantity, avg_entry = EXCLUDED.avg_entry,
          opened_at = EXCLUDED.opened_at, entry_fees = EXCLUDED.entry_fees, last_price = EXCLUDED.last_price,
@@ -573,20 +598,23 @@ WITH input AS (
 ), perf AS (
   INSERT INTO bot_performance (bot_id, "timestamp", total_value, cash_balance, crypto_balance, total_trades,
                                winning_trades, total_fees)
-  SELECT b.id, ${TS('b.close_time_ms')}, b.total_value, b.cash, b.crypto_value, b.total_trades, b.winning_trades,
-         b.total_fees
-    FROM b
+  SELECT w.id, ${TS('w.close_time_ms')}, w.total_value, w.cash, w.crypto_value, w.total_trades, w.winning_trades,
+         w.total_fees
+    FROM written w
   RETURNING 1
 )
-SELECT i.bot_key, (b.id IS NOT NULL) AS recorded,
-       (SELECT count(*) FROM fills WHERE fills.bot_id = b.id) AS fills
+SELECT i.ord, (w.id IS NOT NULL) AS recorded,
+       (SELECT count(*) FROM fills
+         WHERE fills.bot_id = w.id
+           AND fills.fill_seq IN (SELECT (e->>'seq')::bigint FROM jsonb_array_elements(w.fills) e)) AS fills
   FROM input i
-  LEFT JOIN b ON b.bot_key = i.bot_key
- WHERE b.id IS NOT NULL OR EXISTS (SELECT 1 FROM bots x WHERE x.name = i.bot_key)`;
+  LEFT JOIN written w ON w.ord = i.ord
+ WHERE w.id IS NOT NULL OR EXISTS (SELECT 1 FROM prev p WHERE p.name = i.bot_key)`;
 
-function recordJson(botKey: string, step: BotCandleRecord): object {
+function recordJson(ord: number, botKey: string, step: BotCandleRecord): object {
   const p = step.performance;
   return {
+    ord,
     bot_key: botKey,
     close_time_ms: step.closeTimeMs,
     engine_state: step.engineState ?? null,

@@ -344,13 +344,65 @@ describe.each([
       { botKey: 'nu', step: step(2) },
     ]);
     expect(again.map((r) => r.recorded)).toEqual([false, false]);
-    await expect(
-      store.recordCandles([
-        { botKey: 'nu', step: step(3) },
-        { botKey: 'nu', step: step(4) },
-      ]),
-    ).rejects.toThrow('recordCandles: one record per bot per batch');
     expect(await store.recordCandles([])).toEqual([]);
+  });
+
+  it('writes several records of a bot in one statement, as if one after the other (a backlog)', async () => {
+    for (const k of ['xi', 'omicron']) await store.upsertBot(botConfig(k));
+    const pos = (symbol: string, qty: number) => ({
+      symbol,
+      side: 'long' as const,
+      qty,
+      avgEntryPrice: 100,
+      entryTimeMs: T0,
+    });
+    await store.recordCandle('xi', step(1, { positions: [pos('ETH-USDT', 1)] }));
+    // The entry's signal (candle 2) and its fill (candle 3) come in the same statement.
+    const entry = fill(1, { signalTimeMs: T0 + 2 * MIN, timeMs: T0 + 3 * MIN });
+    const results = await store.recordCandles([
+      { botKey: 'xi', step: step(1) }, // recorded already: skipped
+      { botKey: 'omicron', step: step(2) },
+      { botKey: 'xi', step: step(2, { positions: [pos('ETH-USDT', 1)] }) },
+      { botKey: 'xi', step: step(3, { fills: [entry], positions: [pos('BTC-USDT', 0.5)] }) },
+      { botKey: 'omicron', step: step(3) },
+    ]);
+    expect(results).toEqual([
+      { botKey: 'xi', recorded: false, fillsWritten: 0 },
+      { botKey: 'omicron', recorded: true, fillsWritten: 0 },
+      { botKey: 'xi', recorded: true, fillsWritten: 0 },
+      { botKey: 'xi', recorded: true, fillsWritten: 1 },
+      { botKey: 'omicron', recorded: true, fillsWritten: 0 },
+    ]);
+    const bot = await store.loadBot('xi');
+    expect(bot).toMatchObject({ lastCandleMs: T0 + 3 * MIN, cash: 9_997, engineState: step(3).engineState });
+    expect((await store.performance('xi')).map((p) => p.timeMs)).toEqual([
+      T0 + MIN,
+      T0 + 2 * MIN,
+      T0 + 3 * MIN,
+    ]);
+    const signals = await store.signals('xi');
+    expect(signals.map((s) => s.closeTimeMs)).toEqual([T0 + MIN, T0 + 2 * MIN, T0 + 3 * MIN]);
+    const [trade] = await store.trades('xi');
+    expect(trade?.signalId).toBe(signals[1]?.id);
+    // The positions are the newest record's: ETH-USDT closed, BTC-USDT opened.
+    expect((await store.positions('xi')).map((p) => [p.symbol, p.qty])).toEqual([['BTC-USDT', 0.5]]);
+    expect(await count('bot_performance', 'omicron')).toBe(2);
+
+    // A bad record fails its bot's whole batch; the other bot's records are written.
+    const bad = step(5, { fills: [fill(2, { side: 'hold' as BotFillRecord['side'] })] });
+    const mixed = await store.recordCandles([
+      { botKey: 'xi', step: step(4) },
+      { botKey: 'omicron', step: step(4) },
+      { botKey: 'xi', step: bad },
+    ]);
+    expect(mixed.map((r) => [r.botKey, r.recorded, r.error !== undefined])).toEqual([
+      ['xi', false, true],
+      ['omicron', true, false],
+      ['xi', false, true],
+    ]);
+    expect((await store.loadBot('xi'))?.lastCandleMs).toBe(T0 + 3 * MIN);
+    expect(await count('bot_performance', 'xi')).toBe(3);
+    expect((await store.loadBot('omicron'))?.lastCandleMs).toBe(T0 + 4 * MIN);
   });
 
   it('a reset starts a new epoch from the virtual balance; fills number from 1 again; history stays', async () => {
