@@ -19,8 +19,8 @@ export interface CcxtScanExchangeOptions {
   readonly now?: () => number;
   /**
    * Wall ms a minute's last trades may still be on their way after the clock passed its close (network,
-   * the exchange's batching): a minute is final that long after the scanner first asked for it, or as soon
-   * as a later trade of the symbol arrived. Default 1500.
+   * the exchange's batching): a minute's bar is final as soon as a later trade of the symbol arrived;
+   * without one settleMs after the scanner first asked for the minute, it comes from REST. Default 1500.
    */
   readonly settleMs?: number;
   readonly logger?: Logger;
@@ -55,8 +55,8 @@ export class CcxtScanExchange implements ScanExchange {
   /** The newest close asked for, and when (wall) it was first asked: it is final settleMs later. */
   private pending: { close: number; wallMs: number } | undefined;
   private settledThrough = Number.NEGATIVE_INFINITY;
-  /** Trades that came after their minute was final (not counted in its bar). */
-  lateTrades = 0;
+  /** Trades that came after their minute was final (from REST by then), and the OHLC requests made. */
+  readonly counts = { lateTrades: 0, ohlcRequests: 0 };
 
   constructor(private readonly options: CcxtScanExchangeOptions) {
     this.now = options.now ?? Date.now;
@@ -111,12 +111,16 @@ export class CcxtScanExchange implements ScanExchange {
   async candles(symbol: string, limit: number, untilMs?: number, signal?: AbortSignal): Promise<Candle[]> {
     const until = Math.floor(Math.min(untilMs ?? this.now(), this.now()) / MINUTE_MS) * MINUTE_MS;
     const from = until - (Math.max(1, limit) - 1) * MINUTE_MS;
-    await this.settle(until, signal);
     const id = fromUnified(symbol);
     const s = this.seriesOf(id);
-    // The stream's bars are final up to `until` once it has settled.
-    if (s.streamFrom !== undefined && !s.restarted && until >= s.streamFrom) {
-      addKnown(s, s.streamFrom, until);
+    const streaming = (): boolean => s.streamFrom !== undefined && !s.restarted;
+    // A minute's bar from the stream is final once a later trade of the symbol came (the stream is in
+    // order); without one yet, its last trades may still be on their way: wait settleMs, then ask REST.
+    if (!covers(s.known, from, until) && !(streaming() && s.lastTs >= until))
+      await this.settle(until, signal);
+    if (streaming()) {
+      const upTo = Math.min(until, Math.floor(s.lastTs / MINUTE_MS) * MINUTE_MS);
+      if (upTo >= (s.streamFrom as number)) addKnown(s, s.streamFrom as number, upTo);
     }
     if (!covers(s.known, from, until)) await this.fetchOhlc(id, s, from, until, signal);
     const out: Candle[] = [];
@@ -181,7 +185,7 @@ export class CcxtScanExchange implements ScanExchange {
     const close = Math.floor(t.tsMs / MINUTE_MS) * MINUTE_MS + MINUTE_MS;
     if (close < s.streamFrom) return;
     if (isKnown(s.known, close)) {
-      this.lateTrades++;
+      this.counts.lateTrades++;
       return;
     }
     const bar = s.bars.get(close);
@@ -220,6 +224,7 @@ export class CcxtScanExchange implements ScanExchange {
     until: number,
     signal?: AbortSignal,
   ): Promise<void> {
+    this.counts.ohlcRequests++;
     // A little before the first open: ccxt asks Kraken in whole seconds, and rows after `since` come back.
     const rows = await untilAborted(
       this.options.adapter.fetchCandles1m(symbol, from - MINUTE_MS - 1000),
