@@ -29,6 +29,8 @@ export interface ScanRunOptions {
   readonly events?: ScannerEvents;
   /** How often the config file is read again, wall ms. Default 1000. */
   readonly reloadPollMs?: number;
+  /** Called with the run id once the run and its first config version are stored. */
+  readonly onStart?: (runId: string) => void;
 }
 
 /**
@@ -41,6 +43,7 @@ export async function runScanner(o: ScanRunOptions): Promise<{ runId: string; sc
   const store = new ScannerStore(o.db, runId, o.exchange.name);
   await store.startRun();
   await store.recordConfig(1, o.configText, o.config);
+  o.onStart?.(runId);
   let config = o.config;
   const scanner = new Scanner({
     exchange: o.exchange,
