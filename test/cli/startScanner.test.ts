@@ -18,7 +18,7 @@ filtering:
   min_history_candles: 20
   reevaluate_minutes: 1
 momentum_strategy:
-  rsi: { period: 5, min: 0, max: 100 }
+  rsi: { period: 5, min: 1, max: 100 }
   macd: { fast: 3, slow: 6, signal: 3 }
   bollinger: { period: 5, std_dev: 2 }
   adx: { period: 3, min: 0 }
@@ -65,6 +65,7 @@ describe('rxtrade start --scanner', () => {
       90_000,
       'stderr',
     );
+    if (r.code !== 0) console.log(r.stderr.slice(-3000));
     expect(r.code).toBe(0);
     expect(r.stderr).toMatch(/^rxtrade start: scanner: run [0-9a-f-]{36} with .*scanner\.yaml$/m);
     expect(r.stderr).toMatch(/^rxtrade start: scanner: universe [12] symbols/m);

@@ -80,6 +80,11 @@ dashboard and API at http://127.0.0.1:8080.`,
         options.scanner === true
           ? (options.scannerConfig ?? join(chooseConfigDir(options.configDir, e), 'scanner.yaml'))
           : undefined;
+      if (scannerConfig !== undefined) {
+        // A bad scanner config is refused (naming the key) before anything starts.
+        const { loadScannerConfig } = await import('../../scanner/config.js');
+        await loadScannerConfig(scannerConfig);
+      }
       const httpPort = options.port === undefined ? e.httpPort : parsePort(options.port);
       const database = chooseDatabase(runtimeFlags(options), e);
       const symbols = parseSymbols(
@@ -139,10 +144,7 @@ dashboard and API at http://127.0.0.1:8080.`,
                 },
               };
             };
-      const attach =
-        scannerConfig === undefined
-          ? attachBots
-          : withScanner(attachBots, scannerConfig, io, options.quiet === true);
+      const attach = scannerConfig === undefined ? attachBots : withScanner(attachBots, scannerConfig, io);
       await runCollect(
         {
           ...runtimeFlags(options),
@@ -168,12 +170,12 @@ dashboard and API at http://127.0.0.1:8080.`,
 /**
  * `start --scanner`: the scanner and its position manager beside the collector (and the bots): the same
  * market (the embedded simulator's clock, or OKX), the same database, rows stored under the same exchange.
+ * What it finds goes to stderr (stdout is the candles'), with --quiet too.
  */
 function withScanner(
   inner: ((context: AttachContext) => Promise<{ close(): Promise<void> }>) | undefined,
   configPath: string,
   io: CliIo,
-  quiet: boolean,
 ): (context: AttachContext) => Promise<{ close(): Promise<void> }> {
   return async (context) => {
     const { startInProcessScanner } = await import('../../scanner/inProcess.js');
@@ -186,16 +188,12 @@ function withScanner(
       logger: context.logger,
       now: context.now,
       wallPerClockMs: context.wallPerClockMs,
-      ...(quiet
-        ? {}
-        : {
-            events: {
-              universe: (e) =>
-                say(`universe ${e.size} symbols (${e.entered.length} entered, ${e.left.length} left)`),
-              opportunity: (o, decision) =>
-                say(`opportunity ${o.symbol} score ${o.score.toFixed(1)} at ${o.price}: ${decision}`),
-            },
-          }),
+      events: {
+        universe: (e) =>
+          say(`universe ${e.size} symbols (${e.entered.length} entered, ${e.left.length} left)`),
+        opportunity: (o, decision) =>
+          say(`opportunity ${o.symbol} score ${o.score.toFixed(1)} at ${o.price}: ${decision}`),
+      },
     });
     say(`run ${await scanner.runId} with ${configPath}`);
     let rest: { close(): Promise<void> } | undefined;
