@@ -22,7 +22,7 @@ export interface InProcessScannerOptions {
 export interface InProcessScanner {
   /** The run id, once the run started (its config stored). */
   readonly runId: Promise<string>;
-  /** Stops scanning (at once, mid-scan too) and waits for the run's metrics to be stored. */
+  /** Stops scanning (after the scan under way, whose rows are stored) and waits for the run's metrics. */
   close(): Promise<void>;
 }
 
@@ -52,6 +52,7 @@ export async function startInProcessScanner(o: InProcessScannerOptions): Promise
     wallPerClockMs: o.wallPerClockMs,
     signal: stop.signal,
     onStart: started,
+    finishScanOnStop: true,
     ...(o.events === undefined ? {} : { events: o.events }),
     ...(marketData === undefined ? {} : { marketData }),
   }).then(
