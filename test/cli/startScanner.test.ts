@@ -102,7 +102,7 @@ describe('rxtrade start --scanner', () => {
       expect(metrics[0]!.n).toBe(1);
       // The collector ran beside it: candles are stored too.
       const candles = await db.query<{ n: number }>(
-        "SELECT count(*)::int AS n FROM candles WHERE exchange = 'okx-sim'",
+        "SELECT count(*)::int AS n FROM market_data WHERE exchange = 'okx-sim'",
       );
       expect(candles[0]!.n).toBeGreaterThan(0);
     } finally {
