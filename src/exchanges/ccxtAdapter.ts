@@ -33,6 +33,20 @@ export interface CcxtAdapterOptions {
   readonly backoff?: { readonly baseMs?: number; readonly maxMs?: number };
   /** Clock for deciding whether the newest candle is closed. Default Date.now. */
   readonly now?: () => number;
+  /** ccxt's pause between two requests, ms (default: the exchange's own, Kraken's 1000); a simulator needs less. */
+  readonly rateLimitMs?: number;
+}
+
+/** One spot market's 24 h ticker (ccxt's fetchTickers), under our symbol. */
+export interface AdapterTicker {
+  readonly symbol: string;
+  readonly base: string;
+  readonly quote: string;
+  /** 24 h volume in quote currency (ccxt's quoteVolume, else baseVolume × vwap). */
+  readonly quoteVolume: number;
+  readonly bid: number;
+  readonly ask: number;
+  readonly last: number;
 }
 
 /**
@@ -71,6 +85,7 @@ export class CcxtAdapter implements ExchangeAdapter {
     const ex = new Class({
       enableRateLimit: true,
       options: { tradesLimit: TRADES_CACHE },
+      ...(options.rateLimitMs !== undefined ? { rateLimit: options.rateLimitMs } : {}),
       ...(options.urls !== undefined ? { urls: options.urls } : {}),
     });
     // ccxt refuses non-TLS WebSockets until this ran (its documented way to reach a local server).
@@ -124,6 +139,40 @@ export class CcxtAdapter implements ExchangeAdapter {
     const rows = await this.ex.fetchOHLCV(toUnified(symbol), '1m', sinceMs, limit);
     const now = this.now();
     return rows.flatMap((r) => candleFromOhlcv(symbol, r, now) ?? []);
+  }
+
+  /** Every active spot market's 24 h ticker (one `fetchTickers` request). */
+  async fetchTickers(): Promise<AdapterTicker[]> {
+    const markets = new Map((await this.instruments()).map((i) => [i.unified, i]));
+    const tickers = await this.ex.fetchTickers();
+    return Object.values(tickers).flatMap((t): AdapterTicker[] => {
+      const m = t.symbol === undefined ? undefined : markets.get(t.symbol);
+      if (m === undefined || !m.active) return [];
+      const last = t.last ?? t.close ?? Number.NaN;
+      return [
+        {
+          symbol: m.symbol,
+          base: m.base,
+          quote: m.quote,
+          quoteVolume: t.quoteVolume ?? (t.baseVolume ?? Number.NaN) * (t.vwap ?? last),
+          bid: t.bid ?? Number.NaN,
+          ask: t.ask ?? Number.NaN,
+          last,
+        },
+      ];
+    });
+  }
+
+  /** The order book's best `depth` levels a side, `[price, amount]`. */
+  async fetchBook(
+    symbol: string,
+    depth: number,
+  ): Promise<{ bids: [number, number][]; asks: [number, number][] }> {
+    await this.known(symbol);
+    const book = await this.ex.fetchOrderBook(toUnified(symbol), depth);
+    const side = (levels: readonly (readonly (number | undefined)[])[]): [number, number][] =>
+      levels.slice(0, depth).flatMap(([p, a]) => (p === undefined || a === undefined ? [] : [[p, a]]));
+    return { bids: side(book.bids), asks: side(book.asks) };
   }
 
   async close(): Promise<void> {

@@ -31,4 +31,9 @@ export interface ScanExchange {
   candles(symbol: string, limit: number, untilMs?: number, signal?: AbortSignal): Promise<Candle[]>;
   /** The order book's 5 best levels a side (undefined when the exchange has none). */
   book(symbol: string, signal?: AbortSignal): Promise<BookTop | undefined>;
+  /**
+   * The symbols the scanner follows from now on (after each universe evaluation): an exchange that streams
+   * their trades (ccxt's) watches these. Optional: a REST-only exchange reads candles on demand.
+   */
+  track?(symbols: readonly string[]): void;
 }

@@ -29,6 +29,10 @@ export interface ScanRunOptions {
   readonly events?: ScannerEvents;
   /** How often the config file is read again, wall ms. Default 1000. */
   readonly reloadPollMs?: number;
+  /** Stopping lets the scan under way finish (its opportunities and positions stored) instead of cutting it. */
+  readonly finishScanOnStop?: boolean;
+  /** Called with the run id once the run and its first config version are stored. */
+  readonly onStart?: (runId: string) => void;
 }
 
 /**
@@ -41,7 +45,9 @@ export async function runScanner(o: ScanRunOptions): Promise<{ runId: string; sc
   const store = new ScannerStore(o.db, runId, o.exchange.name);
   await store.startRun();
   await store.recordConfig(1, o.configText, o.config);
+  o.onStart?.(runId);
   let config = o.config;
+  const stepSignal = o.finishScanOnStop === true ? undefined : o.signal;
   const scanner = new Scanner({
     exchange: o.exchange,
     store,
@@ -68,7 +74,7 @@ export async function runScanner(o: ScanRunOptions): Promise<{ runId: string; sc
   try {
     // The first scan evaluates the universe and warms the indicators up on the candles closed by then;
     // scan n after it covers the candles closed by `next`, and a scanner behind its clock scans again at once.
-    await scanner.step(o.now(), o.signal).catch((err: unknown) => {
+    await scanner.step(o.now(), stepSignal).catch((err: unknown) => {
       if (!(err instanceof InterruptedError && o.signal.aborted)) throw err;
     });
     const interval = (): number => config.application.scan_interval_seconds * 1000;
@@ -79,7 +85,7 @@ export async function runScanner(o: ScanRunOptions): Promise<{ runId: string; sc
       if (waitMs > 0) await sleep(waitMs, o.signal).catch(() => undefined);
       if (o.signal.aborted) break;
       try {
-        await scanner.step(next, o.signal);
+        await scanner.step(next, stepSignal);
       } catch (err) {
         // Stopped in the middle of a scan (Ctrl-C): the run ends there.
         if (err instanceof InterruptedError && o.signal.aborted) break;

@@ -190,6 +190,7 @@ export class Scanner {
       );
     }
     await this.process(warm, false, signal);
+    exchange.track?.([...this.states.keys()]);
     this.nextEvaluationMs = nowMs + cfg.filtering.reevaluate_minutes * MINUTE_MS;
     this.options.events?.universe?.({ timeMs: nowMs, size: this.universe.size, entered, left });
   }

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { formatDecimal } from './decimal.js';
+import { deriveSeed, Prng } from './prng.js';
 import type { KrakenPair } from './krakenNames.js';
 import { krakenAsset } from './krakenNames.js';
 import type { SimTrade } from './market.js';
@@ -10,6 +11,8 @@ export interface KrakenRestHost {
   now(): number;
   /** Trades after a trade id (all kept ones when undefined), oldest first. */
   tradesAfter(instId: string, afterId?: number): readonly SimTrade[];
+  /** The newest trade (undefined before the first). */
+  lastTrade(instId: string): SimTrade | undefined;
 }
 
 /** A Kraken error answer: `{"error": ["EQuery:Unknown asset pair"], "result": {}}` (HTTP 200, as Kraken does). */
@@ -28,6 +31,7 @@ const ENDPOINTS: ReadonlyMap<string, Handler> = new Map<string, Handler>([
   ['/0/public/Ticker', ticker],
   ['/0/public/OHLC', ohlc],
   ['/0/public/Trades', trades],
+  ['/0/public/Depth', depth],
 ]);
 
 /** Kraken's public REST API (`/0/public/…`) over the simulator's instruments: GET only, `{error, result}`. */
@@ -211,4 +215,40 @@ function trades(q: URLSearchParams, host: KrakenRestHost): Record<string, unknow
   ]);
   const lastTs = chosen[chosen.length - 1]?.ts ?? 0;
   return { [pair.pairId]: rows, last: String(lastTs * 1_000_000) };
+}
+
+/** Levels a side of the synthetic book (Kraken's `count` asks for fewer or more; the simulator has these). */
+const BOOK_LEVELS = 5;
+
+/**
+ * The order book as Kraken's `Depth` shows it: the simulator's synthetic book, levels a tick apart from one
+ * tick either side of the last price (the spread Ticker shows), sizes seeded by the last trade id (the same
+ * trade always shows the same book); `[price, volume, timestamp]` rows, at most `count` a side.
+ */
+function depth(q: URLSearchParams, host: KrakenRestHost): Record<string, object> {
+  const pair = pairOf(q, host);
+  const countText = q.get('count');
+  const count = countText === null || countText === '' ? 100 : Number(countText);
+  if (!Number.isInteger(count) || count < 1 || count > 500)
+    throw new KrakenError('EGeneral:Invalid arguments:count');
+  const last = host.lastTrade(pair.instId);
+  if (last === undefined) return { [pair.pairId]: { asks: [], bids: [] } };
+  const rng = new Prng(deriveSeed(1, `${pair.instId}#${last.tradeId}`));
+  const tick = Number(pair.tickSz);
+  const d = decimalsOf(pair.tickSz);
+  const lot = Number(pair.lotSz);
+  const px = Number(last.px);
+  const ts = Math.floor(last.ts / 1000);
+  const level = (p: number): [string, string, number] => [
+    formatDecimal(p, d),
+    formatDecimal(rng.int(1, 5000) * Math.max(lot, 1e-4), decimalsOf(pair.lotSz)),
+    ts,
+  ];
+  const asks: [string, string, number][] = [];
+  const bids: [string, string, number][] = [];
+  for (let k = 1; k <= Math.min(BOOK_LEVELS, count); k++) {
+    asks.push(level(px + k * tick));
+    if (px - k * tick > 0) bids.push(level(px - k * tick));
+  }
+  return { [pair.pairId]: { asks, bids } };
 }

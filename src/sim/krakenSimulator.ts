@@ -24,7 +24,7 @@ type PairInfo = KrakenRestHost['pairs'][number];
 
 /**
  * Kraken's public dialect over a running OkxSimulator's instruments, on a second port of the same process:
- * REST `/0/public/{Assets,AssetPairs,Ticker,OHLC,Trades,Time,SystemStatus}` and WebSocket v2 (`/v2`) with
+ * REST `/0/public/{Assets,AssetPairs,Ticker,Depth,OHLC,Trades,Time,SystemStatus}` and WebSocket v2 (`/v2`) with
  * the `trade` channel (subscribe → ack → snapshot → updates), `ping`/`pong` and heartbeats. The same
  * trades as the OKX dialect (its ground truth), in Kraken's names: `BTC-USDT` is `XBTUSDT` and `BTC/USDT`.
  */
@@ -60,6 +60,7 @@ export class KrakenSimulator {
         pairs: this.pairs,
         now,
         tradesAfter: (instId, afterId) => this.sim.tradesAfter(instId, afterId),
+        lastTrade: (instId) => this.lastTrade(instId),
       }),
     );
     const wss = new WebSocketServer({ server, path: '/v2', maxPayload: 64 * 1024 });
@@ -90,6 +91,13 @@ export class KrakenSimulator {
     const clients = [...(this.wss?.clients ?? [])];
     for (const ws of clients) ws.terminate();
     return clients.length;
+  }
+
+  /** The newest trade, found from the push cursor (without copying the instrument's trades). */
+  private lastTrade(instId: string): SimTrade | undefined {
+    const cursor = this.cursors.get(instId);
+    const fresh = this.sim.tradesAfter(instId, cursor === undefined ? undefined : cursor - 1);
+    return fresh[fresh.length - 1];
   }
 
   private newestId(instId: string): number | undefined {

@@ -59,6 +59,11 @@ export interface AttachContext {
   readonly logger: Logger;
   /** With --sim: the embedded simulator (its ground truth, for tests). */
   readonly sim?: OkxSimulator;
+  /** OKX's REST API the collector reads (the embedded simulator's with --sim). */
+  readonly restUrl: string;
+  /** The market's clock (the simulator's, accelerated, with --sim) and wall ms per clock ms. */
+  readonly now: () => number;
+  readonly wallPerClockMs: number;
 }
 
 interface CollectOptions extends RuntimeFlags {
@@ -249,6 +254,9 @@ export async function runCollect(run: CollectRun, io: CliIo, env: Env): Promise<
       exchange,
       logger,
       ...(demo !== undefined ? { sim: demo.sim } : {}),
+      restUrl: demo?.address.restUrl ?? env.okxRestUrl,
+      now: demo?.now ?? Date.now,
+      wallPerClockMs: demo !== undefined && run.sim !== undefined ? 1 / run.sim.speed : 1,
     });
     if (stop.requested) throw new InterruptedError(`interrupted while starting ${run.command}`);
   } catch (err) {

@@ -2,21 +2,28 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { readEnv, type Env } from '../../config/env.js';
 import { UsageError } from '../../domain/errors.js';
-import { createLogger } from '../../infra/logger.js';
+import type { AdapterEvent } from '../../exchanges/exchangeAdapter.js';
+import { createLogger, type Logger } from '../../infra/logger.js';
 import { loadScannerConfig } from '../../scanner/config.js';
 import { exportScanCsv } from '../../scanner/export.js';
 import { loadMarketData } from '../../scanner/marketData.js';
+import { CcxtScanExchange } from '../../scanner/ccxtExchange.js';
+import type { ScanExchange } from '../../scanner/exchange.js';
 import { OkxScanExchange } from '../../scanner/okxExchange.js';
 import { runScanner } from '../../scanner/run.js';
 import type { ScannerEvents } from '../../scanner/scanner.js';
 import { OkxSimulator } from '../../sim/okxSimulator.js';
 import { scanInstruments, scanMarketSpecs } from '../../sim/scanMarket.js';
 import { migrate } from '../../storage/migrate.js';
+import { ADAPTER_EXCHANGES, isAdapterExchange } from '../exchangeFeed.js';
 import type { CliIo } from '../io.js';
 import { addRuntimeOptions, chooseDatabase, openChosen, parseExchange } from '../runtime.js';
 import { checkSpeedBound } from '../speed.js';
 import { isoTime } from './backtest.js';
 import { DEFAULT_EXCHANGE } from '../../domain/exchange.js';
+
+/** ccxt's pause between two requests to the simulator's dialect (it has no rate limits; Kraken's own is 1 s). */
+const SIM_RATE_LIMIT_MS = 5;
 
 interface ScanOptions {
   readonly sim?: boolean;
@@ -60,6 +67,7 @@ The config file is reloaded while scanning: a valid change applies at the next s
 
 Examples:
   rxtrade scan --sim --minutes 30
+  rxtrade scan --sim --exchange kraken --minutes 30      (through ccxt, on the simulator's Kraken dialect)
   rxtrade scan --sim --symbols 200 --speed 120 --minutes 60 --export ./scan-data
   rxtrade scan --export ./scan-data --from 2026-01-05 --to 2026-01-06`,
     )
@@ -75,12 +83,16 @@ async function runScan(options: ScanOptions, io: CliIo, env: Env): Promise<void>
       '--from, --to and --run select what --export writes without scanning; scan with --sim or --minutes, or export alone',
     );
   }
+  // An exchange read through ccxt (kraken): stored as itself, or `kraken-sim` from the simulator's dialect.
+  const viaCcxt = isAdapterExchange(options.exchange);
   const exchangeName = parseExchange(
-    options.exchange ?? (options.sim === true ? 'okx-sim' : DEFAULT_EXCHANGE),
+    viaCcxt
+      ? `${options.exchange}${options.sim === true ? '-sim' : ''}`
+      : (options.exchange ?? (options.sim === true ? 'okx-sim' : DEFAULT_EXCHANGE)),
   );
-  if (!exchangeName.startsWith('okx')) {
+  if (!viaCcxt && !exchangeName.startsWith('okx')) {
     throw new UsageError(
-      `--exchange ${exchangeName}: this build scans OKX (and its simulator) only; the ccxt adapter for other exchanges is not there yet`,
+      `--exchange ${exchangeName}: scan reads OKX natively and ${ADAPTER_EXCHANGES.join(', ')} through ccxt`,
     );
   }
   const minutes = options.minutes === undefined ? undefined : positiveInt(options.minutes, '--minutes');
@@ -136,7 +148,16 @@ async function runScan(options: ScanOptions, io: CliIo, env: Env): Promise<void>
       restUrl = (await sim.start()).restUrl;
       out(`simulated market: ${count} symbols, ${history} minutes of history, clock ×${speed}`);
     }
-    const exchange = new OkxScanExchange(exchangeName, restUrl, logger, now);
+    const closers: (() => Promise<void>)[] = [];
+    let exchange: ScanExchange;
+    if (viaCcxt) {
+      const ccxt = await openCcxtScanExchange(options.exchange as string, exchangeName, sim, now, logger);
+      exchange = ccxt.exchange;
+      closers.push(ccxt.close);
+      out(`reading ${ccxt.description}`);
+    } else {
+      exchange = new OkxScanExchange(exchangeName, restUrl, logger, now);
+    }
     const hhmm = (ms: number): string => new Date(ms).toISOString().slice(11, 16);
     const px = (x: number | undefined): string => String(Number((x ?? Number.NaN).toPrecision(10)));
     const opened = new Set<number>();
@@ -190,10 +211,67 @@ async function runScan(options: ScanOptions, io: CliIo, env: Env): Promise<void>
         out(`exported ${n.opportunities} opportunities and ${n.snapshots} snapshots to ${options.export}`);
       }
     } finally {
+      for (const close of closers.reverse()) await close();
       await sim?.stop();
     }
   } finally {
     await db.close();
+  }
+}
+
+/**
+ * The scanner's view of `exchange` through ccxt.pro: the real exchange, or with `sim` the embedded
+ * simulator's dialect of it (Kraken's, on a second port), without ccxt's pause between requests there.
+ */
+async function openCcxtScanExchange(
+  exchange: string,
+  name: string,
+  sim: OkxSimulator | undefined,
+  now: () => number,
+  logger: Logger,
+): Promise<{ exchange: CcxtScanExchange; description: string; close: () => Promise<void> }> {
+  const { CcxtAdapter } = await import('../../exchanges/ccxtAdapter.js');
+  const log = logger.child({ component: `${exchange}-feed` });
+  const onEvent = (e: AdapterEvent): void => {
+    if (e.type === 'disconnected') log.warn(e, 'feed disconnected; retrying');
+    else log.info(e, e.type === 'connected' ? 'feed connected' : 'backfilled trades');
+  };
+  if (sim === undefined) {
+    const adapter = await CcxtAdapter.create({ exchange, onEvent });
+    const scan = new CcxtScanExchange({ name, adapter, logger });
+    return {
+      exchange: scan,
+      description: `${exchange} through ccxt.pro`,
+      close: async () => {
+        scan.close();
+        await adapter.close();
+      },
+    };
+  }
+  const { KrakenSimulator } = await import('../../sim/krakenSimulator.js');
+  const dialect = new KrakenSimulator(sim, { now });
+  const address = await dialect.start();
+  try {
+    const adapter = await CcxtAdapter.create({
+      exchange,
+      urls: { api: { public: address.restUrl, ws: { publicV2: address.wsV2Url } } },
+      onEvent,
+      now,
+      rateLimitMs: SIM_RATE_LIMIT_MS,
+    });
+    const scan = new CcxtScanExchange({ name, adapter, now, logger, settleMs: 300 });
+    return {
+      exchange: scan,
+      description: `the simulator's ${exchange} dialect (${address.restUrl}) through ccxt.pro`,
+      close: async () => {
+        scan.close();
+        await adapter.close();
+        await dialect.stop();
+      },
+    };
+  } catch (err) {
+    await dialect.stop();
+    throw err;
   }
 }
 

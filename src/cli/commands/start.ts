@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { Option, type Command } from 'commander';
 import { startHttpInstance, type HttpInstance } from '../../app/httpInstance.js';
 import { startInstance } from '../../app/instance.js';
@@ -10,7 +11,7 @@ import { DEMO_SYMBOLS } from '../demoSim.js';
 import type { CliIo } from '../io.js';
 import { MAX_SPEED } from '../speed.js';
 import { addRuntimeOptions, chooseDatabase, type RuntimeFlags } from '../runtime.js';
-import { parseSymbols, runCollect, runtimeFlags } from './collect.js';
+import { parseSymbols, runCollect, runtimeFlags, type AttachContext } from './collect.js';
 
 interface StartOptions extends RuntimeFlags {
   readonly symbols?: string;
@@ -22,6 +23,8 @@ interface StartOptions extends RuntimeFlags {
   readonly bots: boolean;
   readonly port?: string;
   readonly http: boolean;
+  readonly scanner?: boolean;
+  readonly scannerConfig?: string;
 }
 
 export function registerStart(program: Command, io: CliIo, env: NodeJS.ProcessEnv = process.env): void {
@@ -49,7 +52,12 @@ export function registerStart(program: Command, io: CliIo, env: NodeJS.ProcessEn
       '--port <n>',
       'HTTP port of the API and dashboard (default: HTTP_PORT, else 8080; 0 picks a free one)',
     )
-    .option('--no-http', 'serve no API or dashboard');
+    .option('--no-http', 'serve no API or dashboard')
+    .option(
+      '--scanner',
+      'run the market scanner and its position manager too (as `rxtrade scan` does), on the same market',
+    )
+    .option('--scanner-config <file>', 'the scanner config (default: <config dir>/scanner.yaml)');
   addRuntimeOptions(command)
     .addHelpText(
       'after',
@@ -66,11 +74,77 @@ dashboard and API at http://127.0.0.1:8080.`,
       if (!(speed > 0) || !Number.isFinite(speed))
         throw new UsageError(`--speed must be a number > 0, got "${options.speed}"`);
       const configDir = options.bots ? chooseConfigDir(options.configDir, e) : undefined;
+      if (options.scannerConfig !== undefined && options.scanner !== true)
+        throw new UsageError('--scanner-config is the config of --scanner: add --scanner');
+      const scannerConfig =
+        options.scanner === true
+          ? (options.scannerConfig ?? join(chooseConfigDir(options.configDir, e), 'scanner.yaml'))
+          : undefined;
+      if (scannerConfig !== undefined) {
+        // A bad scanner config is refused (naming the key) before anything starts.
+        const { loadScannerConfig } = await import('../../scanner/config.js');
+        await loadScannerConfig(scannerConfig);
+      }
       const httpPort = options.port === undefined ? e.httpPort : parsePort(options.port);
       const database = chooseDatabase(runtimeFlags(options), e);
       const symbols = parseSymbols(
         options.symbols ?? (e.okxConfigured ? 'BTC-USDT,ETH-USDT' : DEMO_SYMBOLS.join(',')),
       );
+      const attachBots =
+        configDir === undefined
+          ? undefined
+          : async ({ collector, db, bus, exchange, logger }: AttachContext) => {
+              const instance = await startInstance({
+                db,
+                bus,
+                exchange,
+                configDir,
+                collector,
+                logger,
+                bots: {
+                  onRecorded:
+                    options.quiet === true
+                      ? undefined
+                      : (botId, o) => printFills(io, options.format, botId, o),
+                },
+              });
+              const bots = await instance.bots.list();
+              io.stderr.write(
+                `rxtrade start: ${bots.length} bot${bots.length === 1 ? '' : 's'} from ${botsFolder(configDir)}` +
+                  `${bots.length > 0 ? ': ' : ''}${bots.map((b) => `${b.botKey} (${b.status})`).join(', ')}\n`,
+              );
+              for (const b of bots) {
+                if (b.status === 'error' && b.statusMessage !== undefined) {
+                  io.stderr.write(`rxtrade start: bot ${b.botKey}: ${b.statusMessage}\n`);
+                }
+              }
+              if (!options.http) return instance;
+              let http: HttpInstance;
+              try {
+                http = await startHttpInstance({
+                  bots: instance.bots,
+                  db,
+                  bus,
+                  collector,
+                  host: e.httpHost,
+                  port: httpPort,
+                  token: e.apiToken,
+                  logger,
+                  ...(database.url === undefined ? { pglitePath: database.pglitePath } : {}),
+                });
+              } catch (err) {
+                await instance.close();
+                throw err;
+              }
+              io.stderr.write(`rxtrade start: dashboard and API at ${http.url}\n`);
+              return {
+                close: async () => {
+                  await http.close();
+                  await instance.close();
+                },
+              };
+            };
+      const attach = scannerConfig === undefined ? attachBots : withScanner(attachBots, scannerConfig, io);
       await runCollect(
         {
           ...runtimeFlags(options),
@@ -85,66 +159,57 @@ dashboard and API at http://127.0.0.1:8080.`,
               : { format: options.format, timeframes: parseTimeframeList(options.timeframes) },
           statusEveryMs: 60_000,
           command: 'start',
-          ...(configDir !== undefined
-            ? {
-                attach: async ({ collector, db, bus, exchange, logger }) => {
-                  const instance = await startInstance({
-                    db,
-                    bus,
-                    exchange,
-                    configDir,
-                    collector,
-                    logger,
-                    bots: {
-                      onRecorded:
-                        options.quiet === true
-                          ? undefined
-                          : (botId, o) => printFills(io, options.format, botId, o),
-                    },
-                  });
-                  const bots = await instance.bots.list();
-                  io.stderr.write(
-                    `rxtrade start: ${bots.length} bot${bots.length === 1 ? '' : 's'} from ${botsFolder(configDir)}` +
-                      `${bots.length > 0 ? ': ' : ''}${bots.map((b) => `${b.botKey} (${b.status})`).join(', ')}\n`,
-                  );
-                  for (const b of bots) {
-                    if (b.status === 'error' && b.statusMessage !== undefined) {
-                      io.stderr.write(`rxtrade start: bot ${b.botKey}: ${b.statusMessage}\n`);
-                    }
-                  }
-                  if (!options.http) return instance;
-                  let http: HttpInstance;
-                  try {
-                    http = await startHttpInstance({
-                      bots: instance.bots,
-                      db,
-                      bus,
-                      collector,
-                      host: e.httpHost,
-                      port: httpPort,
-                      token: e.apiToken,
-                      logger,
-                      ...(database.url === undefined ? { pglitePath: database.pglitePath } : {}),
-                    });
-                  } catch (err) {
-                    await instance.close();
-                    throw err;
-                  }
-                  io.stderr.write(`rxtrade start: dashboard and API at ${http.url}\n`);
-                  return {
-                    close: async () => {
-                      await http.close();
-                      await instance.close();
-                    },
-                  };
-                },
-              }
-            : {}),
+          ...(attach !== undefined ? { attach } : {}),
         },
         io,
         e,
       );
     });
+}
+
+/**
+ * `start --scanner`: the scanner and its position manager beside the collector (and the bots): the same
+ * market (the embedded simulator's clock, or OKX), the same database, rows stored under the same exchange.
+ * What it finds goes to stderr (stdout is the candles'), with --quiet too.
+ */
+function withScanner(
+  inner: ((context: AttachContext) => Promise<{ close(): Promise<void> }>) | undefined,
+  configPath: string,
+  io: CliIo,
+): (context: AttachContext) => Promise<{ close(): Promise<void> }> {
+  return async (context) => {
+    const { startInProcessScanner } = await import('../../scanner/inProcess.js');
+    const say = (line: string): void => void io.stderr.write(`rxtrade start: scanner: ${line}\n`);
+    const scanner = await startInProcessScanner({
+      db: context.db,
+      exchange: context.exchange,
+      restUrl: context.restUrl,
+      configPath,
+      logger: context.logger,
+      now: context.now,
+      wallPerClockMs: context.wallPerClockMs,
+      events: {
+        universe: (e) =>
+          say(`universe ${e.size} symbols (${e.entered.length} entered, ${e.left.length} left)`),
+        opportunity: (o, decision) =>
+          say(`opportunity ${o.symbol} score ${o.score.toFixed(1)} at ${o.price}: ${decision}`),
+      },
+    });
+    say(`run ${await scanner.runId} with ${configPath}`);
+    let rest: { close(): Promise<void> } | undefined;
+    try {
+      rest = await inner?.(context);
+    } catch (err) {
+      await scanner.close();
+      throw err;
+    }
+    return {
+      close: async () => {
+        await scanner.close();
+        await rest?.close();
+      },
+    };
+  };
 }
 
 /** A bot's fills as they are committed: a `#` line in CSV output (next to the candles), a JSON object in JSON. */
