@@ -1,3 +1,4 @@
+import type ccxtDefault from 'ccxt';
 import type { Exchange } from 'ccxt';
 import { merge, Observable, type Subscriber } from 'rxjs';
 import type { Candle } from '../domain/candle.js';
@@ -5,7 +6,7 @@ import { NotFoundError, UsageError } from '../domain/errors.js';
 import { compareTradeIds, type Trade } from '../domain/trade.js';
 import { sleep, untilAborted } from '../infra/abort.js';
 import { backoffMs } from '../infra/rateLimiter.js';
-import { candleFromOhlcv, tradeFromCcxt } from './ccxtMapping.js';
+import { candleFromOhlcv, tradeFromCcxt, type CcxtTradeLike } from './ccxtMapping.js';
 import {
   fromUnified,
   toUnified,
@@ -35,6 +36,19 @@ export interface CcxtAdapterOptions {
   readonly now?: () => number;
 }
 
+let ccxtModule: Promise<typeof ccxtDefault> | undefined;
+
+/**
+ * Loads ccxt once (a large module: seconds of a busy process on a loaded machine). A caller with a clock
+ * that must not stall meanwhile, such as an accelerated simulator's, loads it before starting that clock.
+ */
+export function loadCcxt(): Promise<typeof ccxtDefault> {
+  const loading = ccxtModule ?? import('ccxt').then((m) => m.default);
+  ccxtModule = loading;
+  loading.catch(() => (ccxtModule = undefined));
+  return loading;
+}
+
 /**
  * Any exchange ccxt supports, through ccxt.pro: `watchTrades` for the stream, `fetchTrades` to fill what a
  * reconnect missed, `fetchOHLCV` for 1m candles. ccxt's own rate limiter paces every request
@@ -58,7 +72,7 @@ export class CcxtAdapter implements ExchangeAdapter {
 
   /** Loads ccxt (lazily: it is large) and makes the exchange; plain ws:// URLs (a simulator) are allowed. */
   static async create(options: CcxtAdapterOptions): Promise<CcxtAdapter> {
-    const ccxt = (await import('ccxt')).default;
+    const ccxt = await loadCcxt();
     const pro = ccxt.pro as unknown as Record<string, (new (config: object) => Exchange) | undefined>;
     const Class = Object.hasOwn(pro, options.exchange) ? pro[options.exchange] : undefined;
     if (typeof Class !== 'function') {
@@ -186,10 +200,7 @@ export class CcxtAdapter implements ExchangeAdapter {
           connected = true;
           attempt = 0;
         }
-        const trades = batch.flatMap((t) => {
-          const symbol = bySymbol.get(t.symbol ?? '');
-          return symbol === undefined ? [] : (tradeFromCcxt(symbol, t) ?? []);
-        });
+        const trades = this.arrived(batch, bySymbol, state);
         for (const symbol of new Set(trades.map((t) => t.symbol))) {
           const st = state.get(symbol);
           const last = st?.last;
@@ -227,6 +238,45 @@ export class CcxtAdapter implements ExchangeAdapter {
         }
       }
     }
+  }
+
+  /**
+   * Every watched symbol's trades that came since the last wake-up, not just those of the symbol that woke
+   * us. ccxt resolves a multi-symbol watch with the first symbol's new trades only; another symbol's, taken
+   * in from the socket in the same burst, wait in its per-symbol cache (`exchange.trades`) until a message of
+   * theirs is the first of a later burst, which on a busy socket may never happen (the first symbol's update
+   * comes first on every push). So read each cache from its newest trade back to the last one passed on.
+   */
+  private arrived(
+    batch: readonly CcxtTradeLike[],
+    bySymbol: ReadonlyMap<string, string>,
+    state: ReadonlyMap<string, { readonly last: Trade | undefined }>,
+  ): Trade[] {
+    const out: Trade[] = [];
+    const caches = this.ex.trades as Record<string, readonly CcxtTradeLike[] | undefined> | undefined;
+    const fromBatch = new Set<string>();
+    for (const [unified, symbol] of bySymbol) {
+      const cache = caches?.[unified];
+      if (cache === undefined) {
+        fromBatch.add(unified);
+        continue;
+      }
+      const last = state.get(symbol)?.last;
+      for (let i = cache.length - 1; i >= 0; i--) {
+        const t = tradeFromCcxt(symbol, cache[i] as CcxtTradeLike);
+        if (t === undefined) continue;
+        if (last !== undefined && compareTradeIds(t.tradeId, last.tradeId) <= 0) break;
+        out.push(t);
+      }
+    }
+    for (const t of batch) {
+      const unified = t.symbol ?? '';
+      const symbol = bySymbol.get(unified);
+      if (symbol === undefined || !fromBatch.has(unified)) continue;
+      const trade = tradeFromCcxt(symbol, t);
+      if (trade !== undefined) out.push(trade);
+    }
+    return out;
   }
 
   /** Trade ids that count up by one (Kraken's, per pair): a jump means trades the stream skipped. */
