@@ -4,6 +4,7 @@ import {
   asyncScheduler,
   merge,
   Subject,
+  takeUntil,
   tap,
   type Observable,
   type SchedulerLike,
@@ -138,6 +139,8 @@ export class Collector {
   private finished!: Promise<void>;
   /** Aborted by stop(): REST requests and their waits end at once instead of keeping the process alive. */
   private readonly abort = new AbortController();
+  /** Emits on stop(): ends the feed, so what it delivered is turned into candles before the pipeline stops. */
+  private readonly stopping = new Subject<void>();
 
   constructor(private readonly options: CollectorOptions) {
     this.root = options.logger ?? silentLogger;
@@ -224,6 +227,9 @@ export class Collector {
             resumeFromMs: new Map([...plans.values()].map((p) => [p.symbol, p.resumeFromMs])),
           });
     const trades$ = feed$.pipe(
+      // stop() completes the stream rather than only unsubscribing it: tradesToCandles then sends the
+      // revisions of late trades it has taken in but not yet sent (it sends them at the end of a burst).
+      takeUntil(this.stopping),
       tap((t) => {
         this.counts.trades += 1;
         this.raw?.add(t);
@@ -297,6 +303,10 @@ export class Collector {
   async stop(timeoutMs = 5000): Promise<void> {
     this.stopped = true;
     this.abort.abort();
+    // The feed and OKX's gap candles end first, so the candles of what was received go out, then the rest.
+    this.stopping.next();
+    this.stopping.complete();
+    this.exchangeCandles.complete();
     this.subscription?.unsubscribe();
     this.candleSubject.complete();
     this.tradeSubject.complete();
