@@ -1,6 +1,6 @@
 import type { Observable } from 'rxjs';
 import type { Trade } from '../domain/trade.js';
-import { CcxtAdapter } from '../exchanges/ccxtAdapter.js';
+import { CcxtAdapter, loadCcxt } from '../exchanges/ccxtAdapter.js';
 import type { AdapterEvent } from '../exchanges/exchangeAdapter.js';
 import type { Logger } from '../infra/logger.js';
 import type { DemoMarket } from './demoSim.js';
@@ -11,6 +11,15 @@ export const ADAPTER_EXCHANGES: readonly string[] = ['kraken'];
 /** `--exchange` names a source read through ccxt (`kraken`), not just the name OKX data is stored under. */
 export function isAdapterExchange(exchange: string | undefined): exchange is string {
   return exchange !== undefined && ADAPTER_EXCHANGES.includes(exchange);
+}
+
+/**
+ * Loads what the feed of `exchange` needs (ccxt) ahead of time: called before an accelerated simulator's
+ * clock starts, since loading ccxt keeps the process busy for seconds (minutes of simulated time, which
+ * would reach the collector as one burst of late trades).
+ */
+export async function prepareExchangeFeed(): Promise<void> {
+  await loadCcxt();
 }
 
 export interface ExchangeFeed {

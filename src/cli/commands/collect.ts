@@ -29,7 +29,12 @@ import { DEFAULT_EXCHANGE } from '../../domain/exchange.js';
 import { dataPaths } from '../../config/dataDir.js';
 import { CandleStore } from '../../storage/candleStore.js';
 import type { OkxSimulator } from '../../sim/okxSimulator.js';
-import { isAdapterExchange, openExchangeFeed, type ExchangeFeed } from '../exchangeFeed.js';
+import {
+  isAdapterExchange,
+  openExchangeFeed,
+  prepareExchangeFeed,
+  type ExchangeFeed,
+} from '../exchangeFeed.js';
 
 export interface CollectRun extends RuntimeFlags {
   readonly symbols: readonly string[];
@@ -201,6 +206,7 @@ export async function runCollect(run: CollectRun, io: CliIo, env: Env): Promise<
   let demo: DemoMarket | undefined;
   let feed: ExchangeFeed | undefined;
   try {
+    if (isAdapterExchange(run.exchange)) await prepareExchangeFeed();
     if (run.sim !== undefined) {
       // An accelerated simulated clock runs ahead of the wall clock: continue after the newest candle an
       // earlier run stored, so a restart extends the simulated history instead of rewriting it.
