@@ -10,9 +10,10 @@ import { candleFromOhlcv, tradeFromCcxt, type CcxtTradeLike } from './ccxtMappin
 import {
   fromUnified,
   toUnified,
-  type AdapterEvent,
   type ExchangeAdapter,
   type ExchangeInstrument,
+  type FeedEvent,
+  type TradeStreamOptions,
 } from './exchangeAdapter.js';
 
 /** Exchanges whose trade ids count up by one per market, so a jump is a gap to fill. */
@@ -29,7 +30,8 @@ export interface CcxtAdapterOptions {
   readonly exchange: string;
   /** Overrides of ccxt's `urls` (deep-merged), e.g. a simulator's: `{ api: { public, ws: { publicV2 } } }`. */
   readonly urls?: Record<string, unknown>;
-  readonly onEvent?: (event: AdapterEvent) => void;
+  /** Told about every stream's connections and backfills (each stream's own `onEvent` is told too). */
+  readonly onEvent?: (event: FeedEvent) => void;
   /** Reconnect backoff: base·2^(n−1) ms capped at max, ±20 %. Default 500 ms … 30 s. */
   readonly backoff?: { readonly baseMs?: number; readonly maxMs?: number };
   /** Clock for deciding whether the newest candle is closed. Default Date.now. */
@@ -69,6 +71,9 @@ export class CcxtAdapter implements ExchangeAdapter {
   get id(): string {
     return this.options.exchange;
   }
+
+  /** Continuing stored history relies on OKX's REST history today: not through ccxt. */
+  readonly resumes = false;
 
   /** Loads ccxt (lazily: it is large) and makes the exchange; plain ws:// URLs (a simulator) are allowed. */
   static async create(options: CcxtAdapterOptions): Promise<CcxtAdapter> {
@@ -118,11 +123,15 @@ export class CcxtAdapter implements ExchangeAdapter {
     return loading;
   }
 
-  trades$(symbols: readonly string[]): Observable<Trade> {
+  trades$(symbols: readonly string[], options: TradeStreamOptions = {}): Observable<Trade> {
+    const onEvent = (e: FeedEvent): void => {
+      this.options.onEvent?.(e);
+      options.onEvent?.(e);
+    };
     // One watch for every symbol where ccxt has it (Kraken): several concurrent watches on one ccxt
     // connection race its reconnect (a subscription sent on the dead socket is lost, its watch hangs).
-    if (this.ex.has['watchTradesForSymbols'] === true) return this.watched([...symbols]);
-    return merge(...symbols.map((s) => this.watched([s])));
+    if (this.ex.has['watchTradesForSymbols'] === true) return this.watched([...symbols], onEvent);
+    return merge(...symbols.map((s) => this.watched([s], onEvent)));
   }
 
   async fetchTrades(symbol: string, sinceMs?: number, limit?: number): Promise<Trade[]> {
@@ -151,10 +160,10 @@ export class CcxtAdapter implements ExchangeAdapter {
     }
   }
 
-  private watched(symbols: string[]): Observable<Trade> {
+  private watched(symbols: string[], onEvent: (e: FeedEvent) => void): Observable<Trade> {
     return new Observable<Trade>((subscriber) => {
       const abort = new AbortController();
-      void this.watchLoop(symbols, subscriber, abort.signal);
+      void this.watchLoop(symbols, subscriber, abort.signal, onEvent);
       return () => abort.abort();
     });
   }
@@ -164,7 +173,13 @@ export class CcxtAdapter implements ExchangeAdapter {
    * waits (backoff) and watches again; a symbol's first trades after that (or after a jump in sequential
    * ids) come after the trades REST has since the last one passed on.
    */
-  private async watchLoop(symbols: string[], out: Subscriber<Trade>, signal: AbortSignal): Promise<void> {
+  private async watchLoop(
+    symbols: string[],
+    out: Subscriber<Trade>,
+    signal: AbortSignal,
+    onEvent: (e: FeedEvent) => void,
+  ): Promise<void> {
+    const url = `${this.id} (ccxt.pro)`;
     try {
       for (const s of symbols) await this.known(s);
     } catch (err) {
@@ -196,7 +211,7 @@ export class CcxtAdapter implements ExchangeAdapter {
           what,
         );
         if (!connected || attempt > 0) {
-          this.options.onEvent?.({ type: 'connected', symbols, reconnect: connected });
+          onEvent({ type: 'connected', url, reconnect: connected });
           connected = true;
           attempt = 0;
         }
@@ -209,7 +224,11 @@ export class CcxtAdapter implements ExchangeAdapter {
             .filter((t) => t.symbol === symbol && compareTradeIds(t.tradeId, last.tradeId) > 0)
             .sort((a, b) => compareTradeIds(a.tradeId, b.tradeId))[0];
           if (st.hole || (first !== undefined && this.skipped(last, first))) {
-            await this.backfill(symbol, last, first, emit, signal);
+            const filled = await this.backfill(symbol, last, first, emit, signal);
+            const reason = st.hole
+              ? 'reconnect'
+              : `trade ids jumped from ${last.tradeId} to ${first?.tradeId}`;
+            onEvent({ type: 'backfill', symbol, trades: filled, reason });
           }
           st.hole = false;
         }
@@ -225,11 +244,10 @@ export class CcxtAdapter implements ExchangeAdapter {
           0.2,
           Math.random,
         );
-        this.options.onEvent?.({
+        onEvent({
           type: 'disconnected',
-          symbols,
-          reason: err instanceof Error ? err.message : String(err),
-          retryInMs: wait,
+          url,
+          reason: `${err instanceof Error ? err.message : String(err)}; retrying in ${Math.round(wait)} ms`,
         });
         try {
           await sleep(wait, signal);
@@ -288,7 +306,7 @@ export class CcxtAdapter implements ExchangeAdapter {
 
   /**
    * The trades after `last` and before `until` (the stream's first new trade; all when undefined) from REST,
-   * a page of 1000 at a time, passed to `emit`; says how many with a `backfill` event.
+   * a page of 1000 at a time, passed to `emit`; returns how many.
    */
   private async backfill(
     symbol: string,
@@ -296,7 +314,7 @@ export class CcxtAdapter implements ExchangeAdapter {
     until: Trade | undefined,
     emit: (trades: readonly Trade[]) => void,
     signal: AbortSignal,
-  ): Promise<void> {
+  ): Promise<number> {
     let filled = 0;
     // ccxt sends `since` in whole seconds (Kraken answers the 1000 oldest trades from that second on) and
     // drops those before the millisecond: page on from the newest row's time.
@@ -322,6 +340,6 @@ export class CcxtAdapter implements ExchangeAdapter {
         await sleep(REST_LAG_RETRY_MS, signal);
       }
     }
-    this.options.onEvent?.({ type: 'backfill', symbol, trades: filled, fromMs: last.tsMs });
+    return filled;
   }
 }

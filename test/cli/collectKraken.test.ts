@@ -104,7 +104,7 @@ describe('rxtrade collect --sim --exchange kraken', () => {
         symbols: SYMBOLS,
         timeframes: ['1m', '5m'],
         rawTrades: false,
-        sim: { speed: 60 },
+        sim: { speed: 30 },
         print: undefined,
         statusEveryMs: 60_000,
         command: 'collect',

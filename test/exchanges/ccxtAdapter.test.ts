@@ -3,7 +3,7 @@ import { firstValueFrom, take, toArray } from 'rxjs';
 import { NotFoundError } from '../../src/domain/errors.js';
 import type { Trade } from '../../src/domain/trade.js';
 import { CcxtAdapter } from '../../src/exchanges/ccxtAdapter.js';
-import type { AdapterEvent } from '../../src/exchanges/exchangeAdapter.js';
+import type { FeedEvent } from '../../src/exchanges/exchangeAdapter.js';
 import { KrakenSimulator } from '../../src/sim/krakenSimulator.js';
 import { readTradeCsv } from '../../src/streams/tradeCsv.js';
 import { BTC_SAMPLE, sampleEthTrades, startSim, stopAll } from '../sim/support.js';
@@ -18,7 +18,7 @@ afterEach(async () => {
   await stopAll();
 });
 
-async function setup(events: AdapterEvent[] = []) {
+async function setup(events: FeedEvent[] = []) {
   const btc = (await readTradeCsv(BTC_SAMPLE, { symbol: 'BTC-USDT' })).trades;
   const { sim } = await startSim({
     instruments: [
@@ -62,7 +62,7 @@ describe('CcxtAdapter (ccxt.pro.kraken) against the simulator', () => {
   });
 
   it('streams every trade once, in order, and fills a dropped connection from REST', async () => {
-    const events: AdapterEvent[] = [];
+    const events: FeedEvent[] = [];
     const { sim, kraken, adapter } = await setup(events);
     const got: Trade[] = [];
     const sub: Subscription = adapter.trades$(['ETH-USDT', 'BTC-USDT']).subscribe((t) => got.push(t));

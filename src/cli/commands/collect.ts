@@ -213,7 +213,7 @@ export async function runCollect(run: CollectRun, io: CliIo, env: Env): Promise<
       const newest = await new CandleStore(runtime.db, exchange).newestCloseTimeMs();
       demo = await startDemoMarket(run.symbols, run.sim.speed, newest, logger);
     }
-    if (isAdapterExchange(run.exchange)) feed = await openExchangeFeed(run.exchange, demo, logger);
+    if (isAdapterExchange(run.exchange)) feed = await openExchangeFeed(run.exchange, demo);
     if (stop.requested) throw new InterruptedError(`interrupted while starting ${run.command}`);
   } catch (err) {
     await feed?.close();
@@ -237,7 +237,7 @@ export async function runCollect(run: CollectRun, io: CliIo, env: Env): Promise<
     spillDir: dataPaths(env.dataDir).spill,
     deadLetterDir: dataPaths(env.dataDir).deadLetter,
     ...(demo !== undefined ? { scheduler: demo.scheduler, graceMs: demo.graceMs } : {}),
-    ...(feed !== undefined ? { tradeFeed: feed.trades$, resume: false } : {}),
+    ...(feed !== undefined ? { adapter: feed.adapter } : {}),
     logger,
   });
   const printed = new Set(run.print?.timeframes ?? []);
