@@ -11,6 +11,7 @@ import type { CliIo } from '../io.js';
 import { MAX_SPEED } from '../speed.js';
 import { addRuntimeOptions, chooseDatabase, type RuntimeFlags } from '../runtime.js';
 import { parseSymbols, runCollect, runtimeFlags } from './collect.js';
+import { isAdapterExchange } from '../exchangeFeed.js';
 
 interface StartOptions extends RuntimeFlags {
   readonly symbols?: string;
@@ -22,6 +23,7 @@ interface StartOptions extends RuntimeFlags {
   readonly bots: boolean;
   readonly port?: string;
   readonly http: boolean;
+  readonly sim?: boolean;
 }
 
 export function registerStart(program: Command, io: CliIo, env: NodeJS.ProcessEnv = process.env): void {
@@ -32,6 +34,10 @@ export function registerStart(program: Command, io: CliIo, env: NodeJS.ProcessEn
         'Without OKX_WS_PUBLIC_URL/OKX_REST_URL it runs on the embedded OKX simulator (bundled recorded trades), so it works offline.',
     )
     .option('--symbols <list>', `instruments (default: ${DEMO_SYMBOLS.join(',')})`)
+    .option(
+      '--sim',
+      "run on the embedded simulator (the default for OKX while OKX_* are unset); with --exchange kraken, its Kraken dialect through ccxt, stored as 'kraken-sim'",
+    )
     .option(
       '--speed <x>',
       `embedded simulator only: its clock runs this many times faster than real time (at most ${MAX_SPEED})`,
@@ -78,7 +84,11 @@ dashboard and API at http://127.0.0.1:8080.`,
           timeframes: TIMEFRAMES,
           rawTrades: false,
           orderBooks: configDir !== undefined && options.http,
-          sim: e.okxConfigured ? undefined : { speed },
+          // The simulator with --sim, and for OKX while no OKX URL is set; `--exchange kraken` alone is Kraken.
+          sim:
+            options.sim === true || (!isAdapterExchange(options.exchange) && !e.okxConfigured)
+              ? { speed }
+              : undefined,
           print:
             options.quiet === true
               ? undefined
