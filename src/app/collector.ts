@@ -4,6 +4,7 @@ import {
   asyncScheduler,
   merge,
   Subject,
+  takeUntil,
   tap,
   type Observable,
   type SchedulerLike,
@@ -27,16 +28,15 @@ import { CandleStore } from '../storage/candleStore.js';
 import type { Database } from '../storage/database.js';
 import type { OkxBook } from '../streams/okx/books.js';
 import type { FeedHealth } from '../streams/okx/health.js';
-import {
-  okxTrades,
-  type GapCandle,
-  type OkxFeedEvent,
-  type OkxTradesOptions,
-} from '../streams/okx/okxTrades.js';
-import { OkxRestClient } from '../streams/okx/rest.js';
+import type { GapCandle, OkxFeedEvent, OkxTradesOptions } from '../streams/okx/okxTrades.js';
+import type { ExchangeAdapter } from '../exchanges/exchangeAdapter.js';
+import { OkxAdapter } from '../exchanges/okxAdapter.js';
 import { planRestart, restartSeedRange, type RestartPlan } from './restartPlan.js';
 import { DEFAULT_EXCHANGE } from '../domain/exchange.js';
 import { dataPaths } from '../config/dataDir.js';
+
+/** Late trades revise the 1m candles of the last this many minutes (and the higher candles they make). */
+const REVISION_WINDOW = 60;
 
 /** Per resumed symbol: its plan, and whether the live stream turned out to continue it without a hole. */
 interface Resume {
@@ -46,9 +46,18 @@ interface Resume {
 
 export interface CollectorOptions {
   readonly symbols: readonly string[];
-  readonly wsUrl: string;
+  /**
+   * Where the trades come from. Default: OKX through its native client (an OkxAdapter on `wsUrl`,
+   * `backupWsUrl`, `restUrl`, `restTimeoutMs`, `feed` and `orderBooks`), which the collector owns and closes.
+   * Another adapter (Kraken through ccxt) is its creator's to close; stored history is continued only when
+   * it `resumes`.
+   */
+  readonly adapter?: ExchangeAdapter;
+  /** OKX's public WebSocket (required without `adapter`). */
+  readonly wsUrl?: string;
   readonly backupWsUrl?: string;
-  readonly restUrl: string;
+  /** OKX's REST base (required without `adapter`). */
+  readonly restUrl?: string;
   /** Per REST request: no answer within this long counts as a failure (then retried). Default 10 000. */
   readonly restTimeoutMs?: number;
   readonly db: Database;
@@ -80,12 +89,6 @@ export interface CollectorOptions {
    * stored 1m candle from OKX REST, and complete the 5m…1d candles spanning the restart.
    */
   readonly resume?: boolean;
-  /**
-   * Another exchange's trades instead of OKX's (an ExchangeAdapter's `trades$`, e.g. Kraken through ccxt):
-   * `wsUrl`/`restUrl`, `feed` and `orderBooks` are then unused, and `resume` should be false (continuing
-   * stored candles relies on OKX's REST history).
-   */
-  readonly tradeFeed?: (symbols: readonly string[]) => Observable<Trade>;
   /** Extra feed settings (keepalive, backoff...), mostly for tests. */
   readonly feed?: Partial<Omit<OkxTradesOptions, 'symbols' | 'wsUrl' | 'rest' | 'logger' | 'onEvent'>>;
 }
@@ -138,8 +141,13 @@ export class Collector {
   private finished!: Promise<void>;
   /** Aborted by stop(): REST requests and their waits end at once instead of keeping the process alive. */
   private readonly abort = new AbortController();
+  /** Emits on stop(): ends the feed, so what it delivered is turned into candles before the pipeline stops. */
+  private readonly stopping = new Subject<void>();
 
   constructor(private readonly options: CollectorOptions) {
+    if (options.adapter === undefined && (options.wsUrl === undefined || options.restUrl === undefined)) {
+      throw new UsageError('collector: give an exchange adapter, or OKX wsUrl and restUrl');
+    }
     this.root = options.logger ?? silentLogger;
     this.log = this.root.child({ component: 'collector' });
     const exchange = options.exchange ?? DEFAULT_EXCHANGE;
@@ -177,7 +185,7 @@ export class Collector {
     const plans = new Map<string, RestartPlan>();
     const o = this.options;
     const timeframes = o.timeframes ?? TIMEFRAMES;
-    if (o.resume === false) return plans;
+    if (o.resume === false || o.adapter?.resumes === false) return plans;
     const store = new CandleStore(o.db, o.exchange ?? DEFAULT_EXCHANGE);
     try {
       for (const symbol of o.symbols) {
@@ -203,27 +211,15 @@ export class Collector {
     const o = this.options;
     const scheduler = o.scheduler ?? asyncScheduler;
     const timeframes = o.timeframes ?? TIMEFRAMES;
-    const rest = new OkxRestClient({
-      baseUrl: o.restUrl,
-      logger: this.root.child({ component: 'okx-rest' }),
-      signal: this.abort.signal,
-      ...(o.restTimeoutMs !== undefined ? { timeoutMs: o.restTimeoutMs } : {}),
+    const adapter = o.adapter ?? this.okxAdapter();
+    const feed$ = adapter.trades$(o.symbols, {
+      onEvent: (e) => this.onFeedEvent(e),
+      resumeFromMs: new Map([...plans.values()].map((p) => [p.symbol, p.resumeFromMs])),
     });
-    const feed$ =
-      o.tradeFeed !== undefined
-        ? o.tradeFeed(o.symbols)
-        : okxTrades({
-            ...o.feed,
-            symbols: o.symbols,
-            wsUrl: o.wsUrl,
-            ...(o.backupWsUrl !== undefined ? { backupWsUrl: o.backupWsUrl } : {}),
-            rest,
-            logger: this.root,
-            onEvent: (e) => this.onFeedEvent(e),
-            ...(o.orderBooks === true ? { onBook: (b: OkxBook) => this.bookSubject.next(b) } : {}),
-            resumeFromMs: new Map([...plans.values()].map((p) => [p.symbol, p.resumeFromMs])),
-          });
     const trades$ = feed$.pipe(
+      // stop() completes the stream rather than only unsubscribing it: tradesToCandles then sends the
+      // revisions of late trades it has taken in but not yet sent (it sends them at the end of a burst).
+      takeUntil(this.stopping),
       tap((t) => {
         this.counts.trades += 1;
         this.raw?.add(t);
@@ -240,6 +236,7 @@ export class Collector {
         {
           graceMs: o.graceMs ?? DEFAULT_GRACE_MS,
           reviseLateTrades: true,
+          revisionWindow: REVISION_WINDOW,
           onLateTrade: (late) => {
             this.counts.lateTrades += 1;
             if (this.counts.lateTrades <= 10 || this.counts.lateTrades % 1000 === 0) {
@@ -262,6 +259,8 @@ export class Collector {
       mergeExchangeCandles({ continues: (symbol) => whole(symbol)?.storedEnd }),
       resampleCandles(timeframes.includes('1m') ? timeframes : ['1m', ...timeframes], {
         seed: (symbol) => whole(symbol)?.seed ?? [],
+        // A minute revised by late trades revises its 5m…1d candles too, however few timeframes are kept.
+        holdMs: REVISION_WINDOW * MINUTE_MS,
       }),
       skipPartialStart({
         onSkip: () => (this.counts.skippedPartial += 1),
@@ -288,6 +287,21 @@ export class Collector {
     return finished;
   }
 
+  /** The default adapter: OKX through its native client, on the collector's URLs, aborted by stop(). */
+  private okxAdapter(): OkxAdapter {
+    const o = this.options;
+    return new OkxAdapter({
+      wsUrl: o.wsUrl as string,
+      restUrl: o.restUrl as string,
+      ...(o.backupWsUrl !== undefined ? { backupWsUrl: o.backupWsUrl } : {}),
+      ...(o.restTimeoutMs !== undefined ? { restTimeoutMs: o.restTimeoutMs } : {}),
+      ...(o.feed !== undefined ? { feed: o.feed } : {}),
+      ...(o.orderBooks === true ? { onBook: (b: OkxBook) => this.bookSubject.next(b) } : {}),
+      signal: this.abort.signal,
+      logger: this.root,
+    });
+  }
+
   /** Settles when the feed ends by itself; rejects with the error that stopped it. */
   get done(): Promise<void> {
     return this.finished;
@@ -297,6 +311,10 @@ export class Collector {
   async stop(timeoutMs = 5000): Promise<void> {
     this.stopped = true;
     this.abort.abort();
+    // The feed and OKX's gap candles end first, so the candles of what was received go out, then the rest.
+    this.stopping.next();
+    this.stopping.complete();
+    this.exchangeCandles.complete();
     this.subscription?.unsubscribe();
     this.candleSubject.complete();
     this.tradeSubject.complete();

@@ -1,8 +1,5 @@
-import type { Observable } from 'rxjs';
-import type { Trade } from '../domain/trade.js';
-import { CcxtAdapter } from '../exchanges/ccxtAdapter.js';
-import type { AdapterEvent } from '../exchanges/exchangeAdapter.js';
-import type { Logger } from '../infra/logger.js';
+import { CcxtAdapter, loadCcxt } from '../exchanges/ccxtAdapter.js';
+import type { ExchangeAdapter } from '../exchanges/exchangeAdapter.js';
 import type { DemoMarket } from './demoSim.js';
 
 /** Exchanges whose market data comes through an ExchangeAdapter (ccxt) rather than the native OKX client. */
@@ -13,8 +10,18 @@ export function isAdapterExchange(exchange: string | undefined): exchange is str
   return exchange !== undefined && ADAPTER_EXCHANGES.includes(exchange);
 }
 
+/**
+ * Loads what the feed of `exchange` needs (ccxt) ahead of time: called before an accelerated simulator's
+ * clock starts, since loading ccxt keeps the process busy for seconds (minutes of simulated time, which
+ * would reach the collector as one burst of late trades).
+ */
+export async function prepareExchangeFeed(): Promise<void> {
+  await loadCcxt();
+}
+
 export interface ExchangeFeed {
-  readonly trades$: (symbols: readonly string[]) => Observable<Trade>;
+  /** What the collector reads the exchange through. */
+  readonly adapter: ExchangeAdapter;
   /** Where the trades come from, for the start line. */
   readonly description: string;
   close(): Promise<void>;
@@ -27,17 +34,11 @@ export interface ExchangeFeed {
 export async function openExchangeFeed(
   exchange: string,
   demo: DemoMarket | undefined,
-  logger: Logger,
 ): Promise<ExchangeFeed> {
-  const log = logger.child({ component: `${exchange}-feed` });
-  const onEvent = (e: AdapterEvent): void => {
-    if (e.type === 'disconnected') log.warn(e, 'feed disconnected; retrying');
-    else log.info(e, e.type === 'connected' ? 'feed connected' : 'backfilled trades');
-  };
   if (demo === undefined) {
-    const adapter = await CcxtAdapter.create({ exchange, onEvent });
+    const adapter = await CcxtAdapter.create({ exchange });
     return {
-      trades$: (symbols) => adapter.trades$(symbols),
+      adapter,
       description: `${exchange} through ccxt.pro`,
       close: () => adapter.close(),
     };
@@ -49,11 +50,10 @@ export async function openExchangeFeed(
     const adapter = await CcxtAdapter.create({
       exchange,
       urls: { api: { public: address.restUrl, ws: { publicV2: address.wsV2Url } } },
-      onEvent,
       now: demo.now,
     });
     return {
-      trades$: (symbols) => adapter.trades$(symbols),
+      adapter,
       description: `the embedded simulator's ${exchange} dialect (${address.restUrl}) through ccxt.pro`,
       close: async () => {
         await adapter.close();

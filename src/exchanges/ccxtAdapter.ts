@@ -1,3 +1,4 @@
+import type ccxtDefault from 'ccxt';
 import type { Exchange } from 'ccxt';
 import { merge, Observable, type Subscriber } from 'rxjs';
 import type { Candle } from '../domain/candle.js';
@@ -5,13 +6,14 @@ import { NotFoundError, UsageError } from '../domain/errors.js';
 import { compareTradeIds, type Trade } from '../domain/trade.js';
 import { sleep, untilAborted } from '../infra/abort.js';
 import { backoffMs } from '../infra/rateLimiter.js';
-import { candleFromOhlcv, tradeFromCcxt } from './ccxtMapping.js';
+import { candleFromOhlcv, tradeFromCcxt, type CcxtTradeLike } from './ccxtMapping.js';
 import {
   fromUnified,
   toUnified,
-  type AdapterEvent,
   type ExchangeAdapter,
   type ExchangeInstrument,
+  type FeedEvent,
+  type TradeStreamOptions,
 } from './exchangeAdapter.js';
 
 /** Exchanges whose trade ids count up by one per market, so a jump is a gap to fill. */
@@ -28,7 +30,8 @@ export interface CcxtAdapterOptions {
   readonly exchange: string;
   /** Overrides of ccxt's `urls` (deep-merged), e.g. a simulator's: `{ api: { public, ws: { publicV2 } } }`. */
   readonly urls?: Record<string, unknown>;
-  readonly onEvent?: (event: AdapterEvent) => void;
+  /** Told about every stream's connections and backfills (each stream's own `onEvent` is told too). */
+  readonly onEvent?: (event: FeedEvent) => void;
   /** Reconnect backoff: base·2^(n−1) ms capped at max, ±20 %. Default 500 ms … 30 s. */
   readonly backoff?: { readonly baseMs?: number; readonly maxMs?: number };
   /** Clock for deciding whether the newest candle is closed. Default Date.now. */
@@ -47,6 +50,19 @@ export interface AdapterTicker {
   readonly bid: number;
   readonly ask: number;
   readonly last: number;
+}
+
+let ccxtModule: Promise<typeof ccxtDefault> | undefined;
+
+/**
+ * Loads ccxt once (a large module: seconds of a busy process on a loaded machine). A caller with a clock
+ * that must not stall meanwhile, such as an accelerated simulator's, loads it before starting that clock.
+ */
+export function loadCcxt(): Promise<typeof ccxtDefault> {
+  const loading = ccxtModule ?? import('ccxt').then((m) => m.default);
+  ccxtModule = loading;
+  loading.catch(() => (ccxtModule = undefined));
+  return loading;
 }
 
 /**
@@ -70,9 +86,12 @@ export class CcxtAdapter implements ExchangeAdapter {
     return this.options.exchange;
   }
 
+  /** Continuing stored history relies on OKX's REST history today: not through ccxt. */
+  readonly resumes = false;
+
   /** Loads ccxt (lazily: it is large) and makes the exchange; plain ws:// URLs (a simulator) are allowed. */
   static async create(options: CcxtAdapterOptions): Promise<CcxtAdapter> {
-    const ccxt = (await import('ccxt')).default;
+    const ccxt = await loadCcxt();
     const pro = ccxt.pro as unknown as Record<string, (new (config: object) => Exchange) | undefined>;
     const Class = Object.hasOwn(pro, options.exchange) ? pro[options.exchange] : undefined;
     if (typeof Class !== 'function') {
@@ -119,11 +138,15 @@ export class CcxtAdapter implements ExchangeAdapter {
     return loading;
   }
 
-  trades$(symbols: readonly string[]): Observable<Trade> {
+  trades$(symbols: readonly string[], options: TradeStreamOptions = {}): Observable<Trade> {
+    const onEvent = (e: FeedEvent): void => {
+      this.options.onEvent?.(e);
+      options.onEvent?.(e);
+    };
     // One watch for every symbol where ccxt has it (Kraken): several concurrent watches on one ccxt
     // connection race its reconnect (a subscription sent on the dead socket is lost, its watch hangs).
-    if (this.ex.has['watchTradesForSymbols'] === true) return this.watched([...symbols]);
-    return merge(...symbols.map((s) => this.watched([s])));
+    if (this.ex.has['watchTradesForSymbols'] === true) return this.watched([...symbols], onEvent);
+    return merge(...symbols.map((s) => this.watched([s], onEvent)));
   }
 
   async fetchTrades(symbol: string, sinceMs?: number, limit?: number): Promise<Trade[]> {
@@ -186,10 +209,10 @@ export class CcxtAdapter implements ExchangeAdapter {
     }
   }
 
-  private watched(symbols: string[]): Observable<Trade> {
+  private watched(symbols: string[], onEvent: (e: FeedEvent) => void): Observable<Trade> {
     return new Observable<Trade>((subscriber) => {
       const abort = new AbortController();
-      void this.watchLoop(symbols, subscriber, abort.signal);
+      void this.watchLoop(symbols, subscriber, abort.signal, onEvent);
       return () => abort.abort();
     });
   }
@@ -199,7 +222,13 @@ export class CcxtAdapter implements ExchangeAdapter {
    * waits (backoff) and watches again; a symbol's first trades after that (or after a jump in sequential
    * ids) come after the trades REST has since the last one passed on.
    */
-  private async watchLoop(symbols: string[], out: Subscriber<Trade>, signal: AbortSignal): Promise<void> {
+  private async watchLoop(
+    symbols: string[],
+    out: Subscriber<Trade>,
+    signal: AbortSignal,
+    onEvent: (e: FeedEvent) => void,
+  ): Promise<void> {
+    const url = `${this.id} (ccxt.pro)`;
     try {
       for (const s of symbols) await this.known(s);
     } catch (err) {
@@ -231,14 +260,11 @@ export class CcxtAdapter implements ExchangeAdapter {
           what,
         );
         if (!connected || attempt > 0) {
-          this.options.onEvent?.({ type: 'connected', symbols, reconnect: connected });
+          onEvent({ type: 'connected', url, reconnect: connected });
           connected = true;
           attempt = 0;
         }
-        const trades = batch.flatMap((t) => {
-          const symbol = bySymbol.get(t.symbol ?? '');
-          return symbol === undefined ? [] : (tradeFromCcxt(symbol, t) ?? []);
-        });
+        const trades = this.arrived(batch, bySymbol, state);
         for (const symbol of new Set(trades.map((t) => t.symbol))) {
           const st = state.get(symbol);
           const last = st?.last;
@@ -247,7 +273,11 @@ export class CcxtAdapter implements ExchangeAdapter {
             .filter((t) => t.symbol === symbol && compareTradeIds(t.tradeId, last.tradeId) > 0)
             .sort((a, b) => compareTradeIds(a.tradeId, b.tradeId))[0];
           if (st.hole || (first !== undefined && this.skipped(last, first))) {
-            await this.backfill(symbol, last, first, emit, signal);
+            const filled = await this.backfill(symbol, last, first, emit, signal);
+            const reason = st.hole
+              ? 'reconnect'
+              : `trade ids jumped from ${last.tradeId} to ${first?.tradeId}`;
+            onEvent({ type: 'backfill', symbol, trades: filled, reason });
           }
           st.hole = false;
         }
@@ -263,11 +293,10 @@ export class CcxtAdapter implements ExchangeAdapter {
           0.2,
           Math.random,
         );
-        this.options.onEvent?.({
+        onEvent({
           type: 'disconnected',
-          symbols,
-          reason: err instanceof Error ? err.message : String(err),
-          retryInMs: wait,
+          url,
+          reason: `${err instanceof Error ? err.message : String(err)}; retrying in ${Math.round(wait)} ms`,
         });
         try {
           await sleep(wait, signal);
@@ -276,6 +305,45 @@ export class CcxtAdapter implements ExchangeAdapter {
         }
       }
     }
+  }
+
+  /**
+   * Every watched symbol's trades that came since the last wake-up, not just those of the symbol that woke
+   * us. ccxt resolves a multi-symbol watch with the first symbol's new trades only; another symbol's, taken
+   * in from the socket in the same burst, wait in its per-symbol cache (`exchange.trades`) until a message of
+   * theirs is the first of a later burst, which on a busy socket may never happen (the first symbol's update
+   * comes first on every push). So read each cache from its newest trade back to the last one passed on.
+   */
+  private arrived(
+    batch: readonly CcxtTradeLike[],
+    bySymbol: ReadonlyMap<string, string>,
+    state: ReadonlyMap<string, { readonly last: Trade | undefined }>,
+  ): Trade[] {
+    const out: Trade[] = [];
+    const caches = this.ex.trades as Record<string, readonly CcxtTradeLike[] | undefined> | undefined;
+    const fromBatch = new Set<string>();
+    for (const [unified, symbol] of bySymbol) {
+      const cache = caches?.[unified];
+      if (cache === undefined) {
+        fromBatch.add(unified);
+        continue;
+      }
+      const last = state.get(symbol)?.last;
+      for (let i = cache.length - 1; i >= 0; i--) {
+        const t = tradeFromCcxt(symbol, cache[i] as CcxtTradeLike);
+        if (t === undefined) continue;
+        if (last !== undefined && compareTradeIds(t.tradeId, last.tradeId) <= 0) break;
+        out.push(t);
+      }
+    }
+    for (const t of batch) {
+      const unified = t.symbol ?? '';
+      const symbol = bySymbol.get(unified);
+      if (symbol === undefined || !fromBatch.has(unified)) continue;
+      const trade = tradeFromCcxt(symbol, t);
+      if (trade !== undefined) out.push(trade);
+    }
+    return out;
   }
 
   /** Trade ids that count up by one (Kraken's, per pair): a jump means trades the stream skipped. */
@@ -287,7 +355,7 @@ export class CcxtAdapter implements ExchangeAdapter {
 
   /**
    * The trades after `last` and before `until` (the stream's first new trade; all when undefined) from REST,
-   * a page of 1000 at a time, passed to `emit`; says how many with a `backfill` event.
+   * a page of 1000 at a time, passed to `emit`; returns how many.
    */
   private async backfill(
     symbol: string,
@@ -295,7 +363,7 @@ export class CcxtAdapter implements ExchangeAdapter {
     until: Trade | undefined,
     emit: (trades: readonly Trade[]) => void,
     signal: AbortSignal,
-  ): Promise<void> {
+  ): Promise<number> {
     let filled = 0;
     // ccxt sends `since` in whole seconds (Kraken answers the 1000 oldest trades from that second on) and
     // drops those before the millisecond: page on from the newest row's time.
@@ -321,6 +389,6 @@ export class CcxtAdapter implements ExchangeAdapter {
         await sleep(REST_LAG_RETRY_MS, signal);
       }
     }
-    this.options.onEvent?.({ type: 'backfill', symbol, trades: filled, fromMs: last.tsMs });
+    return filled;
   }
 }

@@ -5,6 +5,8 @@ import type { Trade, TradeSide } from '../domain/trade.js';
 /** The fields of a ccxt trade we read (ccxt's `Trade`, loosely typed across versions). */
 export interface CcxtTradeLike {
   readonly id?: string | undefined;
+  /** ccxt's unified symbol, `BTC/USDT`. */
+  readonly symbol?: string | undefined;
   readonly timestamp?: number | undefined;
   readonly price?: number | undefined;
   readonly amount?: number | undefined;

@@ -27,7 +27,7 @@ import { iso } from '../domain/time.js';
  *   is not emitted.
  * - Forming candles (`closed: false`) are ignored. A revised input candle (`revision` > 0) is passed through
  *   and revises the higher buckets it belongs to (emitted again with `revision` + 1) while its constituents
- *   are still held (the last two buckets of the largest timeframe).
+ *   are still held (the last two buckets of the largest timeframe, or `holdMs` when longer).
  * - Input must be in time order per symbol, aligned, and of one timeframe per symbol; anything else errors.
  * - A higher candle any of whose constituents came from OKX's candles (`source: 'okx_candles'`) says so too.
  * - `seed`: candles that came before the stream (a restarted collector's stored 1m candles of the current
@@ -46,7 +46,15 @@ import { iso } from '../domain/time.js';
  */
 export function resampleCandles(
   timeframes: readonly Timeframe[],
-  options: { readonly seed?: readonly Candle[] | ((symbol: string) => readonly Candle[]) } = {},
+  options: {
+    readonly seed?: readonly Candle[] | ((symbol: string) => readonly Candle[]);
+    /**
+     * Input candles held for revisions, at least (ms back from the newest): a revised input candle within
+     * it still revises its higher buckets. Default and minimum: two buckets of the largest timeframe. A
+     * producer that revises further back (tradesToCandles' `revisionWindow`) passes its own span.
+     */
+    readonly holdMs?: number;
+  } = {},
 ): OperatorFunction<Candle, Candle> {
   if (timeframes.length === 0) throw new UsageError('resampleCandles: give at least one timeframe');
   const targets = sortTimeframes(timeframes);
@@ -62,7 +70,7 @@ export function resampleCandles(
       const stateFor = (c: Candle): SymbolResampler => {
         let s = states.get(c.symbol);
         if (s === undefined) {
-          s = new SymbolResampler(c.symbol, c.timeframe, targets);
+          s = new SymbolResampler(c.symbol, c.timeframe, targets, options.holdMs ?? 0);
           states.set(c.symbol, s);
           for (const x of seedsOf(c.symbol)) {
             if (x.closed && x.closeTimeMs < c.closeTimeMs) s.add(x, discard);
@@ -188,6 +196,7 @@ class SymbolResampler {
     readonly symbol: string,
     readonly base: Timeframe,
     targets: readonly Timeframe[],
+    holdMs: number,
   ) {
     this.baseMs = timeframeMs(base);
     this.passThrough = targets.includes(base);
@@ -201,7 +210,8 @@ class SymbolResampler {
       this.buckets.push(new Bucket(tf, ms));
     }
     const largest = this.buckets.reduce((m, b) => Math.max(m, b.ms), this.baseMs);
-    this.recent = new Array<Candle | undefined>((2 * largest) / this.baseMs);
+    const held = Math.max(2 * largest, Math.ceil(holdMs / this.baseMs) * this.baseMs);
+    this.recent = new Array<Candle | undefined>(held / this.baseMs);
   }
 
   add(c: Candle, out: Sink): void {

@@ -110,7 +110,7 @@ describe('rxtrade start --scanner', () => {
     }
   }, 120_000);
 
-  it('refuses --scanner-config without --scanner, and a bad scanner config naming the key (exit 1)', async () => {
+  it('refuses --scanner-config without --scanner, a bad scanner config naming the key, and --scanner on kraken (exit 1)', async () => {
     const a = await runCli(['start', '--scanner-config', 'x.yaml', '--pglite', join(dir, 'p1')]);
     expect(a.code).toBe(1);
     expect(a.stderr).toContain('--scanner-config is the config of --scanner: add --scanner');
@@ -128,5 +128,18 @@ describe('rxtrade start --scanner', () => {
     ]);
     expect(b.code).toBe(1);
     expect(b.stderr).toMatch(/bad\.yaml: risk_management\.max_open_positions/);
+    const c = await runCli([
+      'start',
+      '--scanner',
+      '--exchange',
+      'kraken',
+      '--sim',
+      '--pglite',
+      join(dir, 'p3'),
+    ]);
+    expect(c.code).toBe(1);
+    expect(c.stderr).toContain(
+      '--scanner inside start reads OKX only; for kraken run the scanner as its own process',
+    );
   }, 120_000);
 });

@@ -3,7 +3,7 @@ import { firstValueFrom, take, toArray } from 'rxjs';
 import { NotFoundError } from '../../src/domain/errors.js';
 import type { Trade } from '../../src/domain/trade.js';
 import { CcxtAdapter } from '../../src/exchanges/ccxtAdapter.js';
-import type { AdapterEvent } from '../../src/exchanges/exchangeAdapter.js';
+import type { FeedEvent } from '../../src/exchanges/exchangeAdapter.js';
 import { KrakenSimulator } from '../../src/sim/krakenSimulator.js';
 import { readTradeCsv } from '../../src/streams/tradeCsv.js';
 import { BTC_SAMPLE, sampleEthTrades, startSim, stopAll } from '../sim/support.js';
@@ -18,7 +18,7 @@ afterEach(async () => {
   await stopAll();
 });
 
-async function setup(events: AdapterEvent[] = []) {
+async function setup(events: FeedEvent[] = []) {
   const btc = (await readTradeCsv(BTC_SAMPLE, { symbol: 'BTC-USDT' })).trades;
   const { sim } = await startSim({
     instruments: [
@@ -62,7 +62,7 @@ describe('CcxtAdapter (ccxt.pro.kraken) against the simulator', () => {
   });
 
   it('streams every trade once, in order, and fills a dropped connection from REST', async () => {
-    const events: AdapterEvent[] = [];
+    const events: FeedEvent[] = [];
     const { sim, kraken, adapter } = await setup(events);
     const got: Trade[] = [];
     const sub: Subscription = adapter.trades$(['ETH-USDT', 'BTC-USDT']).subscribe((t) => got.push(t));
@@ -93,6 +93,47 @@ describe('CcxtAdapter (ccxt.pro.kraken) against the simulator', () => {
       );
     }
   }, 120_000);
+
+  it("keeps every symbol's trades coming while another symbol trades on every push", async () => {
+    // The simulator sends BTC's update before ETH's on every push (20 ms), both in one read. ccxt resolves
+    // a multi-symbol watch with the first symbol's trades only; the others wait in its caches until their
+    // own message comes first, which a BTC trading every 5 ms never lets ETH's (a trade a second) do.
+    const t0 = Date.UTC(2024, 7, 8, 23, 54, 0);
+    const synthetic = (symbol: string, n: number, everyMs: number, price: number): Trade[] =>
+      Array.from({ length: n }, (_, i) => ({
+        symbol,
+        tradeId: String(i + 1),
+        tsMs: t0 + i * everyMs,
+        price: price + (i % 7),
+        size: 0.5,
+        side: i % 2 === 0 ? 'buy' : 'sell',
+      }));
+    const { sim } = await startSim({
+      instruments: [
+        { instId: 'BTC-USDT', trades: synthetic('BTC-USDT', 20_000, 5, 60_000) },
+        { instId: 'ETH-USDT', trades: synthetic('ETH-USDT', 100, 1000, 2600) },
+      ],
+    });
+    kraken = new KrakenSimulator(sim);
+    const address = await kraken.start();
+    adapter = await CcxtAdapter.create({
+      exchange: 'kraken',
+      urls: { api: { public: address.restUrl, ws: { publicV2: address.wsV2Url } } },
+    });
+    const got: Trade[] = [];
+    const sub = adapter.trades$(['BTC-USDT', 'ETH-USDT']).subscribe((t) => got.push(t));
+    const eth = (): Trade[] => got.filter((t) => t.symbol === 'ETH-USDT');
+    try {
+      await until(() => eth().length >= 5, 30_000);
+    } finally {
+      sub.unsubscribe();
+    }
+    expect(got.filter((t) => t.symbol === 'BTC-USDT').length).toBeGreaterThan(500);
+    const truth = sim.groundTruth('ETH-USDT').map((t) => t.tradeId);
+    const at = truth.indexOf(eth()[0]?.tradeId ?? '');
+    expect(at).toBeGreaterThanOrEqual(0);
+    expect(eth().map((t) => t.tradeId)).toEqual(truth.slice(at, at + eth().length));
+  }, 60_000);
 
   it('fetches 1m candles and trades over REST, and refuses an unknown symbol', async () => {
     const { sim, adapter } = await setup();

@@ -29,7 +29,12 @@ import { DEFAULT_EXCHANGE } from '../../domain/exchange.js';
 import { dataPaths } from '../../config/dataDir.js';
 import { CandleStore } from '../../storage/candleStore.js';
 import type { OkxSimulator } from '../../sim/okxSimulator.js';
-import { isAdapterExchange, openExchangeFeed, type ExchangeFeed } from '../exchangeFeed.js';
+import {
+  isAdapterExchange,
+  openExchangeFeed,
+  prepareExchangeFeed,
+  type ExchangeFeed,
+} from '../exchangeFeed.js';
 
 export interface CollectRun extends RuntimeFlags {
   readonly symbols: readonly string[];
@@ -206,13 +211,14 @@ export async function runCollect(run: CollectRun, io: CliIo, env: Env): Promise<
   let demo: DemoMarket | undefined;
   let feed: ExchangeFeed | undefined;
   try {
+    if (isAdapterExchange(run.exchange)) await prepareExchangeFeed();
     if (run.sim !== undefined) {
       // An accelerated simulated clock runs ahead of the wall clock: continue after the newest candle an
       // earlier run stored, so a restart extends the simulated history instead of rewriting it.
       const newest = await new CandleStore(runtime.db, exchange).newestCloseTimeMs();
       demo = await startDemoMarket(run.symbols, run.sim.speed, newest, logger);
     }
-    if (isAdapterExchange(run.exchange)) feed = await openExchangeFeed(run.exchange, demo, logger);
+    if (isAdapterExchange(run.exchange)) feed = await openExchangeFeed(run.exchange, demo);
     if (stop.requested) throw new InterruptedError(`interrupted while starting ${run.command}`);
   } catch (err) {
     await feed?.close();
@@ -236,7 +242,7 @@ export async function runCollect(run: CollectRun, io: CliIo, env: Env): Promise<
     spillDir: dataPaths(env.dataDir).spill,
     deadLetterDir: dataPaths(env.dataDir).deadLetter,
     ...(demo !== undefined ? { scheduler: demo.scheduler, graceMs: demo.graceMs } : {}),
-    ...(feed !== undefined ? { tradeFeed: feed.trades$, resume: false } : {}),
+    ...(feed !== undefined ? { adapter: feed.adapter } : {}),
     logger,
   });
   const printed = new Set(run.print?.timeframes ?? []);

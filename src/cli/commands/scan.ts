@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { readEnv, type Env } from '../../config/env.js';
 import { UsageError } from '../../domain/errors.js';
-import type { AdapterEvent } from '../../exchanges/exchangeAdapter.js';
+import type { FeedEvent } from '../../exchanges/exchangeAdapter.js';
 import { createLogger, type Logger } from '../../infra/logger.js';
 import { loadScannerConfig } from '../../scanner/config.js';
 import { exportScanCsv } from '../../scanner/export.js';
@@ -232,9 +232,11 @@ async function openCcxtScanExchange(
 ): Promise<{ exchange: CcxtScanExchange; description: string; close: () => Promise<void> }> {
   const { CcxtAdapter } = await import('../../exchanges/ccxtAdapter.js');
   const log = logger.child({ component: `${exchange}-feed` });
-  const onEvent = (e: AdapterEvent): void => {
+  const onEvent = (e: FeedEvent): void => {
     if (e.type === 'disconnected') log.warn(e, 'feed disconnected; retrying');
-    else log.info(e, e.type === 'connected' ? 'feed connected' : 'backfilled trades');
+    else if (e.type === 'connected') log.info(e, 'feed connected');
+    else if (e.type === 'backfill') log.info(e, 'backfilled trades');
+    else log.info(e, `feed ${e.type}`);
   };
   if (sim === undefined) {
     const adapter = await CcxtAdapter.create({ exchange, onEvent });

@@ -12,6 +12,7 @@ import type { CliIo } from '../io.js';
 import { MAX_SPEED } from '../speed.js';
 import { addRuntimeOptions, chooseDatabase, type RuntimeFlags } from '../runtime.js';
 import { parseSymbols, runCollect, runtimeFlags, type AttachContext } from './collect.js';
+import { isAdapterExchange } from '../exchangeFeed.js';
 
 interface StartOptions extends RuntimeFlags {
   readonly symbols?: string;
@@ -25,6 +26,7 @@ interface StartOptions extends RuntimeFlags {
   readonly http: boolean;
   readonly scanner?: boolean;
   readonly scannerConfig?: string;
+  readonly sim?: boolean;
 }
 
 export function registerStart(program: Command, io: CliIo, env: NodeJS.ProcessEnv = process.env): void {
@@ -35,6 +37,10 @@ export function registerStart(program: Command, io: CliIo, env: NodeJS.ProcessEn
         'Without OKX_WS_PUBLIC_URL/OKX_REST_URL it runs on the embedded OKX simulator (bundled recorded trades), so it works offline.',
     )
     .option('--symbols <list>', `instruments (default: ${DEMO_SYMBOLS.join(',')})`)
+    .option(
+      '--sim',
+      "run on the embedded simulator (the default for OKX while OKX_* are unset); with --exchange kraken, its Kraken dialect through ccxt, stored as 'kraken-sim'",
+    )
     .option(
       '--speed <x>',
       `embedded simulator only: its clock runs this many times faster than real time (at most ${MAX_SPEED})`,
@@ -76,6 +82,10 @@ dashboard and API at http://127.0.0.1:8080.`,
       const configDir = options.bots ? chooseConfigDir(options.configDir, e) : undefined;
       if (options.scannerConfig !== undefined && options.scanner !== true)
         throw new UsageError('--scanner-config is the config of --scanner: add --scanner');
+      if (options.scanner === true && isAdapterExchange(options.exchange))
+        throw new UsageError(
+          `--scanner inside start reads OKX only; for ${String(options.exchange)} run the scanner as its own process: rxtrade scan --exchange ${String(options.exchange)}`,
+        );
       const scannerConfig =
         options.scanner === true
           ? (options.scannerConfig ?? join(chooseConfigDir(options.configDir, e), 'scanner.yaml'))
@@ -152,7 +162,11 @@ dashboard and API at http://127.0.0.1:8080.`,
           timeframes: TIMEFRAMES,
           rawTrades: false,
           orderBooks: configDir !== undefined && options.http,
-          sim: e.okxConfigured ? undefined : { speed },
+          // The simulator with --sim, and for OKX while no OKX URL is set; `--exchange kraken` alone is Kraken.
+          sim:
+            options.sim === true || (!isAdapterExchange(options.exchange) && !e.okxConfigured)
+              ? { speed }
+              : undefined,
           print:
             options.quiet === true
               ? undefined
