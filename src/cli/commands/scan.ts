@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import type { Command } from 'commander';
 import { readEnv, type Env } from '../../config/env.js';
 import { UsageError } from '../../domain/errors.js';
@@ -8,6 +7,7 @@ import { loadScannerConfig } from '../../scanner/config.js';
 import { exportScanCsv } from '../../scanner/export.js';
 import { loadMarketData } from '../../scanner/marketData.js';
 import { CcxtScanExchange } from '../../scanner/ccxtExchange.js';
+import { chooseScannerConfig } from '../../scanner/configPath.js';
 import type { ScanExchange } from '../../scanner/exchange.js';
 import { OkxScanExchange } from '../../scanner/okxExchange.js';
 import { runScanner } from '../../scanner/run.js';
@@ -110,7 +110,9 @@ async function runScan(options: ScanOptions, io: CliIo, env: Env): Promise<void>
       out(`exported ${n.opportunities} opportunities and ${n.snapshots} snapshots to ${dir}`);
       return;
     }
-    const configPath = options.config ?? join(env.configDir, 'scanner.yaml');
+    const chosen = chooseScannerConfig(options.config, env.configDir);
+    if (chosen.note !== undefined) io.stderr.write(`rxtrade scan: ${chosen.note}\n`);
+    const configPath = chosen.path;
     const { config, text } = await loadScannerConfig(configPath);
     const marketData =
       config.filtering.market_data_file === undefined

@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import { Option, type Command } from 'commander';
 import { startHttpInstance, type HttpInstance } from '../../app/httpInstance.js';
 import { startInstance } from '../../app/instance.js';
@@ -86,10 +85,13 @@ dashboard and API at http://127.0.0.1:8080.`,
         throw new UsageError(
           `--scanner inside start reads OKX only; for ${String(options.exchange)} run the scanner as its own process: rxtrade scan --exchange ${String(options.exchange)}`,
         );
-      const scannerConfig =
-        options.scanner === true
-          ? (options.scannerConfig ?? join(chooseConfigDir(options.configDir, e), 'scanner.yaml'))
-          : undefined;
+      let scannerConfig: string | undefined;
+      if (options.scanner === true) {
+        const { chooseScannerConfig } = await import('../../scanner/configPath.js');
+        const chosen = chooseScannerConfig(options.scannerConfig, chooseConfigDir(options.configDir, e));
+        if (chosen.note !== undefined) io.stderr.write(`rxtrade start: scanner: ${chosen.note}\n`);
+        scannerConfig = chosen.path;
+      }
       if (scannerConfig !== undefined) {
         // A bad scanner config is refused (naming the key) before anything starts.
         const { loadScannerConfig } = await import('../../scanner/config.js');
