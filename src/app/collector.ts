@@ -29,6 +29,7 @@ import type { Database } from '../storage/database.js';
 import type { OkxBook } from '../streams/okx/books.js';
 import type { FeedHealth } from '../streams/okx/health.js';
 import type { GapCandle, OkxFeedEvent, OkxTradesOptions } from '../streams/okx/okxTrades.js';
+import { okxCandle } from '../streams/okx/okxCandle.js';
 import type { ExchangeAdapter } from '../exchanges/exchangeAdapter.js';
 import { OkxAdapter } from '../exchanges/okxAdapter.js';
 import { planRestart, restartSeedRange, type RestartPlan } from './restartPlan.js';
@@ -401,7 +402,7 @@ export class Collector {
       'feed-gap',
       `${symbol}: trades ${new Date(fromMs).toISOString()} … ${new Date(toMs).toISOString()} unavailable; using OKX 1m candles`,
     );
-    const exchange = candles.map((g) => gapCandle(symbol, g));
+    const exchange = candles.map((g) => okxCandle(symbol, g));
     this.counts.gapCandles += exchange.length;
     const r = this.resumes.get(symbol);
     if (r?.state === 'awaiting-gap') {
@@ -426,23 +427,6 @@ export class Collector {
     this.log.info({ event, detail }, event);
     void this.options.bus.publish(SYSTEM_CHANNEL, { type: 'system', tsMs: Date.now(), event, detail });
   }
-}
-
-function gapCandle(symbol: string, g: GapCandle): Candle {
-  return {
-    symbol,
-    timeframe: '1m',
-    closeTimeMs: g.openTimeMs + MINUTE_MS,
-    open: g.open,
-    high: g.high,
-    low: g.low,
-    close: g.close,
-    volume: g.volume,
-    tradesCount: 0,
-    closed: true,
-    revision: 0,
-    source: 'okx_candles',
-  };
 }
 
 /**

@@ -1,13 +1,13 @@
 import type { Observable } from 'rxjs';
 import type { Candle } from '../domain/candle.js';
 import { NotFoundError } from '../domain/errors.js';
-import { MINUTE_MS } from '../domain/timeframe.js';
 import { compareTradeIds, type Trade } from '../domain/trade.js';
 import { silentLogger, type Logger } from '../infra/logger.js';
 import type { OkxBook } from '../streams/okx/books.js';
 import { okxTrades, type OkxTradesOptions } from '../streams/okx/okxTrades.js';
 import { OkxRestClient } from '../streams/okx/rest.js';
-import type { CandleRow, RestTrade } from '../streams/okx/schemas.js';
+import type { RestTrade } from '../streams/okx/schemas.js';
+import { okxCandle } from '../streams/okx/okxCandle.js';
 import {
   toUnified,
   type ExchangeAdapter,
@@ -124,7 +124,7 @@ export class OkxAdapter implements ExchangeAdapter {
       .filter((r) => sinceMs === undefined || r.openTimeMs >= sinceMs)
       .sort((a, b) => a.openTimeMs - b.openTimeMs)
       .slice(0, limit)
-      .map((r) => candleOfRow(symbol, r));
+      .map((r) => okxCandle(symbol, r, r.confirmed));
   }
 
   close(): Promise<void> {
@@ -143,21 +143,4 @@ export class OkxAdapter implements ExchangeAdapter {
       throw err;
     }
   }
-}
-
-function candleOfRow(symbol: string, r: CandleRow): Candle {
-  return {
-    symbol,
-    timeframe: '1m',
-    closeTimeMs: r.openTimeMs + MINUTE_MS,
-    open: r.open,
-    high: r.high,
-    low: r.low,
-    close: r.close,
-    volume: r.volume,
-    tradesCount: 0,
-    closed: r.confirmed,
-    revision: 0,
-    source: 'okx_candles',
-  };
 }

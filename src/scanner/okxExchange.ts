@@ -1,5 +1,6 @@
 import type { Candle } from '../domain/candle.js';
 import { MINUTE_MS } from '../domain/timeframe.js';
+import { okxCandle } from '../streams/okx/okxCandle.js';
 import type { Logger } from '../infra/logger.js';
 import { OkxRestClient } from '../streams/okx/rest.js';
 import type { BookTop, MarketTicker, ScanExchange } from './exchange.js';
@@ -68,20 +69,8 @@ export class OkxScanExchange implements ScanExchange {
     for (let i = rows.length - 1; i >= 0; i--) {
       const r = rows[i];
       if (r === undefined || !r.confirmed) continue;
-      out.push({
-        symbol,
-        timeframe: '1m',
-        closeTimeMs: r.openTimeMs + MINUTE_MS,
-        open: r.open,
-        high: r.high,
-        low: r.low,
-        close: r.close,
-        volume: r.volume,
-        tradesCount: r.volume > 0 ? 1 : 0,
-        closed: true,
-        revision: 0,
-        source: 'okx_candles',
-      });
+      // A volume says the minute traded (the scanner's empty-minute check); OKX gives no trade count.
+      out.push({ ...okxCandle(symbol, r), tradesCount: r.volume > 0 ? 1 : 0 });
     }
     return out.slice(-limit);
   }
