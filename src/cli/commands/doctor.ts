@@ -1,10 +1,10 @@
 import { existsSync, readdirSync, statfsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { Redis } from 'ioredis';
 import WebSocket from 'ws';
 import { loadBotConfigs, strategiesFolder } from '../../bots/botConfigFiles.js';
 import { redactUrl } from '../../bus/redisBus.js';
+import { withRedisProbe } from '../../bus/redisProbe.js';
 import { checkUrl, chooseConfigDir, readEnv, REDIS_PROTOCOLS, type Env } from '../../config/env.js';
 import { InterruptedError, RxtradeError, UsageError } from '../../domain/errors.js';
 import type { Database } from '../../storage/database.js';
@@ -278,33 +278,23 @@ export async function checkRedis(url: string | undefined, timeoutMs: number): Pr
     );
   }
   const where = `Redis at ${redactUrl(url)}`;
-  const client = new Redis(url, {
-    lazyConnect: true,
-    connectTimeout: timeoutMs,
-    maxRetriesPerRequest: 0,
-    retryStrategy: () => null,
-    enableOfflineQueue: false,
-  });
-  // With no retries, connect() rejects with "Connection is closed"; the reason came as an 'error' event.
-  let reason: unknown;
-  client.on('error', (err) => (reason ??= err));
   try {
-    const answered = await within(
-      (async () => {
-        await client.connect();
-        const pong = await client.ping();
-        const info = await client.info('server');
-        return { pong, version: /redis_version:(\S+)/.exec(info)?.[1] };
-      })(),
-      timeoutMs,
+    const answered = await withRedisProbe(url, timeoutMs, (client) =>
+      within(
+        (async () => {
+          await client.connect();
+          await client.ping();
+          const info = await client.info('server');
+          return { version: /redis_version:(\S+)/.exec(info)?.[1] };
+        })(),
+        timeoutMs,
+      ),
     );
     if (answered === undefined) return line(name, 'fail', `${where}: no answer within ${timeoutMs} ms`);
     const version = answered.version !== undefined ? ` (Redis ${answered.version})` : '';
     return line(name, 'ok', `${where}${version}: answers PING`);
   } catch (err) {
-    return line(name, 'fail', `${where}: ${describeNetError(reason ?? err)}`);
-  } finally {
-    client.disconnect();
+    return line(name, 'fail', `${where}: ${describeNetError(err)}`);
   }
 }
 

@@ -1,5 +1,6 @@
 import { Redis } from 'ioredis';
 import { redactUrl } from '../../bus/redisBus.js';
+import { withRedisProbe } from '../../bus/redisProbe.js';
 import { RxtradeError } from '../../domain/errors.js';
 
 /** How long a first connection to Redis may take before we say it does not answer. */
@@ -10,21 +11,12 @@ export const REDIS_CONNECT_TIMEOUT_MS = 5_000;
  * error naming the setting (`from`: REDIS_URL or --redis-url) instead of BullMQ retrying forever.
  */
 export async function checkRedisReachable(url: string, from: string): Promise<void> {
-  const client = new Redis(url, {
-    lazyConnect: true,
-    connectTimeout: REDIS_CONNECT_TIMEOUT_MS,
-    maxRetriesPerRequest: 0,
-    retryStrategy: () => null,
-    enableOfflineQueue: false,
-  });
-  // With no retries, connect() rejects with "Connection is closed"; the reason came as an 'error' event.
-  let reason: unknown;
-  client.on('error', (err) => (reason ??= err));
   try {
-    await client.connect();
-    await client.ping();
-  } catch (err) {
-    const cause = reason ?? err;
+    await withRedisProbe(url, REDIS_CONNECT_TIMEOUT_MS, async (client) => {
+      await client.connect();
+      await client.ping();
+    });
+  } catch (cause) {
     const code = (cause as { code?: unknown }).code;
     const why =
       code === 'ECONNREFUSED'
@@ -35,8 +27,6 @@ export async function checkRedisReachable(url: string, from: string): Promise<vo
       `cannot reach Redis at ${redactUrl(url)} (${from}): ${why}; start Redis or point ${from} at it`,
       { cause },
     );
-  } finally {
-    client.disconnect();
   }
 }
 
