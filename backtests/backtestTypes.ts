@@ -1,5 +1,6 @@
 import type { Candle } from '../src/domain/candle.js';
 import type { CandleGap } from '../src/domain/candleGaps.js';
+import type { Indicator } from '../src/domain/indicators/indicator.js';
 import type { Metrics } from '../src/domain/metrics.js';
 import type { Signal } from '../src/domain/signal.js';
 import type { Timeframe } from '../src/domain/timeframe.js';
@@ -46,6 +47,11 @@ export interface BacktestOptions {
   /** Called every `progressEvery` decision candles (default 65,536) with how many have been run. */
   readonly onProgress?: (candles: number) => void;
   readonly progressEvery?: number;
+  /**
+   * Instances for some of the strategy's main-timeframe indicators, used instead of fresh ones: each must
+   * give, update by update, exactly what a fresh instance would (optimize replays series computed once).
+   */
+  readonly indicators?: Readonly<Record<string, Indicator<unknown>>>;
 }
 
 /** One closed round trip as reports show it; `pnl` is net of both fills' fees, `fees` their total. */

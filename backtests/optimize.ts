@@ -5,7 +5,6 @@ import { Worker } from 'node:worker_threads';
 import { packageRoot } from '../src/cli/packageRoot.js';
 import type { Candle } from '../src/domain/candle.js';
 import type { Indicator, IndicatorFactory } from '../src/domain/indicators/indicator.js';
-import type { IndicatorSpec } from '../src/operators/withIndicators.js';
 import type { Strategy } from '../src/strategies/strategy.js';
 import {
   ERROR_CODES,
@@ -90,9 +89,14 @@ export class JobRunner {
     return { id: job.id, params: r.params, metrics: r.result.metrics, warnings: r.result.warnings };
   }
 
-  private withCachedIndicators(strategy: Strategy, prepared: PreparedBacktest, streamKey: string): Strategy {
+  /** The strategy's main-timeframe indicators as replays of series computed once per stream. */
+  private cachedIndicators(
+    strategy: Strategy,
+    prepared: PreparedBacktest,
+    streamKey: string,
+  ): Record<string, Indicator<unknown>> {
     const spec = strategy.indicators;
-    const cached: Record<string, IndicatorFactory> = {};
+    const cached: Record<string, Indicator<unknown>> = {};
     for (const name of Object.keys(spec)) {
       const probe = (spec[name] as IndicatorFactory)();
       const key = `${streamKey}|${probe.key}`;
@@ -101,12 +105,9 @@ export class JobRunner {
         values = seriesOf(probe, prepared, strategy.timeframe);
         this.series.set(key, values);
       }
-      const v = values;
-      cached[name] = () => replaying(probe.key, probe.lookback, v);
+      cached[name] = replaying(probe.key, probe.lookback, values);
     }
-    const copy = Object.create(strategy) as Strategy & { indicators: IndicatorSpec };
-    Object.defineProperty(copy, 'indicators', { value: cached, enumerable: true });
-    return copy;
+    return cached;
   }
 
   /** The whole backtest of a job (walk-forward's out-of-sample runs want more than the metrics). */
@@ -133,7 +134,8 @@ export class JobRunner {
       this.prepared.set(key, prepared);
     }
     const result = runPreparedBacktest(prepared, {
-      strategy: this.withCachedIndicators(strategy, prepared, key),
+      strategy,
+      indicators: this.cachedIndicators(strategy, prepared, key),
       risk: s.risk,
       venue: s.venue,
       initialCash: more.initialCash ?? s.initialCash,

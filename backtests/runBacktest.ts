@@ -118,6 +118,7 @@ export function runPreparedBacktest(prepared: PreparedBacktest, options: Backtes
     priceTimeframe: prepared.priceTimeframe,
     // Nobody keeps the holds when nobody watches the signals: they need not be objects of their own.
     scratchHolds: onSignal === undefined,
+    ...(options.indicators !== undefined ? { indicators: options.indicators } : {}),
   });
   const stream = prepared.stream;
   try {

@@ -60,15 +60,23 @@ export class StrategyRunner<S extends IndicatorSpec = IndicatorSpec> {
   private lastMs = Number.NEGATIVE_INFINITY;
   private readonly label: string;
 
-  /** `scratchHolds`: see StrategyContext.scratchHolds (the caller keeps no hold it is given). */
+  /**
+   * `scratchHolds`: see StrategyContext.scratchHolds (the caller keeps no hold it is given).
+   * `indicators`: instances to use for some of the strategy's main-timeframe indicators instead of fresh
+   * ones from its factories (an optimizer replaying series it computed once); each must give exactly what
+   * a fresh instance of that factory would, update by update.
+   */
   constructor(
     private readonly strategy: Strategy<S>,
     scratchHolds = false,
+    indicators?: Readonly<Record<string, Indicator<unknown>>>,
   ) {
     this.label = strategy.name;
     this.mainTf = strategy.timeframe;
     this.names = Object.keys(strategy.indicators);
-    this.indicators = this.names.map((n) => (strategy.indicators[n] as () => Indicator<unknown>)());
+    this.indicators = this.names.map(
+      (n) => indicators?.[n] ?? (strategy.indicators[n] as () => Indicator<unknown>)(),
+    );
     this.current = emptyValues(this.names);
     this.previous = emptyValues(this.names);
     this.ctx = new StrategyContext<S>(

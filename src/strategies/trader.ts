@@ -1,4 +1,5 @@
 import type { Candle } from '../domain/candle.js';
+import type { Indicator } from '../domain/indicators/indicator.js';
 import { InvalidDataError } from '../domain/errors.js';
 import type { Signal } from '../domain/signal.js';
 import type { Timeframe } from '../domain/timeframe.js';
@@ -16,6 +17,8 @@ export interface StrategyTraderOptions {
   readonly priceTimeframe?: Timeframe;
   /** The caller reads each hold at once and keeps nothing of it (see StrategyContext.scratchHolds). */
   readonly scratchHolds?: boolean;
+  /** Main-timeframe indicator instances to use instead of fresh ones (see StrategyRunner). */
+  readonly indicators?: Readonly<Record<string, Indicator<unknown>>>;
 }
 
 /**
@@ -53,7 +56,7 @@ export class StrategyTrader<S extends IndicatorSpec = IndicatorSpec> {
     this.fixedPriceTf = options.priceTimeframe;
     this.priceTf = options.priceTimeframe ?? strategy.timeframe;
     this.tradeFromMs = options.tradeFromMs ?? Number.NEGATIVE_INFINITY;
-    this.runner = new StrategyRunner(strategy, options.scratchHolds === true);
+    this.runner = new StrategyRunner(strategy, options.scratchHolds === true, options.indicators);
     this.resumedPricedMs = engine.pricedToMs;
     this.detach = engine.attach({
       fill: (f) => (this.fills ??= []).push(f),
