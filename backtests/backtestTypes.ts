@@ -41,6 +41,11 @@ export interface BacktestOptions {
   readonly onFill?: (f: Fill) => void;
   /** Every closed round trip (the one closed at the end included). */
   readonly onRoundTrip?: (t: RoundTrip) => void;
+  /**
+   * Keep the equity curve (default true). False: the metrics are the same, but `equity`, `equityTimesMs`
+   * and `equity_curve` are empty (a parameter search needs the metrics only).
+   */
+  readonly curve?: boolean;
   /** Also keep, per equity point, the close and whether a position was open (`series` in the result). */
   readonly series?: boolean;
   readonly onStrategyError?: (e: StrategyErrorEvent) => void;

@@ -20,9 +20,13 @@ export class EquityRecorder {
   private equity: Float64Array<ArrayBuffer>;
   private prices: Float64Array<ArrayBuffer> | undefined;
   private inMarket: Uint8Array<ArrayBuffer> | undefined;
+  private readonly keep: boolean;
 
-  constructor(initialCash: number, periodMs: number, room: number, series: boolean) {
+  /** `keep` false: the metrics only, no curve (its columns stay empty; an optimizer needs no curve). */
+  constructor(initialCash: number, periodMs: number, room: number, series: boolean, keep = true) {
     this.metrics = new MetricsAccumulator(initialCash, periodMs);
+    this.keep = keep;
+    if (!keep) room = 0;
     this.times = new Float64Array(room);
     this.equity = new Float64Array(room);
     this.prices = series ? new Float64Array(room) : undefined;
@@ -42,6 +46,10 @@ export class EquityRecorder {
   flush(): void {
     const n = this.n;
     this.metrics.onCandle(this.lastT, this.lastEquity, this.lastInMarket, this.lastPrice);
+    if (!this.keep) {
+      this.n = n + 1;
+      return;
+    }
     if (n === this.times.length) {
       this.times = grow(this.times);
       this.equity = grow(this.equity);
@@ -68,7 +76,7 @@ export class EquityRecorder {
       readonly inMarket: Uint8Array<ArrayBuffer>;
     };
   } {
-    const n = this.n;
+    const n = this.keep ? this.n : 0;
     const prices = this.prices;
     const inMarket = this.inMarket;
     return {

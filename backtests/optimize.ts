@@ -85,7 +85,7 @@ export class JobRunner {
   ) {}
 
   run(job: OptimizeJob): OptimizeRun {
-    const r = this.backtest(job);
+    const r = this.backtest(job, { curve: false });
     return { id: job.id, params: r.params, metrics: r.result.metrics, warnings: r.result.warnings };
   }
 
@@ -116,6 +116,8 @@ export class JobRunner {
     more: {
       readonly initialCash?: number;
       readonly series?: boolean;
+      /** false: metrics only, no equity curve (see BacktestOptions.curve). */
+      readonly curve?: boolean;
       readonly onRoundTrip?: (t: RoundTrip) => void;
     } = {},
   ): { params: Readonly<Record<string, unknown>>; result: BacktestResult } {
@@ -140,6 +142,7 @@ export class JobRunner {
       venue: s.venue,
       initialCash: more.initialCash ?? s.initialCash,
       ...(more.series ? { series: true } : {}),
+      ...(more.curve === false ? { curve: false } : {}),
       ...(more.onRoundTrip !== undefined ? { onRoundTrip: more.onRoundTrip } : {}),
     });
     return { params: strategy.params, result };
@@ -183,29 +186,55 @@ function seriesOf(probe: Indicator<unknown>, prepared: PreparedBacktest, timefra
 }
 
 /**
- * The same strategy, its main-timeframe indicators replaying values computed once per stream: the
- * indicator `key` names the indicator and its parameters (`sma_20`), and StrategyRunner feeds a strategy's
- * indicators every candle of its timeframe in order, so the n-th update of a replay is the n-th value.
+ * A strategy's main-timeframe indicator replaying values computed once per stream: the indicator `key`
+ * names the indicator and its parameters (`sma_20`), and StrategyRunner feeds a strategy's indicators every
+ * candle of its timeframe in order, so the n-th update of a replay is the n-th value.
  */
 function replaying(key: string, lookback: number, series: Series): Indicator<unknown> {
-  let i = 0;
-  const reset = (): void => {
-    i = 0;
-  };
-  if (series.numbers === undefined) {
-    const values = series.values;
-    return { key, lookback, update: () => values[i++], reset };
+  return series.numbers === undefined
+    ? new ValuesReplay(key, lookback, series.values)
+    : new NumbersReplay(key, lookback, series.numbers, series.from);
+}
+
+/**
+ * The usual shape's replay. A class (one hidden class, one `update` for every replay) rather than a closure
+ * per replay: the call site in the runner stays monomorphic and V8 inlines it.
+ */
+class NumbersReplay implements Indicator<unknown> {
+  private i = 0;
+  constructor(
+    readonly key: string,
+    readonly lookback: number,
+    private readonly numbers: Float64Array,
+    private readonly from: number,
+  ) {}
+
+  update(): number | undefined {
+    const k = this.i++;
+    return k >= this.from ? this.numbers[k] : undefined;
   }
-  const { numbers, from } = series;
-  return {
-    key,
-    lookback,
-    update: () => {
-      const k = i++;
-      return k >= from ? numbers[k] : undefined;
-    },
-    reset,
-  };
+
+  reset(): void {
+    this.i = 0;
+  }
+}
+
+/** Any other shape's replay: the values as they came. */
+class ValuesReplay implements Indicator<unknown> {
+  private i = 0;
+  constructor(
+    readonly key: string,
+    readonly lookback: number,
+    private readonly values: readonly unknown[],
+  ) {}
+
+  update(): unknown {
+    return this.values[this.i++];
+  }
+
+  reset(): void {
+    this.i = 0;
+  }
 }
 
 /**

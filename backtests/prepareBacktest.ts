@@ -4,7 +4,7 @@ import { findGaps, type CandleGap } from '../src/domain/candleGaps.js';
 import { UsageError } from '../src/domain/errors.js';
 import { sortTimeframes, timeframeMs, type Timeframe } from '../src/domain/timeframe.js';
 import type { Trade } from '../src/domain/trade.js';
-import { resampleCandles } from '../src/operators/resampleCandles.js';
+import { resampleCandleArray, resampleCandles } from '../src/operators/resampleCandles.js';
 import { skipPartialStart } from '../src/operators/skipPartialStart.js';
 import { tradesToCandles } from '../src/operators/tradesToCandles.js';
 import { VirtualClock } from '../src/scheduling/virtualClock.js';
@@ -23,7 +23,8 @@ export function prepareBacktest(
 
   let symbol = '';
   let gaps: CandleGap[] = [];
-  let candles$: Observable<Candle>;
+  let candles$: Observable<Candle> | undefined;
+  let stream: Candle[] = [];
   // The input's own candles (the shortest there are) carry the prices orders fill at.
   let priceTf: Timeframe = '1m';
   let inputTf: Timeframe | undefined;
@@ -44,10 +45,11 @@ export function prepareBacktest(
       gaps = findGaps(candles, timeframeMs(first.timeframe));
     }
     if (last !== undefined) endMs = Math.floor(last.closeTimeMs / periodMs) * periodMs;
-    const clock = new VirtualClock(first === undefined ? 0 : first.closeTimeMs);
-    candles$ = replayInVirtualTime(candles, closeTimeOf, clock).pipe(
-      resampleCandles(sortTimeframes([priceTf, ...decisionTimeframes])),
-    );
+    // Candles need no clock (nothing downstream runs timers): resampled in a plain loop, no stream layer.
+    stream = resampleCandleArray(candles, sortTimeframes([priceTf, ...decisionTimeframes]));
+    // The run ends with the last candle of the strategy's timeframe: the price candles after it (a bucket
+    // that never completes) could only fill orders that no later decision or mark would follow.
+    if (priceTf !== mainTf) stream = stream.filter((c) => c.closeTimeMs <= endMs);
   } else {
     const trades = data.trades;
     const first = trades[0];
@@ -62,20 +64,20 @@ export function prepareBacktest(
     // The last minute the trades complete closes at or before the last trade.
     if (last !== undefined) endMs = Math.floor(last.tsMs / periodMs) * periodMs;
   }
-  // The run ends with the last candle of the strategy's timeframe: the price candles after it (a bucket
-  // that never completes) could only fill orders that no later decision or mark would follow.
-  if (priceTf !== mainTf) candles$ = candles$.pipe(filter((c) => c.closeTimeMs <= endMs));
-  const stream: Candle[] = [];
-  let failure: unknown;
-  let failed = false;
-  candles$.subscribe({
-    next: (c) => stream.push(c),
-    error: (err: unknown) => {
-      failed = true;
-      failure = err;
-    },
-  });
-  if (failed) throw failure;
+  if (candles$ !== undefined) {
+    // As for candles: the run ends with the last candle of the strategy's timeframe.
+    if (priceTf !== mainTf) candles$ = candles$.pipe(filter((c) => c.closeTimeMs <= endMs));
+    let failure: unknown;
+    let failed = false;
+    candles$.subscribe({
+      next: (c) => stream.push(c),
+      error: (err: unknown) => {
+        failed = true;
+        failure = err;
+      },
+    });
+    if (failed) throw failure;
+  }
   return {
     symbol,
     priceTimeframe: priceTf,
@@ -85,10 +87,6 @@ export function prepareBacktest(
     gaps,
     inputTimeframe: inputTf,
   };
-}
-
-function closeTimeOf(c: Candle): number {
-  return c.closeTimeMs;
 }
 
 function tsOf(t: Trade): number {

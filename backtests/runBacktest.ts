@@ -93,6 +93,7 @@ export function runPreparedBacktest(prepared: PreparedBacktest, options: Backtes
     periodMs,
     prepared.decisions + 1,
     options.series === true,
+    options.curve ?? true,
   );
   const metrics = curve.metrics;
   let signals = 0;

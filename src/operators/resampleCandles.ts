@@ -56,40 +56,15 @@ export function resampleCandles(
     readonly holdMs?: number;
   } = {},
 ): OperatorFunction<Candle, Candle> {
-  if (timeframes.length === 0) throw new UsageError('resampleCandles: give at least one timeframe');
-  const targets = sortTimeframes(timeframes);
-
+  const resampler = () => new Resampler(timeframes, options);
+  resampler(); // a bad timeframe list fails here, when the operator is built
   return (source) =>
     new Observable<Candle>((subscriber) => {
-      const states = new Map<string, SymbolResampler>();
-      const discard: Sink = { next: () => undefined, closed: false };
-      const seed = options.seed;
-      const seedsOf = (symbol: string): readonly Candle[] =>
-        typeof seed === 'function' ? seed(symbol) : (seed ?? []).filter((c) => c.symbol === symbol);
-
-      const stateFor = (c: Candle): SymbolResampler => {
-        let s = states.get(c.symbol);
-        if (s === undefined) {
-          s = new SymbolResampler(c.symbol, c.timeframe, targets, options.holdMs ?? 0);
-          states.set(c.symbol, s);
-          for (const x of seedsOf(c.symbol)) {
-            if (x.closed && x.closeTimeMs < c.closeTimeMs) s.add(x, discard);
-          }
-        } else if (s.base !== c.timeframe) {
-          throw new InvalidDataError(
-            `resampleCandles: ${c.symbol} ${c.timeframe} candle in a stream of ${s.base} candles: one input timeframe per symbol`,
-          );
-        }
-        return s;
-      };
-
+      const r = resampler();
       return source.subscribe({
         next: (c) => {
-          if (!c.closed) return;
           try {
-            const s = stateFor(c);
-            if (c.revision > 0) s.revise(c, subscriber);
-            else s.add(c, subscriber);
+            r.take(c, subscriber);
           } catch (err) {
             subscriber.error(err);
           }
@@ -98,6 +73,67 @@ export function resampleCandles(
         complete: () => subscriber.complete(),
       });
     });
+}
+
+/**
+ * resampleCandles over an array, synchronously: what the operator emits for `candles`, as an array (a
+ * backtest's candle stream, without a stream layer per candle). Throws what the operator would emit as
+ * an error.
+ */
+export function resampleCandleArray(
+  candles: readonly Candle[],
+  timeframes: readonly Timeframe[],
+  options: ResampleOptions = {},
+): Candle[] {
+  const r = new Resampler(timeframes, options);
+  const out: Candle[] = [];
+  const sink: Sink = { next: (c) => out.push(c), closed: false };
+  for (let i = 0; i < candles.length; i++) r.take(candles[i] as Candle, sink);
+  return out;
+}
+
+type ResampleOptions = Parameters<typeof resampleCandles>[1];
+
+/** One resampleCandles subscription's state: a SymbolResampler per symbol. */
+class Resampler {
+  private readonly targets: Timeframe[];
+  private readonly states = new Map<string, SymbolResampler>();
+  private readonly discard: Sink = { next: () => undefined, closed: false };
+
+  constructor(
+    timeframes: readonly Timeframe[],
+    private readonly options: ResampleOptions = {},
+  ) {
+    if (timeframes.length === 0) throw new UsageError('resampleCandles: give at least one timeframe');
+    this.targets = sortTimeframes(timeframes);
+  }
+
+  /** One input candle: what it completes or revises goes to `out`. */
+  take(c: Candle, out: Sink): void {
+    if (!c.closed) return;
+    const s = this.stateFor(c);
+    if (c.revision > 0) s.revise(c, out);
+    else s.add(c, out);
+  }
+
+  private stateFor(c: Candle): SymbolResampler {
+    let s = this.states.get(c.symbol);
+    if (s === undefined) {
+      s = new SymbolResampler(c.symbol, c.timeframe, this.targets, this.options?.holdMs ?? 0);
+      this.states.set(c.symbol, s);
+      const seed = this.options?.seed;
+      const seeds =
+        typeof seed === 'function' ? seed(c.symbol) : (seed ?? []).filter((x) => x.symbol === c.symbol);
+      for (const x of seeds) {
+        if (x.closed && x.closeTimeMs < c.closeTimeMs) s.add(x, this.discard);
+      }
+    } else if (s.base !== c.timeframe) {
+      throw new InvalidDataError(
+        `resampleCandles: ${c.symbol} ${c.timeframe} candle in a stream of ${s.base} candles: one input timeframe per symbol`,
+      );
+    }
+    return s;
+  }
 }
 
 interface Sink {

@@ -56,6 +56,7 @@ export class StrategyRunner<S extends IndicatorSpec = IndicatorSpec> {
   private previous: Record<string, unknown>;
   private readonly ctx: StrategyContext<S>;
   private readonly higher: HigherState[];
+  private readonly update: ValuesUpdater;
   private symbol: string | undefined = undefined;
   private lastMs = Number.NEGATIVE_INFINITY;
   private readonly label: string;
@@ -77,6 +78,7 @@ export class StrategyRunner<S extends IndicatorSpec = IndicatorSpec> {
     this.indicators = this.names.map(
       (n) => indicators?.[n] ?? (strategy.indicators[n] as () => Indicator<unknown>)(),
     );
+    this.update = valuesUpdater(this.names);
     this.current = emptyValues(this.names);
     this.previous = emptyValues(this.names);
     this.ctx = new StrategyContext<S>(
@@ -126,11 +128,7 @@ export class StrategyRunner<S extends IndicatorSpec = IndicatorSpec> {
     const current = this.previous;
     this.previous = this.current;
     this.current = current;
-    const names = this.names;
-    const indicators = this.indicators;
-    for (let i = 0; i < indicators.length; i++) {
-      current[names[i] as string] = (indicators[i] as Indicator<unknown>).update(candle);
-    }
+    this.update(current, this.indicators, candle);
     const ctx = this.ctx;
     ctx.previousCandle = ctx.candle;
     ctx.candle = candle;
@@ -193,6 +191,32 @@ class HigherState implements TimeframeView {
       this.values[this.names[i] as string] = (this.indicators[i] as Indicator<unknown>).update(candle);
     }
   }
+}
+
+/** Writes each indicator's update for `candle` into `values` under the indicator's name. */
+type ValuesUpdater = (
+  values: Record<string, unknown>,
+  indicators: readonly Indicator<unknown>[],
+  candle: Candle,
+) => void;
+
+const updaters = new Map<string, ValuesUpdater>();
+
+/**
+ * The updater of one set of indicator names, compiled once per set: `values["fast"] = indicators[0].update(c);
+ * …`. Every store has its name in the code, so V8 makes it a plain field store; the loop it replaces,
+ * `values[names[i]] = …`, is one store site seeing every name, which V8 handles as a megamorphic keyed store
+ * (measured: 7 % of an optimizer's time). Names are JSON-quoted into the source: any string is safe.
+ */
+function valuesUpdater(names: readonly string[]): ValuesUpdater {
+  const key = JSON.stringify(names);
+  let f = updaters.get(key);
+  if (f === undefined) {
+    const body = names.map((n, i) => `v[${JSON.stringify(n)}] = ind[${i}].update(c);`).join('\n');
+    f = new Function('v', 'ind', 'c', body) as ValuesUpdater;
+    updaters.set(key, f);
+  }
+  return f;
 }
 
 function emptyValues(names: readonly string[]): Record<string, unknown> {
