@@ -193,8 +193,9 @@ export function runPreparedBacktest(prepared: PreparedBacktest, options: Backtes
     trades,
     get equity_curve(): readonly (readonly [number, number])[] {
       if (pairs === undefined) {
-        pairs = new Array<[number, number]>(n);
-        for (let i = 0; i < n; i++) pairs[i] = [equityTimesMs[i] as number, equityValues[i] as number];
+        const k = equityTimesMs.length; // 0 when the curve was not kept
+        pairs = new Array<[number, number]>(k);
+        for (let i = 0; i < k; i++) pairs[i] = [equityTimesMs[i] as number, equityValues[i] as number];
       }
       return pairs;
     },

@@ -83,3 +83,21 @@ describe('runBacktest: holds nobody keeps', () => {
     expect(new Set(holds.map((s) => s.closeTimeMs)).size).toBe(holds.length);
   });
 });
+
+describe('runBacktest: curve false (a parameter search)', () => {
+  it('gives the same metrics, counts and trades, and keeps no equity curve', async () => {
+    const candles = (await fixtureCandles(BTC_MONTH)).slice(0, 8_000);
+    const strategy = { name: 'sma_cross', params: { fast_period: 10, slow_period: 40 } };
+    const risk = { sizing: { type: 'equity' as const, percentage: 100 } };
+    const full = backtest({ candles }, strategy, risk);
+    const bare = backtest({ candles }, strategy, risk, { curve: false });
+    expect(full.trades.length).toBeGreaterThan(10);
+    expect(bare.metrics).toEqual(full.metrics);
+    expect(bare.trades).toEqual(full.trades);
+    expect([bare.candles, bare.signals, bare.fills]).toEqual([full.candles, full.signals, full.fills]);
+    expect(full.equity.length).toBe(full.candles);
+    expect(bare.equity.length).toBe(0);
+    expect(bare.equityTimesMs.length).toBe(0);
+    expect(bare.equity_curve).toEqual([]);
+  });
+});

@@ -2,10 +2,10 @@ import { take, toArray } from 'rxjs';
 import type { TestScheduler } from 'rxjs/testing';
 import { invalidData, marbleScheduler } from '../support/marbles.js';
 import type { Candle } from '../../src/domain/candle.js';
-import { UsageError } from '../../src/domain/errors.js';
+import { InvalidDataError, UsageError } from '../../src/domain/errors.js';
 import type { Timeframe } from '../../src/domain/timeframe.js';
 import type { Trade } from '../../src/domain/trade.js';
-import { resampleCandles } from '../../src/operators/resampleCandles.js';
+import { resampleCandleArray, resampleCandles } from '../../src/operators/resampleCandles.js';
 import { tradesToCandles } from '../../src/operators/tradesToCandles.js';
 import { VirtualClock } from '../../src/scheduling/virtualClock.js';
 import { replayInVirtualTime } from '../../src/streams/replay.js';
@@ -599,6 +599,50 @@ describe('resampleCandles', () => {
           F: bar('5m', 10 * MIN, [3, 3, 3, 3], 1, 1),
         });
       });
+    });
+  });
+
+  describe('resampleCandleArray (the same, over an array)', () => {
+    const operatorOutput = (input: readonly Candle[], tfs: readonly Timeframe[]): Candle[] => {
+      let out: Candle[] = [];
+      let failure: unknown;
+      replayInVirtualTime(input, (c) => c.closeTimeMs, new VirtualClock(0))
+        .pipe(resampleCandles(tfs), toArray())
+        .subscribe({ next: (v) => (out = v), error: (err: unknown) => (failure = err) });
+      if (failure !== undefined) throw failure as Error;
+      return out;
+    };
+
+    it('gives what the operator emits: gaps, pass-through, revisions, forming candles ignored', () => {
+      const input = [
+        ...Object.values(tenMinutes),
+        { ...flat(11, 30), closed: false },
+        flat(12, 31),
+        { ...flat(12, 32), revision: 1 },
+        flat(17, 33), // a gap: the 15m bucket closes first
+        flat(20, 34),
+      ];
+      for (const tfs of [['1m'], ['5m'], ['1m', '5m', '15m'], ['5m', '1h']] as Timeframe[][]) {
+        const array = resampleCandleArray(input, tfs);
+        expect(array).toEqual(operatorOutput(input, tfs));
+        expect(array.length).toBeGreaterThan(0);
+      }
+      // Pass-through keeps the input objects themselves.
+      expect(resampleCandleArray([a, b], ['1m'])[1]).toBe(b);
+    });
+
+    it('throws what the operator reports: out of order, misaligned, a second timeframe', () => {
+      expect(() => resampleCandleArray([b, a], ['1m', '5m'])).toThrow(InvalidDataError);
+      expect(() => resampleCandleArray([b, a], ['1m', '5m'])).toThrow(
+        /closing at .* arrived after .*: input must be in time order/,
+      );
+      expect(() => resampleCandleArray([{ ...a, closeTimeMs: MIN + 1 }], ['5m'])).toThrow(
+        /is not aligned to 1m/,
+      );
+      expect(() => resampleCandleArray([a, bar('5m', 5 * MIN, [1, 1, 1, 1], 1, 1)], ['1h'])).toThrow(
+        /one input timeframe per symbol/,
+      );
+      expect(() => resampleCandleArray([a], [])).toThrow(UsageError);
     });
   });
 });

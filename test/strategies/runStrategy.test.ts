@@ -219,6 +219,31 @@ describe('runStrategy', () => {
     expect(second).toEqual(first);
   });
 
+  it('any indicator name, quotes and backslashes included, reaches ctx.values under that name', async () => {
+    const names = ['plain', 'with "quotes"', "it's", 'back\\slash', 'new\nline', '${x}', 'ünï'];
+    const indicators = Object.fromEntries(names.map((n, i) => [n, () => new Sma(i + 1)]));
+    const seen: Record<string, unknown>[] = [];
+    const recorder: Strategy = {
+      name: 'recorder',
+      params: {},
+      timeframe: '1m',
+      indicators,
+      onCandle(ctx) {
+        seen.push({ ...ctx.values });
+        return ctx.hold('recorded');
+      },
+    };
+    await from(series([10, 12, 14]))
+      .pipe(runStrategy(recorder), toArray())
+      .toPromise();
+    expect(Object.keys(seen[2] as object).sort()).toEqual([...names].sort());
+    expect(seen[2]?.['plain']).toBe(14);
+    expect(seen[2]?.['with "quotes"']).toBe(13);
+    expect(seen[2]?.["it's"]).toBe(12);
+    expect(seen[2]?.['back\\slash']).toBeUndefined(); // SMA(4) after 3 candles
+    expect(seen[1]?.['with "quotes"']).toBe(11);
+  });
+
   describe('multiple timeframes', () => {
     /** Records, in its reason, the close time (in minutes) of the last 5m candle it can see and its SMA(1). */
     const watcher: Strategy = {
