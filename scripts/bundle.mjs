@@ -38,6 +38,23 @@ await build({
   },
   plugins: [
     {
+      // zod exports every locale of its error messages (`z.locales`: about half of the ~570 KB zod chunk
+      // every command and every optimize worker parses at start); rxtrade only uses the English one, which
+      // zod configures itself. `z.locales` keeps `en`.
+      name: 'zod-english-only',
+      setup(b) {
+        b.onResolve({ filter: /^\.\.\/locales\/index\.js$/ }, (args) =>
+          args.importer.includes(`${'node_modules'}/zod/`)
+            ? { path: join(dirname(args.importer), '..', 'locales', 'index.js'), namespace: 'zod-locales' }
+            : undefined,
+        );
+        b.onLoad({ filter: /.*/, namespace: 'zod-locales' }, (args) => ({
+          contents: `export { default as en } from ${JSON.stringify(join(dirname(args.path), 'en.js'))};`,
+          resolveDir: dirname(args.path),
+        }));
+      },
+    },
+    {
       name: 'rxjs-esm',
       setup(b) {
         b.onResolve({ filter: /^rxjs(\/operators)?$/ }, (args) => ({
