@@ -19,8 +19,10 @@ import type { RoundTrip } from '../src/domain/trading/types.js';
 import { candlesOfColumns, type CandleColumns } from '../src/streams/candleCsv.js';
 import { defaultStrategyRegistry, type StrategyRegistry } from '../src/strategies/registry.js';
 import type { Combination } from './grid.js';
+import { candleOfRow } from './prepareBacktest.js';
 import {
   prepareBacktest,
+  prepareColumns,
   runPreparedBacktest,
   type BacktestResult,
   type PreparedBacktest,
@@ -123,16 +125,21 @@ export class JobRunner {
   ): { params: Readonly<Record<string, unknown>>; result: BacktestResult } {
     const s = this.setup;
     const strategy = this.registry.create(s.strategyName, { ...s.baseParams, ...job.params }, '--grid');
-    this.candles ??= candlesOfColumns(s.columns);
     const tfs = [strategy.timeframe, ...Object.keys(strategy.higherTimeframes ?? {})].join(',');
     const key = `${job.from}:${job.to}:${tfs}`;
     let prepared = this.prepared.get(key);
     if (prepared === undefined) {
-      const candles =
-        job.from === 0 && job.to === this.candles.length
-          ? this.candles
-          : this.candles.slice(job.from, job.to);
-      prepared = prepareBacktest({ candles }, strategy);
+      // On the columns themselves when the strategy decides on their timeframe alone (no candle objects
+      // kept between runs), else a stream built from candles made once.
+      prepared = prepareColumns({ columns: s.columns, from: job.from, to: job.to }, strategy);
+      if (prepared === undefined) {
+        this.candles ??= candlesOfColumns(s.columns);
+        const candles =
+          job.from === 0 && job.to === this.candles.length
+            ? this.candles
+            : this.candles.slice(job.from, job.to);
+        prepared = prepareBacktest({ candles }, strategy);
+      }
       this.prepared.set(key, prepared);
     }
     const result = runPreparedBacktest(prepared, {
@@ -161,12 +168,14 @@ type Series =
 
 function seriesOf(probe: Indicator<unknown>, prepared: PreparedBacktest, timeframe: string): Series {
   const stream = prepared.stream;
+  const rows = prepared.columns;
+  const count = rows === undefined ? stream.length : rows.to - rows.from;
   const numbers = new Float64Array(prepared.decisions);
   let from = -1;
   let values: unknown[] | undefined;
   let k = 0;
-  for (let j = 0; j < stream.length; j++) {
-    const c = stream[j] as Candle;
+  for (let j = 0; j < count; j++) {
+    const c = rows === undefined ? (stream[j] as Candle) : candleOfRow(rows.columns, rows.from + j);
     if (c.timeframe !== timeframe) continue;
     const v = probe.update(c);
     if (values !== undefined) values.push(v);

@@ -1,16 +1,17 @@
 import { filter, type Observable } from 'rxjs';
 import type { Candle } from '../src/domain/candle.js';
-import { findGaps, type CandleGap } from '../src/domain/candleGaps.js';
+import { findGaps, gapBetween, type CandleGap } from '../src/domain/candleGaps.js';
 import { UsageError } from '../src/domain/errors.js';
 import { sortTimeframes, timeframeMs, type Timeframe } from '../src/domain/timeframe.js';
 import type { Trade } from '../src/domain/trade.js';
-import { resampleCandleArray, resampleCandles } from '../src/operators/resampleCandles.js';
+import { resampleCandleArray, resampleCandles, Resampler } from '../src/operators/resampleCandles.js';
 import { skipPartialStart } from '../src/operators/skipPartialStart.js';
 import { tradesToCandles } from '../src/operators/tradesToCandles.js';
 import { VirtualClock } from '../src/scheduling/virtualClock.js';
 import { replayInVirtualTime } from '../src/streams/replay.js';
 import type { Strategy } from '../src/strategies/strategy.js';
-import type { BacktestData, PreparedBacktest } from './backtestTypes.js';
+import type { CandleColumns } from '../src/streams/candleCsv.js';
+import type { BacktestData, ColumnRange, PreparedBacktest } from './backtestTypes.js';
 
 /** Builds the candle stream of `data` for a strategy deciding on `strategy`'s timeframes (see PreparedBacktest). */
 export function prepareBacktest(
@@ -86,6 +87,71 @@ export function prepareBacktest(
     decisions: stream.reduce((k, c) => (c.timeframe === mainTf ? k + 1 : k), 0),
     gaps,
     inputTimeframe: inputTf,
+  };
+}
+
+/**
+ * prepareBacktest for candle columns, when the strategy decides on their own timeframe and on no other:
+ * the stream is the rows themselves, checked as resampleCandles checks them (the same errors), and a run
+ * makes each candle when it reaches it (PreparedBacktest.columns). Undefined when prepareBacktest is needed
+ * instead: another timeframe wanted, or no rows.
+ */
+export function prepareColumns(
+  range: ColumnRange,
+  strategy: Pick<Strategy, 'name' | 'timeframe' | 'higherTimeframes'>,
+): PreparedBacktest | undefined {
+  const { columns, from, to } = range;
+  const tf = columns.timeframe;
+  if (to <= from || strategy.timeframe !== tf) return undefined;
+  if (Object.keys(strategy.higherTimeframes ?? {}).length > 0) return undefined;
+  const resampler = new Resampler([tf]);
+  let passed = 0;
+  let last: Candle | undefined;
+  const sink = {
+    next: (c: Candle) => {
+      if (c === last) passed++;
+    },
+    closed: false,
+  };
+  const times = columns.closeTimeMs;
+  const ms = timeframeMs(tf);
+  const gaps: CandleGap[] = [];
+  for (let i = from; i < to; i++) {
+    last = candleOfRow(columns, i);
+    resampler.take(last, sink);
+    if (i > from) {
+      const gap = gapBetween(times[i - 1] as number, times[i] as number, ms);
+      if (gap !== undefined) gaps.push(gap);
+    }
+  }
+  // One timeframe in, the same out: every row passes through as it is (anything else: the general path).
+  if (passed !== to - from) return undefined;
+  return {
+    symbol: columns.symbol,
+    priceTimeframe: tf,
+    timeframes: [tf],
+    stream: [],
+    columns: range,
+    decisions: to - from,
+    gaps,
+    inputTimeframe: tf,
+  };
+}
+
+/** Row `i` of candle columns as a Candle (closed, revision 0, tradesCount 0: what candlesOfColumns makes). */
+export function candleOfRow(c: CandleColumns, i: number): Candle {
+  return {
+    symbol: c.symbol,
+    timeframe: c.timeframe,
+    closeTimeMs: c.closeTimeMs[i] as number,
+    open: c.open[i] as number,
+    high: c.high[i] as number,
+    low: c.low[i] as number,
+    close: c.close[i] as number,
+    volume: c.volume[i] as number,
+    tradesCount: 0,
+    closed: true,
+    revision: 0,
   };
 }
 

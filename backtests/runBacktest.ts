@@ -14,7 +14,7 @@ import type {
   PreparedBacktest,
 } from './backtestTypes.js';
 import { EquityRecorder } from './equityRecorder.js';
-import { prepareBacktest } from './prepareBacktest.js';
+import { candleOfRow, prepareBacktest } from './prepareBacktest.js';
 
 export type {
   BacktestData,
@@ -23,7 +23,7 @@ export type {
   BacktestTrade,
   PreparedBacktest,
 } from './backtestTypes.js';
-export { prepareBacktest } from './prepareBacktest.js';
+export { prepareBacktest, prepareColumns } from './prepareBacktest.js';
 
 /**
  * Runs a backtest: the backtest composition root.
@@ -122,9 +122,13 @@ export function runPreparedBacktest(prepared: PreparedBacktest, options: Backtes
     ...(options.indicators !== undefined ? { indicators: options.indicators } : {}),
   });
   const stream = prepared.stream;
+  // Candles made from columns as the run reaches them (see PreparedBacktest.columns), or the stream's.
+  const rows = prepared.columns;
+  const count = rows === undefined ? stream.length : rows.to - rows.from;
   try {
-    for (let k = 0; k < stream.length; k++) {
-      if (!trader.onCandle(stream[k] as Candle)) continue;
+    for (let k = 0; k < count; k++) {
+      const c = rows === undefined ? (stream[k] as Candle) : candleOfRow(rows.columns, rows.from + k);
+      if (!trader.onCandle(c)) continue;
       const stepFills = trader.fills;
       if (stepFills !== undefined) {
         trader.fills = undefined;

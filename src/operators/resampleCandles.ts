@@ -92,10 +92,10 @@ export function resampleCandleArray(
   return out;
 }
 
-type ResampleOptions = Parameters<typeof resampleCandles>[1];
+export type ResampleOptions = Parameters<typeof resampleCandles>[1];
 
 /** One resampleCandles subscription's state: a SymbolResampler per symbol. */
-class Resampler {
+export class Resampler {
   private readonly targets: Timeframe[];
   private readonly states = new Map<string, SymbolResampler>();
   private readonly discard: Sink = { next: () => undefined, closed: false };
@@ -136,7 +136,8 @@ class Resampler {
   }
 }
 
-interface Sink {
+/** Where a Resampler sends what it emits. */
+export interface Sink {
   next(c: Candle): void;
   readonly closed: boolean;
 }

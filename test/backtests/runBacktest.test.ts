@@ -2,6 +2,10 @@ import type { Candle } from '../../src/domain/candle.js';
 import type { Signal } from '../../src/domain/signal.js';
 import { CLOSED_AT_END } from '../../src/domain/trading/engine.js';
 import type { Fill } from '../../src/domain/trading/types.js';
+import { readCandleCsvColumns } from '../../src/streams/candleCsv.js';
+import { prepareBacktest, prepareColumns, runPreparedBacktest } from '../../backtests/runBacktest.js';
+import { parseRiskConfig, parseVenueModel } from '../../src/domain/trading/config.js';
+import { defaultStrategyRegistry } from '../../src/strategies/registry.js';
 import { backtest, BTC_MONTH, fixtureCandles } from './support.js';
 
 /**
@@ -99,5 +103,61 @@ describe('runBacktest: curve false (a parameter search)', () => {
     expect(bare.equity.length).toBe(0);
     expect(bare.equityTimesMs.length).toBe(0);
     expect(bare.equity_curve).toEqual([]);
+  });
+});
+
+describe('prepareColumns: a run on candle columns, no candle objects kept', () => {
+  const options = (name: string, params: Record<string, unknown>) => ({
+    strategy: defaultStrategyRegistry().create(name, params),
+    risk: parseRiskConfig({ sizing: { type: 'equity', percentage: 100 }, stop_loss_percentage: 1 }),
+    venue: parseVenueModel({}),
+    initialCash: 10_000,
+  });
+
+  it('runs what the candle stream runs: same metrics, trades, curve and gaps, on any row range', async () => {
+    const { columns } = await readCandleCsvColumns(BTC_MONTH, { symbol: 'BTC-USDT' });
+    const candles = await fixtureCandles(BTC_MONTH);
+    for (const [from, to] of [
+      [0, columns.length],
+      [5_000, 17_000],
+    ] as const) {
+      const o = options('sma_cross', { fast_period: 10, slow_period: 40 });
+      const onRows = prepareColumns({ columns, from, to }, o.strategy);
+      expect(onRows?.columns).toEqual({ columns, from, to });
+      expect(onRows?.stream).toEqual([]);
+      const onCandles = prepareBacktest({ candles: candles.slice(from, to) }, o.strategy);
+      const a = runPreparedBacktest(onRows!, o);
+      const b = runPreparedBacktest(onCandles, o);
+      expect(a.trades.length).toBeGreaterThan(10);
+      expect(a.metrics).toEqual(b.metrics);
+      expect(a.trades).toEqual(b.trades);
+      expect(Array.from(a.equity)).toEqual(Array.from(b.equity));
+      expect(a.gaps).toEqual(b.gaps);
+      expect(a.warnings).toEqual(b.warnings);
+    }
+  });
+
+  it('leaves to prepareBacktest a strategy on another timeframe, and an empty range', async () => {
+    const { columns } = await readCandleCsvColumns(BTC_MONTH, { symbol: 'BTC-USDT' });
+    const on5m = options('sma_cross', { timeframe: '5m' }).strategy;
+    expect(prepareColumns({ columns, from: 0, to: columns.length }, on5m)).toBeUndefined();
+    const on1m = options('sma_cross', {}).strategy;
+    expect(prepareColumns({ columns, from: 10, to: 10 }, on1m)).toBeUndefined();
+  });
+
+  it('refuses rows out of order with the error the candle stream gives', async () => {
+    const { columns } = await readCandleCsvColumns(BTC_MONTH, { symbol: 'BTC-USDT' });
+    const times = Float64Array.from(columns.closeTimeMs.subarray(0, 100));
+    [times[50], times[51]] = [times[51] as number, times[50] as number];
+    const swapped = { ...columns, length: 100, closeTimeMs: times };
+    const strategy = options('sma_cross', {}).strategy;
+    const expected = /closing at .* arrived after .*: input must be in time order without duplicates/;
+    expect(() => prepareColumns({ columns: swapped, from: 0, to: 100 }, strategy)).toThrow(expected);
+    const candles = (await fixtureCandles(BTC_MONTH)).slice(0, 100);
+    [candles[50], candles[51]] = [
+      candles[51] as (typeof candles)[number],
+      candles[50] as (typeof candles)[number],
+    ];
+    expect(() => prepareBacktest({ candles }, strategy)).toThrow(expected);
   });
 });
