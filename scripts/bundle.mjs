@@ -4,6 +4,7 @@
 // small pure-JavaScript packages every command needs are bundled; the others (database drivers, PGlite and
 // its wasm, Redis, the HTTP server) stay packages, loaded from node_modules when a command imports them.
 import { build } from 'esbuild';
+import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,6 +13,10 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
 const rxjsEsm = join(dirname(require.resolve('rxjs/package.json')), 'dist', 'esm');
 const BUNDLED = new Set(['rxjs', 'zod', 'commander']);
+// `import { z } from 'zod'` hands over zod's namespace object, which keeps all of zod (~580 kB: every
+// locale, JSON Schema conversion, …) in the chunk every command loads; `import * as z` lets esbuild keep
+// only what `z.number`, `z.object`, … reach (~150 kB): about 40 ms less to compile and run at each start.
+const ZOD_NAMED = /^import \{ z \} from 'zod';$/gm;
 
 await build({
   absWorkingDir: root,
@@ -37,6 +42,15 @@ await build({
     js: "import { createRequire as __rxtradeRequire } from 'node:module'; const require = __rxtradeRequire(import.meta.url);",
   },
   plugins: [
+    {
+      name: 'zod-namespace',
+      setup(b) {
+        b.onLoad({ filter: /[\\/]dist[\\/](src|backtests)[\\/].*\.js$/ }, async (args) => {
+          const text = await readFile(args.path, 'utf8');
+          return { contents: text.replace(ZOD_NAMED, "import * as z from 'zod';"), loader: 'js' };
+        });
+      },
+    },
     {
       name: 'rxjs-esm',
       setup(b) {
