@@ -1,6 +1,6 @@
 import { gapBetween, type CandleGap } from '../domain/candleGaps.js';
 import type { Candle } from '../domain/candle.js';
-import { readFile, stat } from 'node:fs/promises';
+import { open, stat, type FileHandle } from 'node:fs/promises';
 import { InvalidDataError, UsageError } from '../domain/errors.js';
 import { decimalsOf, describeFsError, readCsvLines } from './csvFile.js';
 import { isAligned, TIMEFRAMES, timeframeMs, type Timeframe } from '../domain/timeframe.js';
@@ -275,8 +275,8 @@ const POW10 = Array.from({ length: 23 }, (_, k) => Number(`1e${k}`));
 const MAX_FAST_DIGITS = 15;
 
 /**
- * The byte-level reader behind readCandleCsvColumns: the same rules and messages as CandleCsvParser, over a
- * Buffer, into growing Float64Array columns. A row in the common shape (unquoted, untrimmed, plain decimal
+ * The byte-level reader behind readCandleCsvColumns: the same rules and messages as CandleCsvParser, over the
+ * file's bytes (part by part, whole lines at a time), into growing Float64Array columns. A row in the common shape (unquoted, untrimmed, plain decimal
  * numbers of at most 15 digits, epoch-ms times, valid) is parsed from its bytes: `mantissa / 10^k` is the
  * correctly rounded double of the decimal, what `Number(text)` gives. Any other row — ISO times, exponents,
  * quotes, spaces, and every invalid row — goes through CandleCsvParser.row, which accepts it or throws the
@@ -285,6 +285,9 @@ const MAX_FAST_DIGITS = 15;
 class CandleColumnsParser extends CandleCsvParser {
   private n = 0;
   private cols: Float64Array[];
+  private sawHeader = false;
+  /** Lines read so far (blank ones included): the next line's number is one more. */
+  private lineNo = 0;
 
   constructor(
     source: string,
@@ -361,124 +364,229 @@ class CandleColumnsParser extends CandleCsvParser {
     };
   }
 
-  /** Parses a whole file's bytes (see readCsvLines for the line rules: CR stripped, blank lines skipped). */
-  parse(buf: Buffer): void {
-    const size = buf.length;
-    let pos = 0;
-    let lineNo = 0;
-    let sawHeader = false;
-    while (pos < size) {
+  /**
+   * Parses the complete lines of `buf[from, to)` (the next part of the file; `to` is just after a newline,
+   * or the end of the file): see readCsvLines for the line rules (CR stripped, blank lines skipped).
+   * `restBytes`: how many bytes of the file follow `from` (the first row's length times it guesses the
+   * number of rows, so the columns are made big enough once).
+   */
+  parseLines(buf: Buffer, from: number, to: number, restBytes: number): void {
+    let pos = from;
+    while (pos < to && !this.sawHeader) {
       let end = buf.indexOf(10, pos);
-      const next = end < 0 ? size : end + 1;
-      if (end < 0) end = size;
-      lineNo += 1;
-      let stop = end;
-      if (stop > pos && buf[stop - 1] === 13) stop -= 1;
-      if (!sawHeader) {
-        const line = buf.toString('utf8', pos, stop);
-        if (line.trim().length > 0) {
-          this.header(line);
-          sawHeader = true;
-          // Rows are about as long as the first one after the header: reserve for the whole file.
-          const nl = buf.indexOf(10, next);
-          if (nl > next) this.reserve(Math.ceil(((size - next) / (nl + 1 - next)) * 1.05) + 16);
+      const next = end < 0 || end >= to ? to : end + 1;
+      if (end < 0 || end >= to) end = to;
+      this.lineNo += 1;
+      const stop = end > pos && buf[end - 1] === 13 ? end - 1 : end;
+      const line = buf.toString('utf8', pos, stop);
+      if (line.trim().length > 0) {
+        this.header(line);
+        this.sawHeader = true;
+        // Rows are about as long as the first one after the header: reserve for the whole file.
+        const nl = buf.indexOf(10, next);
+        if (nl > next && nl < to) {
+          this.reserve(Math.ceil(((restBytes - (next - from)) / (nl + 1 - next)) * 1.05) + 16);
         }
-      } else if (stop > pos && !this.fastRow(buf, pos, stop, lineNo)) {
-        const line = buf.toString('utf8', pos, stop);
-        if (line.trim().length > 0) this.row(line, lineNo);
       }
       pos = next;
     }
-    if (!sawHeader) {
+    while (pos < to) pos = this.fastRows(buf, pos, to);
+  }
+
+  /** Throws unless a header was read (after the last part of the file). */
+  finish(): void {
+    if (!this.sawHeader) {
       throw new InvalidDataError(`${this.source}: the file is empty (expected a header row and candles)`);
     }
   }
 
-  /** One row in the common shape, kept; false (nothing changed) for any other row. */
-  private fastRow(buf: Buffer, start: number, stop: number, lineNo: number): boolean {
-    const timeAt = this.timeAt;
+  /**
+   * Rows from `start` on, in the common shape, kept as they come, with the parser's state in locals; stops
+   * before `to`, or after the first other row (blank, quoted, ISO time, exponent, invalid, …), which goes
+   * through CandleCsvParser.row (accepted, skipped or the usual error). Returns where it stopped.
+   */
+  private fastRows(buf: Buffer, start: number, to: number): number {
+    const width = this.width;
+    // What each field of a row is: 1 time, 2 open, 3 high, 4 low, 5 close, 6 volume, 0 another column.
+    const kinds = new Uint8Array(width);
+    kinds[this.timeAt] = 1;
     const at = this.at;
-    const openAt = at.open as number;
-    const highAt = at.high as number;
-    const lowAt = at.low as number;
-    const closeAt = at.close as number;
-    const volumeAt = at.volume as number;
-    let stamp = Number.NaN;
-    let open = Number.NaN;
-    let high = Number.NaN;
-    let low = Number.NaN;
-    let close = Number.NaN;
-    let volume = Number.NaN;
+    kinds[at.open as number] = 2;
+    kinds[at.high as number] = 3;
+    kinds[at.low as number] = 4;
+    kinds[at.close as number] = 5;
+    kinds[at.volume as number] = 6;
+    const intervalMs = this.intervalMs;
+    const openLabel = this.label === 'open';
+    const spacing = this.options.spacing;
+    const gaps = this.gaps;
+    let prevClose = this.previous?.closeTimeMs ?? Number.NaN;
+    let prevLine = this.previous?.lineNo ?? 0;
     let priceDecimals = this.priceDecimals;
     let volumeDecimals = this.volumeDecimals;
-    let field = 0;
+    let lineNo = this.lineNo;
+    let n = this.n;
+    let cols = this.cols;
+    let capacity = (cols[0] as Float64Array).length;
+    let [tCol, oCol, hCol, lCol, cCol, vCol] = cols as [
+      Float64Array,
+      Float64Array,
+      Float64Array,
+      Float64Array,
+      Float64Array,
+      Float64Array,
+    ];
     let p = start;
-    for (;;) {
-      // One field from p to the next comma (or the end of the line).
-      let mantissa = 0;
-      let digits = 0;
-      let fraction = -1;
-      let plain = true;
-      let q = p;
-      for (; q < stop; q++) {
-        const b = buf[q] as number;
-        if (b === 44) break;
-        if (b >= 48 && b <= 57) {
-          mantissa = mantissa * 10 + (b - 48);
-          digits++;
-          if (fraction >= 0) fraction++;
-        } else if (b === 46 && fraction < 0) fraction = 0;
-        else if (b === 34)
-          return false; // quoted: the general reader
-        else plain = false;
-      }
-      if (field === timeAt) {
-        if (!plain || fraction >= 0 || digits === 0 || digits > MAX_FAST_DIGITS) return false;
-        stamp = mantissa;
-      } else if (
-        field === openAt ||
-        field === highAt ||
-        field === lowAt ||
-        field === closeAt ||
-        field === volumeAt
-      ) {
-        if (!plain || digits === 0 || digits > MAX_FAST_DIGITS) return false;
-        const v = fraction > 0 ? mantissa / (POW10[fraction] as number) : mantissa;
-        const places = fraction > 0 ? fraction : 0;
-        if (field === volumeAt) {
-          volume = v;
-          if (places > volumeDecimals) volumeDecimals = places;
+    let common = true;
+    while (p < to) {
+      const lineStart = p;
+      let stamp = Number.NaN;
+      let open = Number.NaN;
+      let high = Number.NaN;
+      let low = Number.NaN;
+      let close = Number.NaN;
+      let volume = Number.NaN;
+      let field = 0;
+      let b = 10;
+      for (;;) {
+        // One field, from p to the comma or line end after it.
+        const kind = field < width ? (kinds[field] as number) : 0;
+        let mantissa = 0;
+        let digits = 0;
+        let fraction = -1;
+        let q = p;
+        if (kind === 0) {
+          // Another column: skipped, unless quoted (a comma inside it would split it).
+          for (; q < to; q++) {
+            b = buf[q] as number;
+            if (b === 44 || b === 10 || b === 13) break;
+            if (b === 34) common = false;
+          }
+          if (q >= to) b = 10;
+          if (!common) break;
         } else {
-          if (!(v > 0)) return false;
-          if (places > priceDecimals) priceDecimals = places;
-          if (field === openAt) open = v;
-          else if (field === highAt) high = v;
-          else if (field === lowAt) low = v;
-          else close = v;
+          for (; q < to; q++) {
+            b = buf[q] as number;
+            if (b >= 48 && b <= 57) {
+              mantissa = mantissa * 10 + (b - 48);
+              digits++;
+            } else if (b === 46 && fraction < 0) fraction = digits;
+            else break;
+          }
+          if (q >= to) b = 10;
+          if ((b !== 44 && b !== 10 && b !== 13) || digits === 0 || digits > MAX_FAST_DIGITS) {
+            common = false;
+            break;
+          }
+          const places = fraction < 0 ? 0 : digits - fraction;
+          if (kind === 1) {
+            if (fraction >= 0) {
+              common = false;
+              break;
+            }
+            stamp = mantissa;
+          } else {
+            const v = places > 0 ? mantissa / (POW10[places] as number) : mantissa;
+            if (kind === 6) {
+              volume = v;
+              if (places > volumeDecimals) volumeDecimals = places;
+            } else {
+              if (!(v > 0)) {
+                common = false;
+                break;
+              }
+              if (places > priceDecimals) priceDecimals = places;
+              if (kind === 2) open = v;
+              else if (kind === 3) high = v;
+              else if (kind === 4) low = v;
+              else close = v;
+            }
+          }
         }
+        field++;
+        p = q + 1;
+        if (b !== 44) break;
       }
-      field++;
-      if (q >= stop) break;
-      p = q + 1;
+      if (common) {
+        // The line's end: a newline, a CR before one, or the end of the part.
+        if (b === 13) {
+          if (p < to && buf[p] === 10) p++;
+          else common = false; // a CR inside the line
+        }
+        if (p > to) p = to;
+      }
+      const closeTimeMs = openLabel ? stamp + intervalMs : stamp;
+      if (
+        !common ||
+        field < width ||
+        low > high ||
+        open < low ||
+        open > high ||
+        close < low ||
+        close > high ||
+        !(stamp >= MIN_EPOCH_MS && stamp < MAX_TIME_MS) ||
+        closeTimeMs % intervalMs !== 0 ||
+        closeTimeMs <= prevClose
+      ) {
+        // Not in the common shape: this line through the general reader, with the state handed back.
+        if (this.previous !== undefined) {
+          this.previous.closeTimeMs = prevClose;
+          this.previous.lineNo = prevLine;
+        }
+        this.priceDecimals = priceDecimals;
+        this.volumeDecimals = volumeDecimals;
+        this.n = n;
+        const end = buf.indexOf(10, lineStart);
+        const next = end < 0 || end >= to ? to : end + 1;
+        this.lineNo = lineNo + 1;
+        const stop = next > lineStart && buf[next - 1] === 10 ? next - 1 : next;
+        const trimmed = stop > lineStart && buf[stop - 1] === 13 ? stop - 1 : stop;
+        if (trimmed > lineStart) {
+          const line = buf.toString('utf8', lineStart, trimmed);
+          if (line.trim().length > 0) this.row(line, this.lineNo);
+        }
+        return next;
+      }
+      lineNo++;
+      if (prevClose === prevClose) {
+        const gap = gapBetween(prevClose, closeTimeMs, intervalMs);
+        if (gap !== undefined) gaps.push(gap);
+      }
+      prevClose = closeTimeMs;
+      prevLine = lineNo;
+      spacing?.add(closeTimeMs, lineNo);
+      if (n === capacity) {
+        this.n = n;
+        this.grow(n * 2);
+        cols = this.cols;
+        capacity = (cols[0] as Float64Array).length;
+        [tCol, oCol, hCol, lCol, cCol, vCol] = cols as [
+          Float64Array,
+          Float64Array,
+          Float64Array,
+          Float64Array,
+          Float64Array,
+          Float64Array,
+        ];
+      }
+      tCol[n] = closeTimeMs;
+      oCol[n] = open;
+      hCol[n] = high;
+      lCol[n] = low;
+      cCol[n] = close;
+      vCol[n] = volume;
+      n++;
+      if (this.previous === undefined) this.previous = { closeTimeMs, lineNo };
     }
-    if (field < this.width) return false;
-    if (low > high || open < low || open > high || close < low || close > high) return false;
-    if (!(stamp >= MIN_EPOCH_MS && stamp < MAX_TIME_MS)) return false;
-    const closeTimeMs = this.label === 'open' ? stamp + this.intervalMs : stamp;
-    if (!isAligned(closeTimeMs, this.intervalMs)) return false;
-    const prev = this.previous;
-    if (prev !== undefined) {
-      if (closeTimeMs <= prev.closeTimeMs) return false;
-      const gap = gapBetween(prev.closeTimeMs, closeTimeMs, this.intervalMs);
-      if (gap !== undefined) this.gaps.push(gap);
-      prev.closeTimeMs = closeTimeMs;
-      prev.lineNo = lineNo;
-    } else this.previous = { closeTimeMs, lineNo };
-    this.options.spacing?.add(closeTimeMs, lineNo);
+    if (this.previous !== undefined) {
+      this.previous.closeTimeMs = prevClose;
+      this.previous.lineNo = prevLine;
+    }
     this.priceDecimals = priceDecimals;
     this.volumeDecimals = volumeDecimals;
-    this.emit(closeTimeMs, open, high, low, close, volume);
-    return true;
+    this.n = n;
+    this.lineNo = lineNo;
+    return p;
   }
 }
 
@@ -496,14 +604,27 @@ export async function readCandleCsvColumns(
   options: CandleCsvOptions & { readonly shared?: boolean } = {},
 ): Promise<CandleColumnsFile> {
   const parser = new CandleColumnsParser(path, options, options.shared ?? false);
-  let buf: Buffer | undefined;
+  const cannotRead = (err: unknown): UsageError =>
+    new UsageError(`cannot read candles file ${path}: ${describeFsError(err)}`, { cause: err });
+  let file: FileHandle | undefined;
+  let size = 0;
   try {
-    if ((await stat(path)).isFile()) buf = await readFile(path);
+    const info = await stat(path);
+    if (info.isFile()) {
+      size = info.size;
+      file = await open(path, 'r');
+    }
   } catch (err) {
-    throw new UsageError(`cannot read candles file ${path}: ${describeFsError(err)}`, { cause: err });
+    throw cannotRead(err);
   }
-  if (buf !== undefined) parser.parse(buf);
-  else {
+  if (file !== undefined) {
+    try {
+      await parseFile(file, size, parser, cannotRead);
+    } finally {
+      await file.close();
+    }
+    parser.finish();
+  } else {
     await readCsvLines(path, 'candles', {
       header: (line) => parser.header(line),
       row: (line, lineNo) => parser.row(line, lineNo),
@@ -516,6 +637,55 @@ export async function readCandleCsvColumns(
     priceDecimals: parser.priceDecimals,
     volumeDecimals: parser.volumeDecimals,
   };
+}
+
+/**
+ * Bytes read at a time. The file is parsed part by part through one buffer, never held whole: memory a
+ * process touches for the first time is slow to get (a page fault per 4 kB), and a year of 1m candles is
+ * a 4 MB file.
+ */
+const READ_BYTES = 1 << 18;
+
+/** Reads `file` (`size` bytes, as stat said) part by part into `parser`, whole lines at a time. */
+async function parseFile(
+  file: FileHandle,
+  size: number,
+  parser: CandleColumnsParser,
+  cannotRead: (err: unknown) => UsageError,
+): Promise<void> {
+  let buf = Buffer.allocUnsafe(Math.max(1024, Math.min(READ_BYTES, size + 1)));
+  // Bytes in buf (a line not finished in the last part first), and where buf[0] is in the file.
+  let filled = 0;
+  let offset = 0;
+  for (;;) {
+    let got: number;
+    try {
+      got = (await file.read(buf, filled, buf.length - filled, null)).bytesRead;
+    } catch (err) {
+      throw cannotRead(err);
+    }
+    const end = filled + got;
+    if (got === 0) {
+      if (end > 0) parser.parseLines(buf, 0, end, end);
+      return;
+    }
+    const lastNewline = buf.lastIndexOf(10, end - 1);
+    if (lastNewline < 0) {
+      // Not one whole line yet: read on (into a bigger buffer when this one is full).
+      if (end === buf.length) {
+        const bigger = Buffer.allocUnsafe(buf.length * 2);
+        buf.copy(bigger, 0, 0, end);
+        buf = bigger;
+      }
+      filled = end;
+      continue;
+    }
+    const whole = lastNewline + 1;
+    parser.parseLines(buf, 0, whole, Math.max(size - offset, whole));
+    buf.copy(buf, 0, whole, end);
+    offset += whole;
+    filled = end - whole;
+  }
 }
 
 /** Reads a whole candle CSV file into memory, validating every row (through readCandleCsvColumns). */
