@@ -55,7 +55,7 @@ describe('writeBacktestJson (rxtrade backtest --json)', () => {
     expect(await written(odd)).toBe(`${JSON.stringify(backtestJson(odd))}\n`);
   });
 
-  it.each([0, 1, 1023, 1024, 1025, 2048])('writes a curve of %i points', async (n) => {
+  it.each([0, 1, 2, 2047, 2048, 2049, 4096])('writes a curve of %i points', async (n) => {
     const r = backtest({ candles: await fixtureCandles(MAY_SLICE) }, { name: 'sma_cross' }, SIZING);
     const points = Array.from(
       { length: n },
