@@ -390,7 +390,7 @@ class CandleColumnsParser extends CandleCsvParser {
       }
       pos = next;
     }
-    while (pos < to) pos = this.fastRows(buf, pos, to);
+    this.rows(buf, pos, to);
   }
 
   /** Throws unless a header was read (after the last part of the file). */
@@ -401,34 +401,44 @@ class CandleColumnsParser extends CandleCsvParser {
   }
 
   /**
-   * Rows from `start` on, in the common shape, kept as they come, with the parser's state in locals; stops
-   * before `to`, or after the first other row (blank, quoted, ISO time, exponent, invalid, …), which goes
-   * through CandleCsvParser.row (accepted, skipped or the usual error). Returns where it stopped.
+   * The lines from `from` to `to`: runs of rows in the common shape (fastRows), and between them the
+   * other lines one at a time (otherLine), with room made in the columns when they are full.
    */
-  private fastRows(buf: Buffer, start: number, to: number): number {
+  private rows(buf: Buffer, from: number, to: number): void {
+    let pos = from;
+    // The first run of rows is kept short, so the way out of fastRows' loop has run once before the loop
+    // is optimized (the optimized loop would otherwise be thrown away when it first leaves).
+    let most = this.n === 0 ? 64 : to;
+    while (pos < to) {
+      const capacity = (this.cols[0] as Float64Array).length;
+      const limit = Math.min(capacity, this.n + most);
+      pos = this.fastRows(buf, pos, to, limit);
+      most = to;
+      if (pos >= to || this.n === limit) {
+        if (this.n === capacity) this.grow(capacity * 2);
+      } else pos = this.otherLine(buf, pos, to);
+    }
+  }
+
+  /**
+   * Rows from `start` on, as long as they are in the common shape, until the `limit`-th row (at most the
+   * columns' length), with the parser's state in locals. Returns where it stopped: `to`, or the start of
+   * the line it left (for otherLine, or for after more room).
+   */
+  private fastRows(buf: Buffer, start: number, to: number, limit: number): number {
     const width = this.width;
-    // What each field of a row is: 1 time, 2 open, 3 high, 4 low, 5 close, 6 volume, 0 another column.
-    const kinds = new Uint8Array(width);
-    kinds[this.timeAt] = 1;
-    const at = this.at;
-    kinds[at.open as number] = 2;
-    kinds[at.high as number] = 3;
-    kinds[at.low as number] = 4;
-    kinds[at.close as number] = 5;
-    kinds[at.volume as number] = 6;
+    const kinds = this.fieldKinds();
     const intervalMs = this.intervalMs;
-    const openLabel = this.label === 'open';
+    const openMs = this.label === 'open' ? intervalMs : 0;
     const spacing = this.options.spacing;
-    const gaps = this.gaps;
-    let prevClose = this.previous?.closeTimeMs ?? Number.NaN;
-    let prevLine = this.previous?.lineNo ?? 0;
+    const previous = this.previous;
+    let prevClose = previous === undefined ? Number.NaN : previous.closeTimeMs;
     let priceDecimals = this.priceDecimals;
     let volumeDecimals = this.volumeDecimals;
     let lineNo = this.lineNo;
     let n = this.n;
-    let cols = this.cols;
-    let capacity = (cols[0] as Float64Array).length;
-    let [tCol, oCol, hCol, lCol, cCol, vCol] = cols as [
+    const first = n;
+    const [tCol, oCol, hCol, lCol, cCol, vCol] = this.cols as [
       Float64Array,
       Float64Array,
       Float64Array,
@@ -437,88 +447,81 @@ class CandleColumnsParser extends CandleCsvParser {
       Float64Array,
     ];
     let p = start;
-    let common = true;
-    while (p < to) {
-      const lineStart = p;
+    while (p < to && n < limit) {
       let stamp = Number.NaN;
       let open = Number.NaN;
       let high = Number.NaN;
       let low = Number.NaN;
       let close = Number.NaN;
       let volume = Number.NaN;
-      let field = 0;
+      let q = p;
       let b = 10;
-      for (;;) {
-        // One field, from p to the comma or line end after it.
-        const kind = field < width ? (kinds[field] as number) : 0;
+      let field = 0;
+      let common = true;
+      let rowPriceDecimals = 0;
+      let rowVolumeDecimals = 0;
+      for (; field < width; field++) {
+        // One field, from q to the comma or line end after it.
+        const kind = kinds[field] as number;
         let mantissa = 0;
         let digits = 0;
-        let fraction = -1;
-        let q = p;
-        if (kind === 0) {
-          // Another column: skipped, unless quoted (a comma inside it would split it).
-          for (; q < to; q++) {
-            b = buf[q] as number;
-            if (b === 44 || b === 10 || b === 13) break;
-            if (b === 34) common = false;
-          }
-          if (q >= to) b = 10;
-          if (!common) break;
-        } else {
-          for (; q < to; q++) {
-            b = buf[q] as number;
-            if (b >= 48 && b <= 57) {
-              mantissa = mantissa * 10 + (b - 48);
-              digits++;
-            } else if (b === 46 && fraction < 0) fraction = digits;
-            else break;
-          }
-          if (q >= to) b = 10;
-          if ((b !== 44 && b !== 10 && b !== 13) || digits === 0 || digits > MAX_FAST_DIGITS) {
-            common = false;
-            break;
-          }
-          const places = fraction < 0 ? 0 : digits - fraction;
-          if (kind === 1) {
-            if (fraction >= 0) {
-              common = false;
-              break;
-            }
-            stamp = mantissa;
-          } else {
-            const v = places > 0 ? mantissa / (POW10[places] as number) : mantissa;
-            if (kind === 6) {
-              volume = v;
-              if (places > volumeDecimals) volumeDecimals = places;
-            } else {
-              if (!(v > 0)) {
-                common = false;
-                break;
-              }
-              if (places > priceDecimals) priceDecimals = places;
-              if (kind === 2) open = v;
-              else if (kind === 3) high = v;
-              else if (kind === 4) low = v;
-              else close = v;
-            }
-          }
+        let dot = -1;
+        b = 10;
+        for (; q < to; q++) {
+          b = buf[q] as number;
+          if (b >= 48 && b <= 57) {
+            mantissa = mantissa * 10 + (b - 48);
+            digits++;
+          } else if (b === 46 && dot < 0) dot = digits;
+          else if (b === 44 || b === 10 || b === 13 || kind !== 0 || b === 34) break;
         }
-        field++;
-        p = q + 1;
+        if (q >= to) b = 10;
+        // Another column may hold anything but a quote (a comma inside quotes would split it).
+        if (
+          kind === 0
+            ? b === 34
+            : (b !== 44 && b !== 10 && b !== 13) || digits === 0 || digits > MAX_FAST_DIGITS
+        ) {
+          common = false;
+          break;
+        }
+        const places = dot < 0 ? 0 : digits - dot;
+        const v = places > 0 ? mantissa / (POW10[places] as number) : mantissa;
+        if (kind === 1) {
+          stamp = dot < 0 ? v : Number.NaN;
+        } else if (kind === 6) {
+          volume = v;
+          rowVolumeDecimals = places;
+        } else if (kind !== 0) {
+          if (places > rowPriceDecimals) rowPriceDecimals = places;
+          if (kind === 2) open = v;
+          else if (kind === 3) high = v;
+          else if (kind === 4) low = v;
+          else close = v;
+        }
+        q++;
         if (b !== 44) break;
       }
-      if (common) {
-        // The line's end: a newline, a CR before one, or the end of the part.
-        if (b === 13) {
-          if (p < to && buf[p] === 10) p++;
-          else common = false; // a CR inside the line
+      // Fields past the header's are another column's: skipped to the line end.
+      while (common && b === 44) {
+        for (; q < to; q++) {
+          b = buf[q] as number;
+          if (b === 44 || b === 10 || b === 13) break;
+          if (b === 34) common = false;
         }
-        if (p > to) p = to;
+        if (q >= to) b = 10;
+        q++;
       }
-      const closeTimeMs = openLabel ? stamp + intervalMs : stamp;
+      // The line ends in a newline, a CR before one, or the end of the part.
+      if (b === 13) {
+        if (q < to && buf[q] === 10) q++;
+        else common = false;
+      }
+      const closeTimeMs = stamp + openMs;
       if (
         !common ||
-        field < width ||
+        field < width - 1 ||
+        !(open > 0 && high > 0 && low > 0 && close > 0) ||
         low > high ||
         open < low ||
         open > high ||
@@ -526,49 +529,16 @@ class CandleColumnsParser extends CandleCsvParser {
         close > high ||
         !(stamp >= MIN_EPOCH_MS && stamp < MAX_TIME_MS) ||
         closeTimeMs % intervalMs !== 0 ||
-        closeTimeMs <= prevClose
+        closeTimeMs <= prevClose ||
+        closeTimeMs - prevClose > intervalMs
       ) {
-        // Not in the common shape: this line through the general reader, with the state handed back.
-        if (this.previous !== undefined) {
-          this.previous.closeTimeMs = prevClose;
-          this.previous.lineNo = prevLine;
-        }
-        this.priceDecimals = priceDecimals;
-        this.volumeDecimals = volumeDecimals;
-        this.n = n;
-        const end = buf.indexOf(10, lineStart);
-        const next = end < 0 || end >= to ? to : end + 1;
-        this.lineNo = lineNo + 1;
-        const stop = next > lineStart && buf[next - 1] === 10 ? next - 1 : next;
-        const trimmed = stop > lineStart && buf[stop - 1] === 13 ? stop - 1 : stop;
-        if (trimmed > lineStart) {
-          const line = buf.toString('utf8', lineStart, trimmed);
-          if (line.trim().length > 0) this.row(line, this.lineNo);
-        }
-        return next;
+        break; // otherLine's (a row after a gap too: rare, and kept out of this loop)
       }
       lineNo++;
-      if (prevClose === prevClose) {
-        const gap = gapBetween(prevClose, closeTimeMs, intervalMs);
-        if (gap !== undefined) gaps.push(gap);
-      }
+      if (rowPriceDecimals > priceDecimals) priceDecimals = rowPriceDecimals;
+      if (rowVolumeDecimals > volumeDecimals) volumeDecimals = rowVolumeDecimals;
       prevClose = closeTimeMs;
-      prevLine = lineNo;
       spacing?.add(closeTimeMs, lineNo);
-      if (n === capacity) {
-        this.n = n;
-        this.grow(n * 2);
-        cols = this.cols;
-        capacity = (cols[0] as Float64Array).length;
-        [tCol, oCol, hCol, lCol, cCol, vCol] = cols as [
-          Float64Array,
-          Float64Array,
-          Float64Array,
-          Float64Array,
-          Float64Array,
-          Float64Array,
-        ];
-      }
       tCol[n] = closeTimeMs;
       oCol[n] = open;
       hCol[n] = high;
@@ -576,17 +546,57 @@ class CandleColumnsParser extends CandleCsvParser {
       cCol[n] = close;
       vCol[n] = volume;
       n++;
-      if (this.previous === undefined) this.previous = { closeTimeMs, lineNo };
+      p = q > to ? to : q;
     }
-    if (this.previous !== undefined) {
-      this.previous.closeTimeMs = prevClose;
-      this.previous.lineNo = prevLine;
+    if (n > first) {
+      this.keptUpTo(prevClose, lineNo);
+      this.priceDecimals = priceDecimals;
+      this.volumeDecimals = volumeDecimals;
+      this.n = n;
+      this.lineNo = lineNo;
     }
-    this.priceDecimals = priceDecimals;
-    this.volumeDecimals = volumeDecimals;
-    this.n = n;
-    this.lineNo = lineNo;
     return p;
+  }
+
+  private kinds: Uint8Array | undefined;
+
+  /** What each field of a row is: 1 time, 2 open, 3 high, 4 low, 5 close, 6 volume, 0 another column. */
+  private fieldKinds(): Uint8Array {
+    if (this.kinds === undefined) {
+      const kinds = new Uint8Array(this.width);
+      kinds[this.timeAt] = 1;
+      const at = this.at;
+      kinds[at.open as number] = 2;
+      kinds[at.high as number] = 3;
+      kinds[at.low as number] = 4;
+      kinds[at.close as number] = 5;
+      kinds[at.volume as number] = 6;
+      this.kinds = kinds;
+    }
+    return this.kinds;
+  }
+
+  /** The last row kept: its close time and line. */
+  private keptUpTo(closeTimeMs: number, lineNo: number): void {
+    if (this.previous === undefined) this.previous = { closeTimeMs, lineNo };
+    else {
+      this.previous.closeTimeMs = closeTimeMs;
+      this.previous.lineNo = lineNo;
+    }
+  }
+
+  /** The line at `start` (not in the common shape) through CandleCsvParser.row; returns the next line's start. */
+  private otherLine(buf: Buffer, start: number, to: number): number {
+    const end = buf.indexOf(10, start);
+    const next = end < 0 || end >= to ? to : end + 1;
+    this.lineNo += 1;
+    let stop = next > start && buf[next - 1] === 10 ? next - 1 : next;
+    if (stop > start && buf[stop - 1] === 13) stop -= 1;
+    if (stop > start) {
+      const line = buf.toString('utf8', start, stop);
+      if (line.trim().length > 0) this.row(line, this.lineNo);
+    }
+    return next;
   }
 }
 
