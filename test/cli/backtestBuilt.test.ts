@@ -36,4 +36,17 @@ describe('the built rxtrade backtest', () => {
     expect(built.stderr).toContain('parameters.fast_period: Too small: expected number to be >=1');
     expect(built.stderr).toBe(inProcess.stderr);
   });
+
+  it.each([
+    ['--json', ['--json']],
+    ['the metrics table', []],
+  ])('prints what the in-process command prints (%s), byte for byte', async (_what, extra) => {
+    const args = ['backtest', '--strategy', 'sma_cross', '--data', MAY_SLICE, ...extra];
+    const built = await runBuiltCli(args);
+    const inProcess = await runCli(args);
+    expect(built.code).toBe(0);
+    expect(built.stdout.length).toBeGreaterThan(1000);
+    expect(built.stdout).toBe(inProcess.stdout);
+    expect(built.stderr).toBe(inProcess.stderr);
+  });
 });
