@@ -14,6 +14,15 @@ export default tseslint.config(
       '@typescript-eslint/consistent-type-imports': 'error',
       eqeqeq: ['error', 'always'],
       'no-console': 'off',
+      // The namespace import lets the bundle keep only the zod the code uses (scripts/bundle.mjs).
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector:
+            "ImportDeclaration[source.value='zod'][importKind!='type'] > ImportSpecifier[imported.name='z']",
+          message: "import * as z from 'zod' (the bundle then keeps only the zod the code uses)",
+        },
+      ],
     },
   },
   {

@@ -5,19 +5,20 @@ import { parseRiskConfig, parseVenueModel } from '../src/domain/trading/config.j
 import { readCandleCsvColumns, candlesOfColumns } from '../src/streams/candleCsv.js';
 import { defaultStrategyRegistry } from '../src/strategies/registry.js';
 import { describeMachine, stats, time } from './machine.js';
-import { runNodeProcess } from './processRun.js';
+import { runNodeProcess, type ProcessRun } from './processRun.js';
 import { issueCandlesCsv } from './realCandles.js';
 
 /**
  * One `rxtrade backtest --strategy sma_cross --data FILE` as a whole process on ~71 k real 1m candles (what
  * a user waits for), beside its parts measured in this process: reading the CSV, and the backtest itself.
- * Medians of `runs` runs.
+ * Medians of `runs` runs. With RXTRADE_BENCH_BASELINE set to another rxtrade folder (built: an older
+ * commit's worktree), its `bin/rxtrade.js` runs the same command in turn with this one, side by side.
  */
 export async function benchBacktestCli(runs = 7): Promise<string[]> {
   const root = packageRoot();
   const data = issueCandlesCsv(root);
-  const args = [
-    join(root, 'bin', 'rxtrade.js'),
+  const argsOf = (folder: string): string[] => [
+    join(folder, 'bin', 'rxtrade.js'),
     'backtest',
     '--strategy',
     'sma_cross',
@@ -25,30 +26,34 @@ export async function benchBacktestCli(runs = 7): Promise<string[]> {
     data.path,
     '--json',
   ];
-  const whole: number[] = [];
-  const wholeCpu: number[] = [];
-  const empty: number[] = [];
-  const emptyCpu: number[] = [];
-  const loads: number[] = [];
-  // The whole run and an empty node process in turn, so both see the same machine.
+  const baselineRoot = process.env.RXTRADE_BENCH_BASELINE;
+  const whole = new Samples();
+  const empty = new Samples();
+  const baseline = new Samples();
+  // The whole run, the baseline's and an empty node process in turn, so all see the same machine.
   for (let r = 0; r < runs + 1; r++) {
-    const run = runNodeProcess('backtest-cli', args);
+    const run = runNodeProcess('backtest-cli', argsOf(root));
+    const before =
+      baselineRoot !== undefined
+        ? runNodeProcess('backtest-cli (baseline)', argsOf(baselineRoot))
+        : undefined;
     const bare = runNodeProcess('backtest-cli (empty node)', ['-e', '0']);
     if (r === 0) continue; // the first run warms the disk cache
-    whole.push(run.seconds);
-    empty.push(bare.seconds);
-    if (run.cpuSeconds !== undefined) wholeCpu.push(run.cpuSeconds);
-    if (bare.cpuSeconds !== undefined) emptyCpu.push(bare.cpuSeconds);
-    loads.push(run.load);
+    whole.add(run);
+    empty.add(bare);
+    if (before !== undefined) baseline.add(before);
   }
 
+  // The first read is what a `rxtrade backtest` process pays (the parser not yet optimized); later reads
+  // show the parser's own speed.
   const parse: number[] = [];
   let columns;
-  for (let r = 0; r < runs; r++) {
+  for (let r = 0; r < runs + 1; r++) {
     const t0 = process.hrtime.bigint();
     columns = (await readCandleCsvColumns(data.path, { symbol: 'BTC-USDT' })).columns;
     parse.push(Number(process.hrtime.bigint() - t0) / 1e9);
   }
+  const firstParse = parse.shift() as number;
   if (columns === undefined) throw new Error('bench backtest-cli: no candles');
   const candles = candlesOfColumns(columns);
   const strategy = defaultStrategyRegistry().create('sma_cross', {});
@@ -56,19 +61,42 @@ export async function benchBacktestCli(runs = 7): Promise<string[]> {
   const venue = parseVenueModel({});
   const engine = time(() => runBacktest({ candles }, { strategy, risk, venue, initialCash: 10_000 }), runs);
 
-  const w = stats(whole);
-  const e = stats(empty);
-  const wc = wholeCpu.length > 0 ? stats(wholeCpu) : undefined;
-  const ec = emptyCpu.length > 0 ? stats(emptyCpu) : undefined;
-  const l = stats(loads);
+  const w = stats(whole.wall);
+  const e = stats(empty.wall);
+  const wc = whole.cpu.length > 0 ? stats(whole.cpu) : undefined;
+  const ec = empty.cpu.length > 0 ? stats(empty.cpu) : undefined;
+  const l = stats(whole.loads);
   const p = stats(parse);
   const b = stats(engine);
-  return [
+  const lines = [
     `backtest-cli: machine ${describeMachine()}`,
     `backtest-cli: rxtrade backtest --strategy sma_cross on ${candles.length} real 1m candles (${data.label})`,
     `backtest-cli whole process                    median ${(w.median * 1000).toFixed(0)} ms  (min ${(w.min * 1000).toFixed(0)}, max ${(w.max * 1000).toFixed(0)}, ${w.runs} runs; an empty node process: ${(e.median * 1000).toFixed(0)} ms)`,
     `backtest-cli whole process CPU (user+sys)      ${wc === undefined || ec === undefined ? 'n/a (no /usr/bin/time)' : `median ${(wc.median * 1000).toFixed(0)} ms  (min ${(wc.min * 1000).toFixed(0)}; an empty node process: ${(ec.median * 1000).toFixed(0)} ms)`}; load average during the runs: median ${l.median.toFixed(2)} (${l.min.toFixed(2)} … ${l.max.toFixed(2)})`,
-    `backtest-cli CSV reading (in process)         median ${(p.median * 1000).toFixed(1)} ms = ${(candles.length / p.median / 1e6).toFixed(2)} M rows/s (first read included)`,
-    `backtest-cli backtest (in process, warm)      median ${(b.median * 1000).toFixed(1)} ms = ${(candles.length / b.median / 1e6).toFixed(2)} M candles/s`,
   ];
+  if (baselineRoot !== undefined) {
+    const bw = stats(baseline.wall);
+    const bc = baseline.cpu.length > 0 ? stats(baseline.cpu) : undefined;
+    lines.push(
+      `backtest-cli baseline (${baselineRoot})  median ${(bw.median * 1000).toFixed(0)} ms wall${bc === undefined || wc === undefined ? '' : `, ${(bc.median * 1000).toFixed(0)} ms CPU`}: this one is ${(bw.median / w.median).toFixed(2)}× faster (wall)${bc === undefined || wc === undefined ? '' : `, ${(bc.median / wc.median).toFixed(2)}× (CPU)`}`,
+    );
+  }
+  lines.push(
+    `backtest-cli CSV reading (in process)         first read ${(firstParse * 1000).toFixed(1)} ms = ${(candles.length / firstParse / 1e6).toFixed(2)} M rows/s; then median ${(p.median * 1000).toFixed(1)} ms = ${(candles.length / p.median / 1e6).toFixed(2)} M rows/s`,
+    `backtest-cli backtest (in process, warm)      median ${(b.median * 1000).toFixed(1)} ms = ${(candles.length / b.median / 1e6).toFixed(2)} M candles/s`,
+  );
+  return lines;
+}
+
+/** Wall and CPU seconds and load averages of a series of process runs. */
+class Samples {
+  readonly wall: number[] = [];
+  readonly cpu: number[] = [];
+  readonly loads: number[] = [];
+
+  add(run: ProcessRun): void {
+    this.wall.push(run.seconds);
+    if (run.cpuSeconds !== undefined) this.cpu.push(run.cpuSeconds);
+    this.loads.push(run.load);
+  }
 }

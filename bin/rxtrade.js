@@ -2,6 +2,14 @@
 // The rxtrade command. The TypeScript is compiled to dist/ by `npm run build` (run by `npm ci` via prepare),
 // then bundled into dist/bundle (scripts/bundle.mjs): a command loads a few files instead of hundreds of
 // modules. Without the bundle (a bare `tsc`), the compiled modules run as they are.
+import { setFlagsFromString } from 'node:v8';
+
+// `backtest` builds data that lives to its end (a year of 1m candles is ~70 k objects): with V8's young
+// generation kept at its first size, they are promoted after one copy instead of being copied through
+// ever larger semi-spaces, and the process touches about a quarter less memory (fewer page faults, less
+// GC). Only for this batch command: servers (`start`) keep V8's defaults.
+if (process.argv[2] === 'backtest') setFlagsFromString('--semi-space-growth-factor=1');
+
 const missing = (err, path) =>
   err && err.code === 'ERR_MODULE_NOT_FOUND' && String(err.message).includes(path);
 let cli;

@@ -4,6 +4,7 @@
 // small pure-JavaScript packages every command needs are bundled; the others (database drivers, PGlite and
 // its wasm, Redis, the HTTP server) stay packages, loaded from node_modules when a command imports them.
 import { build } from 'esbuild';
+import { rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,6 +13,13 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
 const rxjsEsm = join(dirname(require.resolve('rxjs/package.json')), 'dist', 'esm');
 const BUNDLED = new Set(['rxjs', 'zod', 'commander']);
+// The sources import zod as `import * as z from 'zod'` (eslint holds them to it): `import { z }` hands
+// over zod's namespace object, which keeps all of zod (~580 kB: every locale, JSON Schema conversion, …) in
+// the chunk every command loads; the namespace import lets esbuild keep only what `z.number`, `z.object`,
+// … reach (~150 kB): about 40 ms less to compile and run at each start.
+
+// Chunk names carry a content hash: a build into a folder left by the last one would keep its stale chunks.
+await rm(join(root, 'dist', 'bundle'), { recursive: true, force: true });
 
 await build({
   absWorkingDir: root,
@@ -37,23 +45,6 @@ await build({
     js: "import { createRequire as __rxtradeRequire } from 'node:module'; const require = __rxtradeRequire(import.meta.url);",
   },
   plugins: [
-    {
-      // zod exports every locale of its error messages (`z.locales`: about half of the ~570 KB zod chunk
-      // every command and every optimize worker parses at start); rxtrade only uses the English one, which
-      // zod configures itself. `z.locales` keeps `en`.
-      name: 'zod-english-only',
-      setup(b) {
-        b.onResolve({ filter: /^\.\.\/locales\/index\.js$/ }, (args) =>
-          args.importer.includes(`${'node_modules'}/zod/`)
-            ? { path: join(dirname(args.importer), '..', 'locales', 'index.js'), namespace: 'zod-locales' }
-            : undefined,
-        );
-        b.onLoad({ filter: /.*/, namespace: 'zod-locales' }, (args) => ({
-          contents: `export { default as en } from ${JSON.stringify(join(dirname(args.path), 'en.js'))};`,
-          resolveDir: dirname(args.path),
-        }));
-      },
-    },
     {
       name: 'rxjs-esm',
       setup(b) {

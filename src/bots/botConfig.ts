@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import { UsageError } from '../domain/errors.js';
 import { TIMEFRAMES, type Timeframe } from '../domain/timeframe.js';
 import {

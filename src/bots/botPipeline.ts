@@ -1,5 +1,5 @@
 import { Subject, type Subscription } from 'rxjs';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Candle } from '../domain/candle.js';
 import { InvalidDataError } from '../domain/errors.js';
 import type { Signal } from '../domain/signal.js';

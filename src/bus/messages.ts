@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Candle } from '../domain/candle.js';
 import { UsageError } from '../domain/errors.js';
 import { TIMEFRAMES } from '../domain/timeframe.js';

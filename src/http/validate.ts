@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { InvalidFieldError } from '../domain/errors.js';
 import { parseIsoUtc } from '../domain/time.js';
 

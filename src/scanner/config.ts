@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
-import { z } from 'zod';
+import * as z from 'zod';
 import { describeNestedIssues } from '../bots/configIssues.js';
 import { RxtradeError, UsageError } from '../domain/errors.js';
 import { DEFAULT_EXCHANGE } from '../domain/exchange.js';

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
-import { z } from 'zod';
+import * as z from 'zod';
 import { RxtradeError, UsageError } from '../domain/errors.js';
 import { describeIssues } from '../strategies/registry.js';
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { BollingerBands } from '../domain/indicators/index.js';
 import type { Signal } from '../domain/signal.js';
 import type { Timeframe } from '../domain/timeframe.js';

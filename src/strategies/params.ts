@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { TIMEFRAMES } from '../domain/timeframe.js';
 
 /** Building blocks of the strategies' parameter schemas. */

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { UsageError } from '../domain/errors.js';
 import { bollingerBreakout } from './bollingerBreakout.js';
 import { emaCrossover } from './emaCrossover.js';

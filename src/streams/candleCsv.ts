@@ -1,6 +1,6 @@
 import { gapBetween, type CandleGap } from '../domain/candleGaps.js';
 import type { Candle } from '../domain/candle.js';
-import { readFile, stat } from 'node:fs/promises';
+import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { InvalidDataError, UsageError } from '../domain/errors.js';
 import { decimalsOf, describeFsError, readCsvLines } from './csvFile.js';
 import { isAligned, TIMEFRAMES, timeframeMs, type Timeframe } from '../domain/timeframe.js';
@@ -275,8 +275,8 @@ const POW10 = Array.from({ length: 23 }, (_, k) => Number(`1e${k}`));
 const MAX_FAST_DIGITS = 15;
 
 /**
- * The byte-level reader behind readCandleCsvColumns: the same rules and messages as CandleCsvParser, over a
- * Buffer, into growing Float64Array columns. A row in the common shape (unquoted, untrimmed, plain decimal
+ * The byte-level reader behind readCandleCsvColumns: the same rules and messages as CandleCsvParser, over the
+ * file's bytes (part by part, whole lines at a time), into growing Float64Array columns. A row in the common shape (unquoted, untrimmed, plain decimal
  * numbers of at most 15 digits, epoch-ms times, valid) is parsed from its bytes: `mantissa / 10^k` is the
  * correctly rounded double of the decimal, what `Number(text)` gives. Any other row — ISO times, exponents,
  * quotes, spaces, and every invalid row — goes through CandleCsvParser.row, which accepts it or throws the
@@ -285,6 +285,9 @@ const MAX_FAST_DIGITS = 15;
 class CandleColumnsParser extends CandleCsvParser {
   private n = 0;
   private cols: Float64Array[];
+  private sawHeader = false;
+  /** Lines read so far (blank ones included): the next line's number is one more. */
+  private lineNo = 0;
 
   constructor(
     source: string,
@@ -361,124 +364,239 @@ class CandleColumnsParser extends CandleCsvParser {
     };
   }
 
-  /** Parses a whole file's bytes (see readCsvLines for the line rules: CR stripped, blank lines skipped). */
-  parse(buf: Buffer): void {
-    const size = buf.length;
-    let pos = 0;
-    let lineNo = 0;
-    let sawHeader = false;
-    while (pos < size) {
+  /**
+   * Parses the complete lines of `buf[from, to)` (the next part of the file; `to` is just after a newline,
+   * or the end of the file): see readCsvLines for the line rules (CR stripped, blank lines skipped).
+   * `restBytes`: how many bytes of the file follow `from` (the first row's length times it guesses the
+   * number of rows, so the columns are made big enough once).
+   */
+  parseLines(buf: Buffer, from: number, to: number, restBytes: number): void {
+    let pos = from;
+    while (pos < to && !this.sawHeader) {
       let end = buf.indexOf(10, pos);
-      const next = end < 0 ? size : end + 1;
-      if (end < 0) end = size;
-      lineNo += 1;
-      let stop = end;
-      if (stop > pos && buf[stop - 1] === 13) stop -= 1;
-      if (!sawHeader) {
-        const line = buf.toString('utf8', pos, stop);
-        if (line.trim().length > 0) {
-          this.header(line);
-          sawHeader = true;
-          // Rows are about as long as the first one after the header: reserve for the whole file.
-          const nl = buf.indexOf(10, next);
-          if (nl > next) this.reserve(Math.ceil(((size - next) / (nl + 1 - next)) * 1.05) + 16);
+      const next = end < 0 || end >= to ? to : end + 1;
+      if (end < 0 || end >= to) end = to;
+      this.lineNo += 1;
+      const stop = end > pos && buf[end - 1] === 13 ? end - 1 : end;
+      const line = buf.toString('utf8', pos, stop);
+      if (line.trim().length > 0) {
+        this.header(line);
+        this.sawHeader = true;
+        // Rows are about as long as the first one after the header: reserve for the whole file.
+        const nl = buf.indexOf(10, next);
+        if (nl > next && nl < to) {
+          this.reserve(Math.ceil(((restBytes - (next - from)) / (nl + 1 - next)) * 1.05) + 16);
         }
-      } else if (stop > pos && !this.fastRow(buf, pos, stop, lineNo)) {
-        const line = buf.toString('utf8', pos, stop);
-        if (line.trim().length > 0) this.row(line, lineNo);
       }
       pos = next;
     }
-    if (!sawHeader) {
+    this.rows(buf, pos, to);
+  }
+
+  /** Throws unless a header was read (after the last part of the file). */
+  finish(): void {
+    if (!this.sawHeader) {
       throw new InvalidDataError(`${this.source}: the file is empty (expected a header row and candles)`);
     }
   }
 
-  /** One row in the common shape, kept; false (nothing changed) for any other row. */
-  private fastRow(buf: Buffer, start: number, stop: number, lineNo: number): boolean {
-    const timeAt = this.timeAt;
-    const at = this.at;
-    const openAt = at.open as number;
-    const highAt = at.high as number;
-    const lowAt = at.low as number;
-    const closeAt = at.close as number;
-    const volumeAt = at.volume as number;
-    let stamp = Number.NaN;
-    let open = Number.NaN;
-    let high = Number.NaN;
-    let low = Number.NaN;
-    let close = Number.NaN;
-    let volume = Number.NaN;
+  /**
+   * The lines from `from` to `to`: runs of rows in the common shape (fastRows), and between them the
+   * other lines one at a time (otherLine), with room made in the columns when they are full.
+   */
+  private rows(buf: Buffer, from: number, to: number): void {
+    let pos = from;
+    // The first run of rows is kept short, so the way out of fastRows' loop has run once before the loop
+    // is optimized (the optimized loop would otherwise be thrown away when it first leaves).
+    let most = this.n === 0 ? 64 : to;
+    while (pos < to) {
+      const capacity = (this.cols[0] as Float64Array).length;
+      const limit = Math.min(capacity, this.n + most);
+      pos = this.fastRows(buf, pos, to, limit);
+      most = to;
+      if (pos >= to || this.n === limit) {
+        if (this.n === capacity) this.grow(capacity * 2);
+      } else pos = this.otherLine(buf, pos, to);
+    }
+  }
+
+  /**
+   * Rows from `start` on, as long as they are in the common shape, until the `limit`-th row (at most the
+   * columns' length), with the parser's state in locals. Returns where it stopped: `to`, or the start of
+   * the line it left (for otherLine, or for after more room).
+   */
+  private fastRows(buf: Buffer, start: number, to: number, limit: number): number {
+    const width = this.width;
+    const kinds = this.fieldKinds();
+    const intervalMs = this.intervalMs;
+    const openMs = this.label === 'open' ? intervalMs : 0;
+    const spacing = this.options.spacing;
+    const previous = this.previous;
+    let prevClose = previous === undefined ? Number.NaN : previous.closeTimeMs;
     let priceDecimals = this.priceDecimals;
     let volumeDecimals = this.volumeDecimals;
-    let field = 0;
+    let lineNo = this.lineNo;
+    let n = this.n;
+    const first = n;
+    const [tCol, oCol, hCol, lCol, cCol, vCol] = this.cols as [
+      Float64Array,
+      Float64Array,
+      Float64Array,
+      Float64Array,
+      Float64Array,
+      Float64Array,
+    ];
     let p = start;
-    for (;;) {
-      // One field from p to the next comma (or the end of the line).
-      let mantissa = 0;
-      let digits = 0;
-      let fraction = -1;
-      let plain = true;
+    while (p < to && n < limit) {
+      let stamp = Number.NaN;
+      let open = Number.NaN;
+      let high = Number.NaN;
+      let low = Number.NaN;
+      let close = Number.NaN;
+      let volume = Number.NaN;
       let q = p;
-      for (; q < stop; q++) {
-        const b = buf[q] as number;
-        if (b === 44) break;
-        if (b >= 48 && b <= 57) {
-          mantissa = mantissa * 10 + (b - 48);
-          digits++;
-          if (fraction >= 0) fraction++;
-        } else if (b === 46 && fraction < 0) fraction = 0;
-        else if (b === 34)
-          return false; // quoted: the general reader
-        else plain = false;
-      }
-      if (field === timeAt) {
-        if (!plain || fraction >= 0 || digits === 0 || digits > MAX_FAST_DIGITS) return false;
-        stamp = mantissa;
-      } else if (
-        field === openAt ||
-        field === highAt ||
-        field === lowAt ||
-        field === closeAt ||
-        field === volumeAt
-      ) {
-        if (!plain || digits === 0 || digits > MAX_FAST_DIGITS) return false;
-        const v = fraction > 0 ? mantissa / (POW10[fraction] as number) : mantissa;
-        const places = fraction > 0 ? fraction : 0;
-        if (field === volumeAt) {
+      let b = 10;
+      let field = 0;
+      let common = true;
+      let rowPriceDecimals = 0;
+      let rowVolumeDecimals = 0;
+      for (; field < width; field++) {
+        // One field, from q to the comma or line end after it.
+        const kind = kinds[field] as number;
+        let mantissa = 0;
+        let digits = 0;
+        let dot = -1;
+        b = 10;
+        for (; q < to; q++) {
+          b = buf[q] as number;
+          if (b >= 48 && b <= 57) {
+            mantissa = mantissa * 10 + (b - 48);
+            digits++;
+          } else if (b === 46 && dot < 0) dot = digits;
+          else if (b === 44 || b === 10 || b === 13 || kind !== 0 || b === 34) break;
+        }
+        if (q >= to) b = 10;
+        // Another column may hold anything but a quote (a comma inside quotes would split it).
+        if (
+          kind === 0
+            ? b === 34
+            : (b !== 44 && b !== 10 && b !== 13) || digits === 0 || digits > MAX_FAST_DIGITS
+        ) {
+          common = false;
+          break;
+        }
+        const places = dot < 0 ? 0 : digits - dot;
+        const v = places > 0 ? mantissa / (POW10[places] as number) : mantissa;
+        if (kind === 1) {
+          stamp = dot < 0 ? v : Number.NaN;
+        } else if (kind === 6) {
           volume = v;
-          if (places > volumeDecimals) volumeDecimals = places;
-        } else {
-          if (!(v > 0)) return false;
-          if (places > priceDecimals) priceDecimals = places;
-          if (field === openAt) open = v;
-          else if (field === highAt) high = v;
-          else if (field === lowAt) low = v;
+          rowVolumeDecimals = places;
+        } else if (kind !== 0) {
+          if (places > rowPriceDecimals) rowPriceDecimals = places;
+          if (kind === 2) open = v;
+          else if (kind === 3) high = v;
+          else if (kind === 4) low = v;
           else close = v;
         }
+        q++;
+        if (b !== 44) break;
       }
-      field++;
-      if (q >= stop) break;
-      p = q + 1;
+      // Fields past the header's are another column's: skipped to the line end.
+      while (common && b === 44) {
+        for (; q < to; q++) {
+          b = buf[q] as number;
+          if (b === 44 || b === 10 || b === 13) break;
+          if (b === 34) common = false;
+        }
+        if (q >= to) b = 10;
+        q++;
+      }
+      // The line ends in a newline, a CR before one, or the end of the part.
+      if (b === 13) {
+        if (q < to && buf[q] === 10) q++;
+        else common = false;
+      }
+      const closeTimeMs = stamp + openMs;
+      if (
+        !common ||
+        field < width - 1 ||
+        !(open > 0 && high > 0 && low > 0 && close > 0) ||
+        low > high ||
+        open < low ||
+        open > high ||
+        close < low ||
+        close > high ||
+        !(stamp >= MIN_EPOCH_MS && stamp < MAX_TIME_MS) ||
+        closeTimeMs % intervalMs !== 0 ||
+        closeTimeMs <= prevClose ||
+        closeTimeMs - prevClose > intervalMs
+      ) {
+        break; // otherLine's (a row after a gap too: rare, and kept out of this loop)
+      }
+      lineNo++;
+      if (rowPriceDecimals > priceDecimals) priceDecimals = rowPriceDecimals;
+      if (rowVolumeDecimals > volumeDecimals) volumeDecimals = rowVolumeDecimals;
+      prevClose = closeTimeMs;
+      spacing?.add(closeTimeMs, lineNo);
+      tCol[n] = closeTimeMs;
+      oCol[n] = open;
+      hCol[n] = high;
+      lCol[n] = low;
+      cCol[n] = close;
+      vCol[n] = volume;
+      n++;
+      p = q > to ? to : q;
     }
-    if (field < this.width) return false;
-    if (low > high || open < low || open > high || close < low || close > high) return false;
-    if (!(stamp >= MIN_EPOCH_MS && stamp < MAX_TIME_MS)) return false;
-    const closeTimeMs = this.label === 'open' ? stamp + this.intervalMs : stamp;
-    if (!isAligned(closeTimeMs, this.intervalMs)) return false;
-    const prev = this.previous;
-    if (prev !== undefined) {
-      if (closeTimeMs <= prev.closeTimeMs) return false;
-      const gap = gapBetween(prev.closeTimeMs, closeTimeMs, this.intervalMs);
-      if (gap !== undefined) this.gaps.push(gap);
-      prev.closeTimeMs = closeTimeMs;
-      prev.lineNo = lineNo;
-    } else this.previous = { closeTimeMs, lineNo };
-    this.options.spacing?.add(closeTimeMs, lineNo);
-    this.priceDecimals = priceDecimals;
-    this.volumeDecimals = volumeDecimals;
-    this.emit(closeTimeMs, open, high, low, close, volume);
-    return true;
+    if (n > first) {
+      this.keptUpTo(prevClose, lineNo);
+      this.priceDecimals = priceDecimals;
+      this.volumeDecimals = volumeDecimals;
+      this.n = n;
+      this.lineNo = lineNo;
+    }
+    return p;
+  }
+
+  private kinds: Uint8Array | undefined;
+
+  /** What each field of a row is: 1 time, 2 open, 3 high, 4 low, 5 close, 6 volume, 0 another column. */
+  private fieldKinds(): Uint8Array {
+    if (this.kinds === undefined) {
+      const kinds = new Uint8Array(this.width);
+      kinds[this.timeAt] = 1;
+      const at = this.at;
+      kinds[at.open as number] = 2;
+      kinds[at.high as number] = 3;
+      kinds[at.low as number] = 4;
+      kinds[at.close as number] = 5;
+      kinds[at.volume as number] = 6;
+      this.kinds = kinds;
+    }
+    return this.kinds;
+  }
+
+  /** The last row kept: its close time and line. */
+  private keptUpTo(closeTimeMs: number, lineNo: number): void {
+    if (this.previous === undefined) this.previous = { closeTimeMs, lineNo };
+    else {
+      this.previous.closeTimeMs = closeTimeMs;
+      this.previous.lineNo = lineNo;
+    }
+  }
+
+  /** The line at `start` (not in the common shape) through CandleCsvParser.row; returns the next line's start. */
+  private otherLine(buf: Buffer, start: number, to: number): number {
+    const end = buf.indexOf(10, start);
+    const next = end < 0 || end >= to ? to : end + 1;
+    this.lineNo += 1;
+    let stop = next > start && buf[next - 1] === 10 ? next - 1 : next;
+    if (stop > start && buf[stop - 1] === 13) stop -= 1;
+    if (stop > start) {
+      const line = buf.toString('utf8', start, stop);
+      if (line.trim().length > 0) this.row(line, this.lineNo);
+    }
+    return next;
   }
 }
 
@@ -496,14 +614,27 @@ export async function readCandleCsvColumns(
   options: CandleCsvOptions & { readonly shared?: boolean } = {},
 ): Promise<CandleColumnsFile> {
   const parser = new CandleColumnsParser(path, options, options.shared ?? false);
-  let buf: Buffer | undefined;
+  const cannotRead = (err: unknown): UsageError =>
+    new UsageError(`cannot read candles file ${path}: ${describeFsError(err)}`, { cause: err });
+  let fd: number | undefined;
+  let size = 0;
   try {
-    if ((await stat(path)).isFile()) buf = await readFile(path);
+    const info = statSync(path);
+    if (info.isFile()) {
+      size = info.size;
+      fd = openSync(path, 'r');
+    }
   } catch (err) {
-    throw new UsageError(`cannot read candles file ${path}: ${describeFsError(err)}`, { cause: err });
+    throw cannotRead(err);
   }
-  if (buf !== undefined) parser.parse(buf);
-  else {
+  if (fd !== undefined) {
+    try {
+      parseFile(fd, size, parser, cannotRead);
+    } finally {
+      closeSync(fd);
+    }
+    parser.finish();
+  } else {
     await readCsvLines(path, 'candles', {
       header: (line) => parser.header(line),
       row: (line, lineNo) => parser.row(line, lineNo),
@@ -516,6 +647,56 @@ export async function readCandleCsvColumns(
     priceDecimals: parser.priceDecimals,
     volumeDecimals: parser.volumeDecimals,
   };
+}
+
+/**
+ * Bytes read at a time. The file is parsed part by part through one buffer, never held whole: memory a
+ * process touches for the first time is slow to get (a page fault per 4 kB), and a year of 1m candles is
+ * a 4 MB file. The reads are synchronous: parsing holds the thread anyway, and each asynchronous read
+ * would wait for a libuv worker thread, which a busy machine schedules late.
+ */
+const READ_BYTES = 1 << 18;
+
+/** Reads the file `fd` (`size` bytes, as stat said) part by part into `parser`, whole lines at a time. */
+function parseFile(
+  fd: number,
+  size: number,
+  parser: CandleColumnsParser,
+  cannotRead: (err: unknown) => UsageError,
+): void {
+  let buf = Buffer.allocUnsafe(Math.max(1024, Math.min(READ_BYTES, size + 1)));
+  // Bytes in buf (a line not finished in the last part first), and where buf[0] is in the file.
+  let filled = 0;
+  let offset = 0;
+  for (;;) {
+    let got: number;
+    try {
+      got = readSync(fd, buf, filled, buf.length - filled, null);
+    } catch (err) {
+      throw cannotRead(err);
+    }
+    const end = filled + got;
+    if (got === 0) {
+      if (end > 0) parser.parseLines(buf, 0, end, end);
+      return;
+    }
+    const lastNewline = buf.lastIndexOf(10, end - 1);
+    if (lastNewline < 0) {
+      // Not one whole line yet: read on (into a bigger buffer when this one is full).
+      if (end === buf.length) {
+        const bigger = Buffer.allocUnsafe(buf.length * 2);
+        buf.copy(bigger, 0, 0, end);
+        buf = bigger;
+      }
+      filled = end;
+      continue;
+    }
+    const whole = lastNewline + 1;
+    parser.parseLines(buf, 0, whole, Math.max(size - offset, whole));
+    buf.copy(buf, 0, whole, end);
+    offset += whole;
+    filled = end - whole;
+  }
 }
 
 /** Reads a whole candle CSV file into memory, validating every row (through readCandleCsvColumns). */

@@ -3,7 +3,7 @@ import { JobRunner, rankRuns, runJobs, WorkerPool, type OptimizeSetup } from '..
 import { runBacktest } from '../../backtests/runBacktest.js';
 import { parseRiskConfig, parseVenueModel } from '../../src/domain/trading/config.js';
 import { candlesOfColumns, readCandleCsvColumns } from '../../src/streams/candleCsv.js';
-import { z } from 'zod';
+import * as z from 'zod';
 import { Sma } from '../../src/domain/indicators/index.js';
 import type { Indicator } from '../../src/domain/indicators/indicator.js';
 import { defaultStrategyRegistry, StrategyRegistry } from '../../src/strategies/registry.js';

@@ -82,6 +82,51 @@ describe('readCandleCsvColumns (byte-level) equals the line reader', () => {
     }
   });
 
+  it('on a file read in many parts: rows of every shape on both sides of each part boundary', async () => {
+    // ~1.3 MB: several of the reader's parts, the odd rows cut at many different places.
+    const rows = ['\uFEFFopen_time_ms,open,high,low,close,volume,note'];
+    let t = 1_619_322_780_000;
+    for (let i = 0; i < 20_000; i++) {
+      t += i % 1_000 === 999 ? 180_000 : 60_000; // a gap now and then
+      const price = (49_000 + (i % 997) / 100).toFixed(2);
+      const odd = i % 37;
+      if (odd === 1) rows.push(`${new Date(t).toISOString()},${price},${price},${price},${price},1e-3,iso`);
+      else if (odd === 2) rows.push(`${t}, ${price} ,${price},${price},${price},5,"a, ""quoted"" note"`);
+      else if (odd === 3) rows.push('', '   ');
+      if (odd !== 1 && odd !== 2) rows.push(`${t},${price},${price},${price},${price},${i % 11}.25,n${i}`);
+    }
+    const text = rows.map((row, k) => `${row}${k % 5 === 4 ? '\r\n' : '\n'}`).join('');
+    for (const path of [file(text), file(text.replace(/\r?\n$/, ''))]) {
+      const fast = await readCandleCsv(path);
+      expect(fast.candles).toHaveLength(20_000);
+      expect(fast.gaps).toHaveLength(20);
+      expect(fast).toEqual(await lineReader(path));
+    }
+  });
+
+  it('on a line longer than a part (600 kB), and a last line that ends in a CR', async () => {
+    const path = file(
+      [`${HEADER},note`, `${GOOD[0]},${'x'.repeat(600_000)}`, `${GOOD[1]},short\r`].join('\n'),
+    );
+    const fast = await readCandleCsv(path);
+    expect(fast.candles).toHaveLength(2);
+    expect(fast).toEqual(await lineReader(path));
+  });
+
+  it.each([
+    ['LF', '\n'],
+    ['CRLF', '\r\n'],
+  ])('on a bad row far into a file (%s lines): the same error and line number', async (_name, eol) => {
+    const good = Array.from(
+      { length: 30_000 },
+      (_, i) => `${1_619_322_780_000 + i * 60_000},49721.34,49750.0,49670.02,49731.84,120.871771`,
+    );
+    const path = file([HEADER, ...good, '', '1619322780000,1,2,0.5,1,1', ''].join(eol));
+    const fast = await errorOf(() => readCandleCsv(path));
+    expect(fast).toContain(' line 30003: ');
+    expect(fast).toBe(await errorOf(() => lineReader(path)));
+  });
+
   it.each([
     ['fewer fields', '1619322900000,1,2,0.5'],
     ['a price that is not a number', '1619322900000,abc,2,0.5,1,1'],

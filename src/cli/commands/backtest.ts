@@ -2,7 +2,6 @@ import { existsSync } from 'node:fs';
 import { Option, type Command } from 'commander';
 import {
   type BacktestData,
-  backtestJson,
   type BacktestResult,
   type BacktestSettings,
   deniedLine,
@@ -25,6 +24,7 @@ import type { CandleLabel } from '../../streams/candleCsv.js';
 import { describeDuplicates, readTradeCsv, symbolFromFileName } from '../../streams/tradeCsv.js';
 import type { CliIo } from '../io.js';
 import { Progress } from '../progress.js';
+import { writeBacktestJson } from '../backtestJsonOutput.js';
 import { DATABASE_URL_HELP, PGLITE_HELP } from '../helpTexts.js';
 import { DEFAULT_EXCHANGE } from '../../domain/exchange.js';
 import { parseIsoUtc } from '../../domain/time.js';
@@ -163,7 +163,7 @@ export async function runBacktestCommand(
   if (denied !== undefined) note(denied);
   const warnings = result.warnings;
   if (options.json) {
-    await write(io.stdout, `${JSON.stringify(backtestJson(result))}\n`);
+    await writeBacktestJson(io.stdout, result);
     for (const w of warnings) note(w);
     return result;
   }

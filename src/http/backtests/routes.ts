@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { NotFoundError } from '../../domain/errors.js';
 import { route, type Route } from '../route.js';
 import { intParam, parseRequest, timeParam } from '../validate.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { BOT_SYMBOL_PATTERN } from '../../bots/botConfig.js';
 import { TIMEFRAMES } from '../../domain/timeframe.js';
 

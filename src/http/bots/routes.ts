@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { BotControl } from '../../bots/botControl.js';
 import { NotFoundError } from '../../domain/errors.js';
 import type { PageOptions } from '../../storage/botRecords.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { BOT_ID_PATTERN } from '../../bots/botConfig.js';
 import { InvalidFieldError } from '../../domain/errors.js';
 import { intParam, timeParam } from '../validate.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { BotControl } from '../../bots/botControl.js';
 import type { Bus } from '../../bus/bus.js';
 import type { Database } from '../../storage/database.js';

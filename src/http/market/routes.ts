@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { storedCandleSets } from '../../../backtests/index.js';
 import { BOT_SYMBOL_PATTERN } from '../../bots/botConfig.js';
 import { NotFoundError } from '../../domain/errors.js';

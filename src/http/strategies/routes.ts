@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { StrategyRegistry } from '../../strategies/registry.js';
 import { route, type Route } from '../route.js';
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * OKX `books5` (on /public, shared/OKX.md): a 5-level snapshot pushed at most every 100 ms when it changes,

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * Schemas of what OKX v5 sends us (shared/OKX.md). Every inbound frame and REST body is parsed with these

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Koa from 'koa';
 import { Server as SocketServer } from 'socket.io';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { BotView } from '../../../src/bots/botControl.js';
 import { botFileSchema } from '../../../src/bots/botConfig.js';
 import type { BusMessage } from '../../../src/bus/messages.js';
