@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type * as Yaml from 'yaml';
-import { z } from 'zod';
+import * as z from 'zod';
 import { UsageError } from '../../src/domain/errors.js';
 import { describeIssues } from '../../src/strategies/registry.js';
 
