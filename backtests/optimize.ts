@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { setFlagsFromString } from 'node:v8';
 import { Worker } from 'node:worker_threads';
 import { packageRoot } from '../src/cli/packageRoot.js';
 import type { Candle } from '../src/domain/candle.js';
@@ -282,6 +283,7 @@ export class WorkerPool {
 
   static start(size: number): WorkerPool {
     const script = workerScript();
+    youngGenerationForRuns();
     return new WorkerPool(Array.from({ length: size }, () => new Worker(script)));
   }
 
@@ -360,6 +362,18 @@ export class WorkerPool {
     await Promise.all(this.workers.map((w) => w.terminate()));
   }
 }
+
+/**
+ * Semi-spaces (V8's young generation) of their full 16 MB from the start in the worker threads created
+ * after this call. A run makes ~9 MB of candles and signals it drops at once (see prepareColumns); young
+ * spaces starting at 1 MB collect them in ~320 scavenges per search, 16 MB ones in ~150 (measured with
+ * callgrind on the issue's grid: 12 % fewer instructions for the whole process). V8 reads the flag when it
+ * creates a heap: it changes nothing in heaps that exist, and it is a no-op once set.
+ */
+function youngGenerationForRuns(): void {
+  setFlagsFromString(`--min-semi-space-size=${SEMI_SPACE_MB}`);
+}
+const SEMI_SPACE_MB = 16;
 
 /** Jobs `next` … `end` − 1 waiting in one worker's share. */
 interface Share {
