@@ -1,7 +1,7 @@
 import { filter, type Observable } from 'rxjs';
 import type { Candle } from '../src/domain/candle.js';
 import { findGaps, gapBetween, type CandleGap } from '../src/domain/candleGaps.js';
-import { UsageError } from '../src/domain/errors.js';
+import { InvalidDataError, UsageError } from '../src/domain/errors.js';
 import { sortTimeframes, timeframeMs, type Timeframe } from '../src/domain/timeframe.js';
 import type { Trade } from '../src/domain/trade.js';
 import { resampleCandleArray, resampleCandles, Resampler } from '../src/operators/resampleCandles.js';
@@ -104,28 +104,26 @@ export function prepareColumns(
   const tf = columns.timeframe;
   if (to <= from || strategy.timeframe !== tf) return undefined;
   if (Object.keys(strategy.higherTimeframes ?? {}).length > 0) return undefined;
-  const resampler = new Resampler([tf]);
-  let passed = 0;
-  let last: Candle | undefined;
-  const sink = {
-    next: (c: Candle) => {
-      if (c === last) passed++;
-    },
-    closed: false,
-  };
   const times = columns.closeTimeMs;
   const ms = timeframeMs(tf);
   const gaps: CandleGap[] = [];
+  let previous = Number.NEGATIVE_INFINITY;
   for (let i = from; i < to; i++) {
-    last = candleOfRow(columns, i);
-    resampler.take(last, sink);
+    const t = times[i] as number;
+    // What resampleCandles checks of one timeframe's candles: aligned, in time order, no duplicates.
+    if (!(t % ms === 0 && t > previous)) {
+      // Its own words for the first bad row: the rows up to it through a Resampler, which throws.
+      const resampler = new Resampler([tf]);
+      const sink = { next: () => undefined, closed: false };
+      for (let k = from; k <= i; k++) resampler.take(candleOfRow(columns, k), sink);
+      throw new InvalidDataError(`candle columns: row ${i} closing at ${t} is out of order or misaligned`);
+    }
     if (i > from) {
-      const gap = gapBetween(times[i - 1] as number, times[i] as number, ms);
+      const gap = gapBetween(previous, t, ms);
       if (gap !== undefined) gaps.push(gap);
     }
+    previous = t;
   }
-  // One timeframe in, the same out: every row passes through as it is (anything else: the general path).
-  if (passed !== to - from) return undefined;
   return {
     symbol: columns.symbol,
     priceTimeframe: tf,
