@@ -20,7 +20,7 @@ import type { RoundTrip } from '../src/domain/trading/types.js';
 import { candlesOfColumns, type CandleColumns } from '../src/streams/candleCsv.js';
 import { defaultStrategyRegistry, type StrategyRegistry } from '../src/strategies/registry.js';
 import type { Combination } from './grid.js';
-import { candleOfRow } from './prepareBacktest.js';
+import { streamCandle, streamLength } from './prepareBacktest.js';
 import {
   prepareBacktest,
   prepareColumns,
@@ -168,15 +168,13 @@ type Series =
   | { readonly numbers?: undefined; readonly values: readonly unknown[] };
 
 function seriesOf(probe: Indicator<unknown>, prepared: PreparedBacktest, timeframe: string): Series {
-  const stream = prepared.stream;
-  const rows = prepared.columns;
-  const count = rows === undefined ? stream.length : rows.to - rows.from;
+  const count = streamLength(prepared);
   const numbers = new Float64Array(prepared.decisions);
   let from = -1;
   let values: unknown[] | undefined;
   let k = 0;
   for (let j = 0; j < count; j++) {
-    const c = rows === undefined ? (stream[j] as Candle) : candleOfRow(rows.columns, rows.from + j);
+    const c = streamCandle(prepared, j);
     if (c.timeframe !== timeframe) continue;
     const v = probe.update(c);
     if (values !== undefined) values.push(v);

@@ -10,7 +10,7 @@ import { tradesToCandles } from '../src/operators/tradesToCandles.js';
 import { VirtualClock } from '../src/scheduling/virtualClock.js';
 import { replayInVirtualTime } from '../src/streams/replay.js';
 import type { Strategy } from '../src/strategies/strategy.js';
-import type { CandleColumns } from '../src/streams/candleCsv.js';
+import { candleOfRow } from '../src/streams/candleCsv.js';
 import type { BacktestData, ColumnRange, PreparedBacktest } from './backtestTypes.js';
 
 /** Builds the candle stream of `data` for a strategy deciding on `strategy`'s timeframes (see PreparedBacktest). */
@@ -136,21 +136,16 @@ export function prepareColumns(
   };
 }
 
-/** Row `i` of candle columns as a Candle (closed, revision 0, tradesCount 0: what candlesOfColumns makes). */
-export function candleOfRow(c: CandleColumns, i: number): Candle {
-  return {
-    symbol: c.symbol,
-    timeframe: c.timeframe,
-    closeTimeMs: c.closeTimeMs[i] as number,
-    open: c.open[i] as number,
-    high: c.high[i] as number,
-    low: c.low[i] as number,
-    close: c.close[i] as number,
-    volume: c.volume[i] as number,
-    tradesCount: 0,
-    closed: true,
-    revision: 0,
-  };
+/** How many candles a prepared backtest's stream holds (see PreparedBacktest.columns). */
+export function streamLength(p: PreparedBacktest): number {
+  const rows = p.columns;
+  return rows === undefined ? p.stream.length : rows.to - rows.from;
+}
+
+/** The `k`-th candle of a prepared backtest's stream: made from its columns, or taken from its array. */
+export function streamCandle(p: PreparedBacktest, k: number): Candle {
+  const rows = p.columns;
+  return rows === undefined ? (p.stream[k] as Candle) : candleOfRow(rows.columns, rows.from + k);
 }
 
 function tsOf(t: Trade): number {

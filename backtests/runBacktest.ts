@@ -1,4 +1,3 @@
-import type { Candle } from '../src/domain/candle.js';
 import { UsageError } from '../src/domain/errors.js';
 import { iso } from '../src/domain/time.js';
 import { sortTimeframes, timeframeMs, type Timeframe } from '../src/domain/timeframe.js';
@@ -14,7 +13,7 @@ import type {
   PreparedBacktest,
 } from './backtestTypes.js';
 import { EquityRecorder } from './equityRecorder.js';
-import { candleOfRow, prepareBacktest } from './prepareBacktest.js';
+import { prepareBacktest, streamCandle, streamLength } from './prepareBacktest.js';
 
 export type {
   BacktestData,
@@ -121,14 +120,10 @@ export function runPreparedBacktest(prepared: PreparedBacktest, options: Backtes
     scratchHolds: onSignal === undefined,
     ...(options.indicators !== undefined ? { indicators: options.indicators } : {}),
   });
-  const stream = prepared.stream;
-  // Candles made from columns as the run reaches them (see PreparedBacktest.columns), or the stream's.
-  const rows = prepared.columns;
-  const count = rows === undefined ? stream.length : rows.to - rows.from;
+  const count = streamLength(prepared);
   try {
     for (let k = 0; k < count; k++) {
-      const c = rows === undefined ? (stream[k] as Candle) : candleOfRow(rows.columns, rows.from + k);
-      if (!trader.onCandle(c)) continue;
+      if (!trader.onCandle(streamCandle(prepared, k))) continue;
       const stepFills = trader.fills;
       if (stepFills !== undefined) {
         trader.fills = undefined;

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { runBacktest } from '../backtests/runBacktest.js';
 import { packageRoot } from '../src/cli/packageRoot.js';
@@ -27,6 +28,11 @@ export async function benchBacktestCli(runs = 7): Promise<string[]> {
     '--json',
   ];
   const baselineRoot = process.env.RXTRADE_BENCH_BASELINE;
+  if (baselineRoot !== undefined && !existsSync(join(baselineRoot, 'bin', 'rxtrade.js'))) {
+    throw new Error(
+      `RXTRADE_BENCH_BASELINE=${baselineRoot}: no bin/rxtrade.js there (give the folder of another built rxtrade)`,
+    );
+  }
   const whole = new Samples();
   const empty = new Samples();
   const baseline = new Samples();

@@ -1,4 +1,5 @@
 import { backtestJson, type BacktestResult } from '../../backtests/index.js';
+import { writeText } from './io.js';
 
 /** Equity points per piece written (~75 kB of text): no string of the whole curve is ever made. */
 const POINTS_PER_PIECE = 2048;
@@ -23,13 +24,13 @@ export async function writeBacktestJson(out: NodeJS.WritableStream, r: BacktestR
   const at = text.indexOf(quoted);
   if (at < 0 || text.indexOf(quoted, at + quoted.length) >= 0) {
     // backtestJson no longer holds the curve where expected: the plain (slower) way, same output.
-    await write(out, `${JSON.stringify(backtestJson(r))}\n`);
+    await writeText(out, `${JSON.stringify(backtestJson(r))}\n`);
     return;
   }
   const times = r.equityTimesMs;
   const equity = r.equity;
   const n = Math.min(times.length, equity.length);
-  await write(out, `${text.slice(0, at)}[`);
+  await writeText(out, `${text.slice(0, at)}[`);
   // Each piece: its points as one flat array [t0, e0, t1, e1, …] (plain doubles, no pair arrays), which
   // JSON.stringify formats as it formats the pairs, then `],[` put back between the pairs. The numbers
   // hold no comma (digits, `.`, `e`, `+`, `-`, or null), so every second comma ends a pair.
@@ -43,17 +44,10 @@ export async function writeBacktestJson(out: NodeJS.WritableStream, r: BacktestR
     }
     const numbers = JSON.stringify(flat);
     const pairs = numbers.slice(1, -1).replace(EVERY_SECOND_COMMA, '$1],[');
-    await write(out, `${from > 0 ? ',' : ''}[${pairs}]`);
+    await writeText(out, `${from > 0 ? ',' : ''}[${pairs}]`);
   }
-  await write(out, `]${text.slice(at + quoted.length)}\n`);
+  await writeText(out, `]${text.slice(at + quoted.length)}\n`);
 }
 
 /** Two numbers and the comma after them (`1679004960000,10000,` → `1679004960000,10000],[`). */
 const EVERY_SECOND_COMMA = /([^,]+,[^,]+),/g;
-
-/** Writes `text`, waiting for the stream to take it when it asks to (a full pipe). */
-function write(out: NodeJS.WritableStream, text: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    out.write(text, (err) => (err ? reject(err) : resolve()));
-  });
-}

@@ -250,23 +250,25 @@ const FIELDS = ['closeTimeMs', 'open', 'high', 'low', 'close', 'volume'] as cons
 /** The rows of `c` as Candle objects (closed, revision 0, tradesCount 0). */
 export function candlesOfColumns(c: CandleColumns, from = 0, to = c.length): Candle[] {
   const out = new Array<Candle>(Math.max(0, to - from));
-  const { symbol, timeframe, closeTimeMs, open, high, low, close, volume } = c;
-  for (let i = from; i < to; i++) {
-    out[i - from] = {
-      symbol,
-      timeframe,
-      closeTimeMs: closeTimeMs[i] as number,
-      open: open[i] as number,
-      high: high[i] as number,
-      low: low[i] as number,
-      close: close[i] as number,
-      volume: volume[i] as number,
-      tradesCount: 0,
-      closed: true,
-      revision: 0,
-    };
-  }
+  for (let i = from; i < to; i++) out[i - from] = candleOfRow(c, i);
   return out;
+}
+
+/** Row `i` of `c` as a Candle (closed, revision 0, tradesCount 0). */
+export function candleOfRow(c: CandleColumns, i: number): Candle {
+  return {
+    symbol: c.symbol,
+    timeframe: c.timeframe,
+    closeTimeMs: c.closeTimeMs[i] as number,
+    open: c.open[i] as number,
+    high: c.high[i] as number,
+    low: c.low[i] as number,
+    close: c.close[i] as number,
+    volume: c.volume[i] as number,
+    tradesCount: 0,
+    closed: true,
+    revision: 0,
+  };
 }
 
 /** Exact powers of ten (every one up to 1e22 is a double). */

@@ -22,7 +22,7 @@ import type { Trade } from '../../domain/trade.js';
 import type { Queryable } from '../../storage/database.js';
 import type { CandleLabel } from '../../streams/candleCsv.js';
 import { describeDuplicates, readTradeCsv, symbolFromFileName } from '../../streams/tradeCsv.js';
-import type { CliIo } from '../io.js';
+import { type CliIo, writeText } from '../io.js';
 import { Progress } from '../progress.js';
 import { writeBacktestJson } from '../backtestJsonOutput.js';
 import { DATABASE_URL_HELP, PGLITE_HELP } from '../helpTexts.js';
@@ -175,7 +175,7 @@ export async function runBacktestCommand(
     ...metricsTable(m),
   ];
   if (warnings.length > 0) lines.push('', ...warnings.map((w) => `warning: ${w}`));
-  await write(io.stdout, `${lines.join('\n')}\n`);
+  await writeText(io.stdout, `${lines.join('\n')}\n`);
   return result;
 }
 
@@ -457,12 +457,6 @@ export function isoTime(text: string, flag: string): number {
   if (!Number.isFinite(ms))
     throw new UsageError(`${flag} "${text}" is not an ISO-8601 time such as 2021-05-01 or 2021-05-01T12:00Z`);
   return ms;
-}
-
-function write(stream: NodeJS.WritableStream, text: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    stream.write(text, (err) => (err ? reject(err) : resolve()));
-  });
 }
 
 /**

@@ -7,7 +7,7 @@ import { RxtradeError, UsageError } from '../../domain/errors.js';
 import { BotStore, type BotSummary } from '../../storage/botStore.js';
 import { migrate } from '../../storage/migrate.js';
 import { readPgliteLock } from '../../storage/pgliteLock.js';
-import type { CliIo } from '../io.js';
+import { type CliIo, writeText } from '../io.js';
 import { chooseDatabase, DATABASE_URL_HELP, openChosen, PGLITE_HELP } from '../runtime.js';
 
 interface BotsListOptions {
@@ -175,7 +175,7 @@ export async function runBotAction(
     if (!(err instanceof NoInstanceError) || api === undefined || api === err.url) throw err;
     bot = (await callApi(api, 'POST', path, token)) as BotView;
   }
-  await write(
+  await writeText(
     io.stdout,
     options.json === true ? `${JSON.stringify(botJson(bot))}\n` : `${bot.botKey}: ${bot.status}\n`,
   );
@@ -227,11 +227,11 @@ export async function runBotsList(
     }
   }
   if (options.json === true) {
-    await write(io.stdout, `${JSON.stringify(list.map(botJson))}\n`);
+    await writeText(io.stdout, `${JSON.stringify(list.map(botJson))}\n`);
   } else if (list.length === 0) {
-    await write(io.stdout, `no bots in ${where} yet: ${HOW_TO_START}\n`);
+    await writeText(io.stdout, `no bots in ${where} yet: ${HOW_TO_START}\n`);
   } else {
-    await write(io.stdout, botsTable(list));
+    await writeText(io.stdout, botsTable(list));
   }
   return list;
 }
@@ -303,10 +303,4 @@ export function botsTable(list: readonly BotSummary[]): string {
 function money(x: number): string {
   const s = x.toFixed(2);
   return s === '-0.00' ? '0.00' : s;
-}
-
-function write(stream: NodeJS.WritableStream, text: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    stream.write(text, (err) => (err ? reject(err) : resolve()));
-  });
 }

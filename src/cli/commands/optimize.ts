@@ -30,7 +30,7 @@ import type { Metrics } from '../../domain/metrics.js';
 import { defaultStrategyRegistry, parameterNames } from '../../strategies/registry.js';
 import type { CandleColumns, CandleLabel } from '../../streams/candleCsv.js';
 import { DATABASE_URL_HELP, PGLITE_HELP } from '../helpTexts.js';
-import type { CliIo } from '../io.js';
+import { type CliIo, writeText } from '../io.js';
 import { Progress } from '../progress.js';
 import { fitStrategyToData, loadCandleData, parseDataSelection } from './backtest.js';
 import { databaseRunSink, type BacktestRunSink } from './optimizeRuns.js';
@@ -280,9 +280,12 @@ export async function runOptimizeCommand(
       progress?.done();
       if (options.report !== undefined)
         await writeReport(options.report, { ...reportOf(), walkForward: wf }, note);
-      if (options.json) await write(io.stdout, `${JSON.stringify(walkForwardJson(wf, metric))}\n`);
+      if (options.json) await writeText(io.stdout, `${JSON.stringify(walkForwardJson(wf, metric))}\n`);
       else
-        await write(io.stdout, `${walkForwardText(wf, settings.strategyName, where, metric).join('\n')}\n`);
+        await writeText(
+          io.stdout,
+          `${walkForwardText(wf, settings.strategyName, where, metric).join('\n')}\n`,
+        );
       return { combinations: runnable.length, walkForward: wf };
     }
 
@@ -343,7 +346,7 @@ export async function runOptimizeCommand(
     const seconds = (Date.now() - started) / 1000;
     if (options.report !== undefined) await writeReport(options.report, { ...reportOf(), rows }, note);
     if (options.json) {
-      await write(
+      await writeText(
         io.stdout,
         `${JSON.stringify({
           strategy: settings.strategyName,
@@ -369,7 +372,7 @@ export async function runOptimizeCommand(
         ...metricsTable(best.metrics),
       ];
       if (best.warnings.length > 0) lines.push('', ...best.warnings.map((w) => `warning: ${w}`));
-      await write(io.stdout, `${lines.join('\n')}\n`);
+      await writeText(io.stdout, `${lines.join('\n')}\n`);
     }
     return { combinations: runs.length, rows };
   } finally {
@@ -537,10 +540,4 @@ async function writeReport(
     await (await import('../../../backtests/index.js')).loadReportWriters()
   ).writeOptimizeReport(path, input);
   note(`report written to ${path}`);
-}
-
-function write(stream: NodeJS.WritableStream, text: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    stream.write(text, (err) => (err ? reject(err) : resolve()));
-  });
 }
