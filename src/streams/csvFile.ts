@@ -1,5 +1,6 @@
-import { constants, createReadStream } from 'node:fs';
-import { open, stat } from 'node:fs/promises';
+import { constants, createReadStream, open } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { promisify } from 'node:util';
 import { Socket } from 'node:net';
 import { InvalidDataError, UsageError } from '../domain/errors.js';
 
@@ -110,13 +111,15 @@ export function decimalsOf(text: string): number {
  * The text of `path` as a stream of chunks. A regular file is read through the thread pool as usual. A FIFO
  * (`--data <(zcat …)`, `mkfifo`) is opened non-blocking and read through the event loop like a pipe: a
  * thread-pool read blocked on a FIFO whose writer stays open would keep the process from exiting at all
- * (Node joins those threads on exit), so Ctrl-C could not stop the command.
+ * (Node joins those threads on exit), so Ctrl-C could not stop the command. The FIFO is opened as a plain
+ * descriptor, which the socket owns and closes: a FileHandle left behind would be closed again by the
+ * garbage collector (a warning on stderr, and possibly another file's descriptor by then).
  */
 export async function openTextInput(path: string, highWaterMark: number): Promise<AsyncIterable<string>> {
   const info = await stat(path);
   if (!info.isFIFO()) return createReadStream(path, { encoding: 'utf8', highWaterMark });
-  const handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
-  const socket = new Socket({ fd: handle.fd, readable: true, writable: false });
+  const fd = await promisify(open)(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  const socket = new Socket({ fd, readable: true, writable: false });
   socket.setEncoding('utf8');
   return socket as AsyncIterable<string>;
 }
