@@ -6,7 +6,7 @@ import type { Signal } from '../src/domain/signal.js';
 import type { Timeframe } from '../src/domain/timeframe.js';
 import type { Trade } from '../src/domain/trade.js';
 import type { RiskConfig, VenueModel } from '../src/domain/trading/config.js';
-import type { CandleColumns } from '../src/streams/candleCsv.js';
+import type { CandleColumns } from '../src/streams/candleColumns.js';
 import type { DeniedReason, Fill, RiskDecision, RoundTrip } from '../src/domain/trading/types.js';
 import type { StrategyErrorEvent } from '../src/operators/strategy.js';
 import type { Strategy } from '../src/strategies/strategy.js';

@@ -17,7 +17,7 @@ import {
 import type { Metrics } from '../src/domain/metrics.js';
 import type { RiskConfig, VenueModel } from '../src/domain/trading/config.js';
 import type { RoundTrip } from '../src/domain/trading/types.js';
-import { candlesOfColumns, type CandleColumns } from '../src/streams/candleCsv.js';
+import { candlesOfColumns, type CandleColumns } from '../src/streams/candleColumns.js';
 import { defaultStrategyRegistry, type StrategyRegistry } from '../src/strategies/registry.js';
 import type { Combination } from './grid.js';
 import { streamCandle, streamLength } from './prepareBacktest.js';

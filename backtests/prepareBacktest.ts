@@ -10,7 +10,7 @@ import { tradesToCandles } from '../src/operators/tradesToCandles.js';
 import { VirtualClock } from '../src/scheduling/virtualClock.js';
 import { replayInVirtualTime } from '../src/streams/replay.js';
 import type { Strategy } from '../src/strategies/strategy.js';
-import { candleOfRow } from '../src/streams/candleCsv.js';
+import { candleOfRow } from '../src/streams/candleColumns.js';
 import type { BacktestData, ColumnRange, PreparedBacktest } from './backtestTypes.js';
 
 /** Builds the candle stream of `data` for a strategy deciding on `strategy`'s timeframes (see PreparedBacktest). */

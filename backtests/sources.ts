@@ -3,12 +3,9 @@ import { InvalidDataError } from '../src/domain/errors.js';
 import { timeframeMs, type Timeframe } from '../src/domain/timeframe.js';
 import { candlesOfColumns, readCandleColumns } from '../src/storage/candleColumns.js';
 import type { Queryable } from '../src/storage/database.js';
-import {
-  candlesOfColumns as candlesOfCsvColumns,
-  readCandleCsvColumns,
-  type CandleColumns,
-  type CandleLabel,
-} from '../src/streams/candleCsv.js';
+import { candlesOfColumns as candlesOfCsvColumns, type CandleColumns } from '../src/streams/candleColumns.js';
+import { readCandleCsvColumns } from '../src/streams/candleCsv.js';
+import type { CandleLabel } from '../src/streams/candleCsvParser.js';
 import { CandleSpacing } from '../src/streams/candleSpacing.js';
 
 /**

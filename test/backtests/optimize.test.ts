@@ -2,7 +2,8 @@ import { combinations, parseConstraint, parseGrid, type Combination } from '../.
 import { JobRunner, rankRuns, runJobs, WorkerPool, type OptimizeSetup } from '../../backtests/optimize.js';
 import { runBacktest } from '../../backtests/runBacktest.js';
 import { parseRiskConfig, parseVenueModel } from '../../src/domain/trading/config.js';
-import { candlesOfColumns, readCandleCsvColumns } from '../../src/streams/candleCsv.js';
+import { candlesOfColumns } from '../../src/streams/candleColumns.js';
+import { readCandleCsvColumns } from '../../src/streams/candleCsv.js';
 import * as z from 'zod';
 import { Sma } from '../../src/domain/indicators/index.js';
 import type { Indicator } from '../../src/domain/indicators/indicator.js';

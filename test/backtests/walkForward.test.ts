@@ -4,7 +4,8 @@ import { runBacktest } from '../../backtests/runBacktest.js';
 import { makeFolds, parseWalkForward, walkForward } from '../../backtests/walkForward.js';
 import { UsageError } from '../../src/domain/errors.js';
 import { parseRiskConfig, parseVenueModel } from '../../src/domain/trading/config.js';
-import { candlesOfColumns, readCandleCsvColumns, type CandleColumns } from '../../src/streams/candleCsv.js';
+import { candlesOfColumns, type CandleColumns } from '../../src/streams/candleColumns.js';
+import { readCandleCsvColumns } from '../../src/streams/candleCsv.js';
 import { defaultStrategyRegistry } from '../../src/strategies/registry.js';
 import { BTC_MONTH } from './support.js';
 

@@ -1,12 +1,8 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  CandleCsvParser,
-  readCandleCsv,
-  readCandleCsvColumns,
-  type CandleCsvOptions,
-} from '../../src/streams/candleCsv.js';
+import { readCandleCsv, readCandleCsvColumns } from '../../src/streams/candleCsv.js';
+import { CandleCsvParser, type CandleCsvOptions } from '../../src/streams/candleCsvParser.js';
 import { readCsvLines } from '../../src/streams/csvFile.js';
 import { BTC_MONTH } from '../backtests/support.js';
 

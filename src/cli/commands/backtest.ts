@@ -20,7 +20,7 @@ import { UsageError } from '../../domain/errors.js';
 import { parseTimeframe, timeframeMs, type Timeframe } from '../../domain/timeframe.js';
 import type { Trade } from '../../domain/trade.js';
 import type { Queryable } from '../../storage/database.js';
-import type { CandleLabel } from '../../streams/candleCsv.js';
+import type { CandleLabel } from '../../streams/candleCsvParser.js';
 import { describeDuplicates, readTradeCsv, symbolFromFileName } from '../../streams/tradeCsv.js';
 import { type CliIo, writeText } from '../io.js';
 import { Progress } from '../progress.js';

@@ -13,7 +13,7 @@ import {
   type RunSpec,
 } from '../../../backtests/index.js';
 import { RxtradeError, UsageError } from '../../domain/errors.js';
-import type { CandleLabel } from '../../streams/candleCsv.js';
+import type { CandleLabel } from '../../streams/candleCsvParser.js';
 import { DATABASE_URL_HELP, PGLITE_HELP } from '../helpTexts.js';
 import type { CliIo } from '../io.js';
 import { fitStrategyToData, loadBacktestData } from './backtest.js';

@@ -5,7 +5,7 @@ import { InvalidDataError, UsageError } from '../../domain/errors.js';
 import { parseTimeframe, type Timeframe } from '../../domain/timeframe.js';
 import { describeCandle, importCandles, type ImportCandlesResult } from '../../storage/candleImport.js';
 import { migrate } from '../../storage/migrate.js';
-import { CandleCsvParser, type CandleLabel } from '../../streams/candleCsv.js';
+import { CandleCsvParser, type CandleLabel } from '../../streams/candleCsvParser.js';
 import { CandleSpacing } from '../../streams/candleSpacing.js';
 import { describeFsError, textLines } from '../../streams/csvFile.js';
 import { readEnv } from '../../config/env.js';

@@ -5,7 +5,8 @@ import { STANDARD_COLUMNS, STANDARD_INDICATORS } from '../../domain/indicators/s
 import { parseTimeframe, timeframeMs } from '../../domain/timeframe.js';
 import type { IndicatorValues } from '../../domain/indicators/spec.js';
 import { withIndicators } from '../../operators/withIndicators.js';
-import { readCandleCsv, type CandleLabel } from '../../streams/candleCsv.js';
+import { readCandleCsv } from '../../streams/candleCsv.js';
+import type { CandleLabel } from '../../streams/candleCsvParser.js';
 import type { CliIo } from '../io.js';
 import { iso } from '../../domain/time.js';
 

@@ -3,7 +3,7 @@ import { ERROR_CODES, RxtradeError, type ErrorCode } from '../../domain/errors.j
 import type { Candle } from '../../domain/candle.js';
 import type { Timeframe } from '../../domain/timeframe.js';
 import type { OptimizeJob, OptimizeRun, OptimizeSetup } from '../../../backtests/index.js';
-import type { CandleColumns } from '../../streams/candleCsv.js';
+import type { CandleColumns } from '../../streams/candleColumns.js';
 
 /**
  * What `rxtrade optimize --queue redis` and `rxtrade worker` say to each other through BullMQ: one queue

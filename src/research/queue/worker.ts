@@ -5,7 +5,7 @@ import { redactUrl } from '../../bus/redisBus.js';
 import { InvalidDataError, RxtradeError } from '../../domain/errors.js';
 import { parseTimeframe } from '../../domain/timeframe.js';
 import type { Queryable } from '../../storage/database.js';
-import type { CandleColumns } from '../../streams/candleCsv.js';
+import type { CandleColumns } from '../../streams/candleColumns.js';
 import { bullConnection, checkRedisReachable } from './connect.js';
 import {
   type CandleSelection,
