@@ -10,6 +10,7 @@ export * from './sources.js';
 export * from './report.js';
 export * from './grid.js';
 export * from './optimize.js';
+export * from './workerPool.js';
 export * from './walkForward.js';
 export type { OptimizeReportInput } from './html/optimizeReport.js';
 export { compareRuns, DEFAULT_SEED, type CompareResult } from './compare/compareRuns.js';

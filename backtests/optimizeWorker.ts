@@ -1,6 +1,7 @@
 import { parentPort } from 'node:worker_threads';
 import { RxtradeError } from '../src/domain/errors.js';
-import { JobRunner, type FromWorker, type ToWorker } from './optimize.js';
+import { JobRunner } from './optimize.js';
+import type { FromWorker, ToWorker } from './workerPool.js';
 
 /**
  * A worker thread of `rxtrade optimize` (see WorkerPool): it takes the setup once (the candle columns are

@@ -11,8 +11,8 @@ import {
   type OptimizeMetric,
   type OptimizeRun,
   type OptimizeSetup,
-  type WorkerPool,
 } from './optimize.js';
+import type { WorkerPool } from './workerPool.js';
 
 /** `--walk-forward train=30d,test=7d[,step=7d]` (units m, h, d, w; step defaults to test). */
 export interface WalkForwardSpec {

@@ -1,5 +1,6 @@
 import { combinations, parseConstraint, parseGrid, type Combination } from '../../backtests/grid.js';
-import { JobRunner, rankRuns, runJobs, WorkerPool, type OptimizeSetup } from '../../backtests/optimize.js';
+import { JobRunner, rankRuns, runJobs, type OptimizeSetup } from '../../backtests/optimize.js';
+import { WorkerPool } from '../../backtests/workerPool.js';
 import { runBacktest } from '../../backtests/runBacktest.js';
 import { parseRiskConfig, parseVenueModel } from '../../src/domain/trading/config.js';
 import { candlesOfColumns } from '../../src/streams/candleColumns.js';
