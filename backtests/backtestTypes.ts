@@ -11,11 +11,21 @@ import type { DeniedReason, Fill, RiskDecision, RoundTrip } from '../src/domain/
 import type { StrategyErrorEvent } from '../src/operators/strategy.js';
 import type { Strategy } from '../src/strategies/strategy.js';
 
-/** What a backtest runs on: closed candles of one symbol and one timeframe, or recorded trades. */
+/**
+ * What a backtest runs on: closed candles of one symbol and one timeframe (as objects or as columns), or
+ * recorded trades.
+ */
 export type BacktestData =
   | {
       /** Closed candles of ONE symbol and ONE timeframe, in time order, as given (gaps are reported, not filled). */
       readonly candles: readonly Candle[];
+    }
+  | {
+      /**
+       * The same as columns (a candle CSV as read): a strategy on their own timeframe runs on the columns
+       * themselves (see prepareColumns), with the same checks and results; any other as on `candles`.
+       */
+      readonly columns: CandleColumns;
     }
   | {
       /** Recorded trades of ONE symbol, in time order. */

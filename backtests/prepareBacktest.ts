@@ -10,7 +10,7 @@ import { tradesToCandles } from '../src/operators/tradesToCandles.js';
 import { VirtualClock } from '../src/scheduling/virtualClock.js';
 import { replayInVirtualTime } from '../src/streams/replay.js';
 import type { Strategy } from '../src/strategies/strategy.js';
-import { candleOfRow } from '../src/streams/candleColumns.js';
+import { candleOfRow, candlesOfColumns } from '../src/streams/candleColumns.js';
 import type { BacktestData, ColumnRange, PreparedBacktest } from './backtestTypes.js';
 
 /** Builds the candle stream of `data` for a strategy deciding on `strategy`'s timeframes (see PreparedBacktest). */
@@ -18,6 +18,13 @@ export function prepareBacktest(
   data: BacktestData,
   strategy: Pick<Strategy, 'name' | 'timeframe' | 'higherTimeframes'>,
 ): PreparedBacktest {
+  if ('columns' in data) {
+    const columns = data.columns;
+    return (
+      prepareColumns({ columns, from: 0, to: columns.length }, strategy) ??
+      prepareBacktest({ candles: candlesOfColumns(columns) }, strategy)
+    );
+  }
   const mainTf = strategy.timeframe;
   const periodMs = timeframeMs(mainTf);
   const decisionTimeframes = [mainTf, ...(Object.keys(strategy.higherTimeframes ?? {}) as Timeframe[])];

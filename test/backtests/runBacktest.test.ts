@@ -3,7 +3,12 @@ import type { Signal } from '../../src/domain/signal.js';
 import { CLOSED_AT_END } from '../../src/domain/trading/engine.js';
 import type { Fill } from '../../src/domain/trading/types.js';
 import { readCandleCsvColumns } from '../../src/streams/candleCsv.js';
-import { prepareBacktest, prepareColumns, runPreparedBacktest } from '../../backtests/runBacktest.js';
+import {
+  prepareBacktest,
+  prepareColumns,
+  runBacktest,
+  runPreparedBacktest,
+} from '../../backtests/runBacktest.js';
 import { parseRiskConfig, parseVenueModel } from '../../src/domain/trading/config.js';
 import { defaultStrategyRegistry } from '../../src/strategies/registry.js';
 import { backtest, BTC_MONTH, fixtureCandles } from './support.js';
@@ -143,6 +148,23 @@ describe('prepareColumns: a run on candle columns, no candle objects kept', () =
     expect(prepareColumns({ columns, from: 0, to: columns.length }, on5m)).toBeUndefined();
     const on1m = options('sma_cross', {}).strategy;
     expect(prepareColumns({ columns, from: 10, to: 10 }, on1m)).toBeUndefined();
+  });
+
+  it('runBacktest on { columns }: the run on { candles }, for a strategy on their timeframe or another', async () => {
+    const { columns } = await readCandleCsvColumns(BTC_MONTH, { symbol: 'BTC-USDT' });
+    const candles = await fixtureCandles(BTC_MONTH);
+    for (const params of [{}, { timeframe: '15m' }]) {
+      const onColumns = runBacktest({ columns }, options('ema_crossover', params));
+      const onCandles = runBacktest({ candles }, options('ema_crossover', params));
+      expect(onColumns.trades.length).toBeGreaterThan(5);
+      expect(onColumns.metrics).toEqual(onCandles.metrics);
+      expect(onColumns.trades).toEqual(onCandles.trades);
+      expect(onColumns.equity_curve).toEqual(onCandles.equity_curve);
+      expect(onColumns.warnings).toEqual(onCandles.warnings);
+      expect(onColumns.candles).toBe(onCandles.candles);
+    }
+    const none = { ...columns, length: 0 };
+    expect(runBacktest({ columns: none }, options('ema_crossover', {})).candles).toBe(0);
   });
 
   it('refuses rows out of order with the error the candle stream gives', async () => {

@@ -139,7 +139,7 @@ export async function runBacktestCommand(
   const { loaded, where, data } = await loadBacktestData(options, note, env);
   settings = fitStrategyToData(settings, loaded, where, note);
 
-  const total = loaded.candles.length;
+  const total = loaded.columns?.length ?? loaded.candles.length;
   const progress =
     total >= PROGRESS_MIN_CANDLES
       ? new Progress(io, `backtesting ${settings.strategyName}:`, total, (done) => `${done} candles`)
@@ -234,7 +234,9 @@ export async function loadBacktestData(
       env,
     ));
   }
-  return { loaded, where, data: data ?? { candles: loaded.candles } };
+  // A CSV's columns as they are: candle objects are made only if the run or a report needs them.
+  data ??= loaded.columns !== undefined ? { columns: loaded.columns } : { candles: loaded.candles };
+  return { loaded, where, data };
 }
 
 /** Where candles come from (the options `backtest` and `optimize` share). */
