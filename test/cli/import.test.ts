@@ -10,7 +10,12 @@ import { CandleStore } from '../../src/storage/candleStore.js';
 import { openDatabase, type Database } from '../../src/storage/database.js';
 import { readCandleCsv } from '../../src/streams/candleCsv.js';
 import { runCli } from '../support/cli.js';
-import { ADMIN_URL, freshPostgres, type TestDatabase } from '../storage/support/databases.js';
+import {
+  ADMIN_URL,
+  freshPostgres,
+  seededPgliteFolder,
+  type TestDatabase,
+} from '../storage/support/databases.js';
 
 /** Real Binance BTC/USDT 1m candles, 2021-04-24/25, stamped by OPEN time, with a real 4¾-hour gap. */
 const FIXTURE = fileURLToPath(
@@ -79,7 +84,7 @@ interface Target {
 }
 
 async function pgliteTarget(): Promise<Target> {
-  const path = join(dir, `pglite-${Math.random().toString(36).slice(2)}`);
+  const path = await seededPgliteFolder(join(dir, `pglite-${Math.random().toString(36).slice(2)}`));
   return {
     flags: ['--pglite', path],
     async use(fn) {
@@ -493,6 +498,7 @@ describe('rxtrade import usage errors', () => {
   });
 
   it('says a label contradicting the time column is an error', async () => {
+    // Found once the file is read, after the database is opened: a database that exists saves the initdb.
     const result = await runCli([
       'import',
       '--file',
@@ -503,7 +509,8 @@ describe('rxtrade import usage errors', () => {
       '1m',
       '--label',
       'close',
-      ...pglite,
+      '--pglite',
+      await seededPgliteFolder(join(dir, 'label-mismatch')),
     ]);
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/line 1: the time column "open_time_ms" holds open times/);
