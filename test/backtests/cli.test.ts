@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { seededPgliteFolder } from '../storage/support/databases.js';
 import { runCli } from '../support/cli.js';
 import { APRIL_DAYS, MAY_SLICE } from './support.js';
 
@@ -149,7 +150,7 @@ describe('rxtrade backtest', () => {
   });
 
   it('reads stored candles from the database (--symbol --from --to --pglite)', async () => {
-    const pglite = join(dir, 'pglite');
+    const pglite = await seededPgliteFolder(join(dir, 'pglite'));
     const imported = await runCli([
       'import',
       '--file',
@@ -216,7 +217,7 @@ describe('rxtrade backtest', () => {
   }, 60_000);
 
   it('reads stored candles of the only exchange that has the symbol, and asks for --exchange when several do', async () => {
-    const pglite = join(dir, 'pglite-exchanges');
+    const pglite = await seededPgliteFolder(join(dir, 'pglite-exchanges'));
     const store = (exchange: string, symbol: string) =>
       runCli([
         ...['import', '--file', MAY_SLICE, '--symbol', symbol, '--timeframe', '1m'],

@@ -7,13 +7,14 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BotStore } from '../../src/storage/botStore.js';
 import { openDatabase, type Database } from '../../src/storage/database.js';
-import { freshPostgres, type TestDatabase } from '../storage/support/databases.js';
+import { freshPostgres, seededPgliteFolder, type TestDatabase } from '../storage/support/databases.js';
 import { cashFromTrades, EMA_BOT, EXCHANGE, MACD_BOT, RSI_BOT, T0, waveCandles } from './support.js';
 
 /**
  * Restore after kill -9, end to end: a bots process (test/bots/support/botsChild.mjs on the built dist/:
  * `npm run build` first) runs three bots on a deterministic feed; it is killed with SIGKILL mid-run and
- * started again, and must end exactly where an uninterrupted run on the same feed ends.
+ * started again, and must end exactly where an uninterrupted run on the same feed ends. The uninterrupted
+ * run and the killed one are independent (each its own database, and Redis channels): they run side by side.
  */
 jest.setTimeout(600_000);
 
@@ -131,8 +132,10 @@ describe('restore after kill -9 (end to end, a real process)', () => {
   });
 
   it('PGlite + in-process bus: killed mid-run and started again, it ends as an uninterrupted run', async () => {
-    await runToEnd({ ...base(), PGLITE: join(dir, 'ref') });
-    await runToEnd({ ...base(), PGLITE: join(dir, 'killed') }, 40);
+    await Promise.all([
+      runToEnd({ ...base(), PGLITE: await seededPgliteFolder(join(dir, 'ref')) }),
+      runToEnd({ ...base(), PGLITE: await seededPgliteFolder(join(dir, 'killed')) }, 40),
+    ]);
     const ref = await openDatabase({ pglitePath: join(dir, 'ref') });
     const killed = await openDatabase({ pglitePath: join(dir, 'killed') });
     try {
@@ -147,13 +150,17 @@ describe('restore after kill -9 (end to end, a real process)', () => {
   });
 
   it('Postgres + Redis (candles on market:{symbol}): killed mid-run and started again, it ends as an uninterrupted run', async () => {
-    const prefix = `test-${randomBytes(4).toString('hex')}:`;
-    const dbs: TestDatabase[] = [await freshPostgres(), await freshPostgres()];
+    const redis = () => ({
+      REDIS_URL: 'redis://127.0.0.1:6379',
+      CHANNEL_PREFIX: `test-${randomBytes(4).toString('hex')}:`,
+    });
+    const dbs: TestDatabase[] = await Promise.all([freshPostgres(), freshPostgres()]);
     try {
       const [ref, killed] = dbs as [TestDatabase, TestDatabase];
-      const redis = { REDIS_URL: 'redis://127.0.0.1:6379', CHANNEL_PREFIX: prefix };
-      await runToEnd({ ...base(), ...redis, DATABASE_URL: ref.url! });
-      await runToEnd({ ...base(), ...redis, DATABASE_URL: killed.url! }, 40);
+      await Promise.all([
+        runToEnd({ ...base(), ...redis(), DATABASE_URL: ref.url! }),
+        runToEnd({ ...base(), ...redis(), DATABASE_URL: killed.url! }, 40),
+      ]);
       const a = await outcome(ref.db);
       const b = await outcome(killed.db);
       expect(b.fills).toEqual(a.fills);

@@ -3,6 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openDatabase } from '../../src/storage/database.js';
+import { seededPgliteFolder } from '../storage/support/databases.js';
 import { runCli } from '../support/cli.js';
 import { SpawnedCli } from '../support/spawn.js';
 import { cashFromTrades } from './support.js';
@@ -20,8 +21,9 @@ describe('rxtrade start with the demo bots', () => {
   afterEach(async () => rm(dir, { recursive: true, force: true }));
 
   it('the demo bots trade, their fills are printed next to the candles, and they are stored', async () => {
-    const pglite = join(dir, 'pg');
-    const cli = new SpawnedCli(['start', '--speed', '60', '--pglite', pglite, '--timeframes', '1m'], {
+    const pglite = await seededPgliteFolder(join(dir, 'pg'));
+    // 240×: a simulated minute every 0.25 s, so the bots warm up (13 candles) and cross within seconds.
+    const cli = new SpawnedCli(['start', '--speed', '240', '--pglite', pglite, '--timeframes', '1m'], {
       RXTRADE_DATA_DIR: join(dir, 'data'),
       LOG_LEVEL: 'warn',
     });

@@ -5,6 +5,7 @@ import { CandleStore } from '../../src/storage/candleStore.js';
 import { openDatabase } from '../../src/storage/database.js';
 import { migrate } from '../../src/storage/migrate.js';
 import { runCliUntil } from '../support/cli.js';
+import { seededPgliteFolder } from '../storage/support/databases.js';
 
 /**
  * `rxtrade collect` where the database refuses some candles (here every 5m candle, through a CHECK
@@ -25,7 +26,7 @@ describe('rxtrade collect with candles the database refuses', () => {
   });
 
   it('stores every other candle and moves the refused ones to the dead-letter file, naming it in the log', async () => {
-    const pglite = join(dir, 'pglite');
+    const pglite = await seededPgliteFolder(join(dir, 'pglite'));
     const db = await openDatabase({ pglitePath: pglite });
     try {
       await migrate(db);

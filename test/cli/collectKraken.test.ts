@@ -8,6 +8,7 @@ import type { Candle } from '../../src/domain/candle.js';
 import type { OkxSimulator, SimTrade } from '../../src/sim/okxSimulator.js';
 import { CandleStore } from '../../src/storage/candleStore.js';
 import { openDatabase } from '../../src/storage/database.js';
+import { seededPgliteFolder } from '../storage/support/databases.js';
 
 const MIN = 60_000;
 const FIVE = 5 * MIN;
@@ -85,7 +86,7 @@ describe('rxtrade collect --sim --exchange kraken', () => {
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
   it('stores 1m and 5m candles under kraken-sim equal to the simulator ground truth', async () => {
-    const pglite = join(dir, 'pglite');
+    const pglite = await seededPgliteFolder(join(dir, 'pglite'));
     let stop: () => void = () => undefined;
     const interrupted = new Promise<void>((resolve) => (stop = resolve));
     const stderr = new PassThrough();

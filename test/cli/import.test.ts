@@ -10,7 +10,12 @@ import { CandleStore } from '../../src/storage/candleStore.js';
 import { openDatabase, type Database } from '../../src/storage/database.js';
 import { readCandleCsv } from '../../src/streams/candleCsv.js';
 import { runCli } from '../support/cli.js';
-import { ADMIN_URL, freshPostgres, type TestDatabase } from '../storage/support/databases.js';
+import {
+  ADMIN_URL,
+  freshPostgres,
+  seededPgliteFolder,
+  type TestDatabase,
+} from '../storage/support/databases.js';
 
 /** Real Binance BTC/USDT 1m candles, 2021-04-24/25, stamped by OPEN time, with a real 4¾-hour gap. */
 const FIXTURE = fileURLToPath(
@@ -79,7 +84,7 @@ interface Target {
 }
 
 async function pgliteTarget(): Promise<Target> {
-  const path = join(dir, `pglite-${Math.random().toString(36).slice(2)}`);
+  const path = await seededPgliteFolder(join(dir, `pglite-${Math.random().toString(36).slice(2)}`));
   return {
     flags: ['--pglite', path],
     async use(fn) {
@@ -125,6 +130,15 @@ describe.each([
 
   const range = (symbol: string, timeframe: Timeframe) =>
     target.use((db) => new CandleStore(db).range(symbol, timeframe, 0, Number.MAX_SAFE_INTEGER));
+  /** Several reads with the database opened once (PGlite opens in a second or so each time). */
+  const ranges = (reads: readonly (readonly [string, Timeframe])[]) =>
+    target.use(async (db) => {
+      const out: Candle[][] = [];
+      for (const [symbol, timeframe] of reads) {
+        out.push(await new CandleStore(db).range(symbol, timeframe, 0, Number.MAX_SAFE_INTEGER));
+      }
+      return out;
+    });
 
   it('stores every row of the file, stamped by close time, and reports what it did', async () => {
     const result = await runCli([
@@ -203,14 +217,15 @@ describe.each([
     const derivedCount = expected.reduce((n, e) => n + e.length, 0);
     expect(first.derived).toEqual({ rows: derivedCount, inserted: derivedCount, updated: 0, unchanged: 0 });
 
-    for (const want of expected) {
-      const tf = want[0]?.timeframe as Timeframe;
-      expect(await range('BTC-USDT', tf)).toEqual(want);
-    }
+    const stored = await ranges(expected.map((want) => ['BTC-USDT', want[0]?.timeframe as Timeframe]));
+    expected.forEach((want, i) => expect(stored[i]).toEqual(want));
+    const [days, fiveMin] = await ranges([
+      ['BTC-USDT', '1d'],
+      ['BTC-USDT', '5m'],
+    ]);
     // 2 whole UTC days; the 5m candle holding the last minute before the gap has only that minute.
-    expect(await range('BTC-USDT', '1d')).toHaveLength(2);
-    const fiveMin = await range('BTC-USDT', '5m');
-    expect(fiveMin.find((c) => c.closeTimeMs === Date.UTC(2021, 3, 25, 4, 5))).toMatchObject({
+    expect(days).toHaveLength(2);
+    expect(fiveMin!.find((c) => c.closeTimeMs === Date.UTC(2021, 3, 25, 4, 5))).toMatchObject({
       open: 49626.76,
       close: 49683.94,
       volume: 5.887034,
@@ -229,10 +244,12 @@ describe.each([
         quietIo(),
       );
     }
-    for (const tf of ['5m', '15m', '1h', '4h', '1d'] as const) {
-      const split = (await range('SPLIT-USDT', tf)).map((c) => ({ ...c, symbol: 'BTC-USDT' }));
-      expect(split).toEqual(await range('BTC-USDT', tf));
-    }
+    const tfs = ['5m', '15m', '1h', '4h', '1d'] as const;
+    const split = await ranges(tfs.map((tf) => ['SPLIT-USDT', tf]));
+    const whole = await ranges(tfs.map((tf) => ['BTC-USDT', tf]));
+    tfs.forEach((_tf, i) => {
+      expect(split[i]!.map((c) => ({ ...c, symbol: 'BTC-USDT' }))).toEqual(whole[i]);
+    });
   }, 120_000);
 
   it('inserts into an empty stretch by COPY and upserts where rows exist', async () => {
@@ -493,6 +510,7 @@ describe('rxtrade import usage errors', () => {
   });
 
   it('says a label contradicting the time column is an error', async () => {
+    // Found once the file is read, after the database is opened: a database that exists saves the initdb.
     const result = await runCli([
       'import',
       '--file',
@@ -503,7 +521,8 @@ describe('rxtrade import usage errors', () => {
       '1m',
       '--label',
       'close',
-      ...pglite,
+      '--pglite',
+      await seededPgliteFolder(join(dir, 'label-mismatch')),
     ]);
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/line 1: the time column "open_time_ms" holds open times/);

@@ -8,7 +8,7 @@ import { CandleStore } from '../../src/storage/candleStore.js';
 import { openDatabase, type Database } from '../../src/storage/database.js';
 import { migrate } from '../../src/storage/migrate.js';
 import { runCli } from '../support/cli.js';
-import { freshPostgres } from '../storage/support/databases.js';
+import { freshPostgres, seededPgliteFolder } from '../storage/support/databases.js';
 
 /**
  * `rxtrade import` of a real file (issue 9, point 2): a PEPE-like pair's prices and volumes, and the
@@ -55,7 +55,7 @@ interface Target {
 }
 
 async function pgliteTarget(): Promise<Target> {
-  const path = join(dir, `pglite-${Math.random().toString(36).slice(2)}`);
+  const path = await seededPgliteFolder(join(dir, `pglite-${Math.random().toString(36).slice(2)}`));
   return {
     flags: ['--pglite', path],
     async use(fn) {

@@ -5,7 +5,12 @@ import { BacktestRunStore } from '../../src/storage/backtestRuns.js';
 import { openDatabase, type Database } from '../../src/storage/database.js';
 import { MAY_SLICE } from '../backtests/support.js';
 import { runCli } from '../support/cli.js';
-import { ADMIN_URL, freshPostgres, type TestDatabase } from '../storage/support/databases.js';
+import {
+  ADMIN_URL,
+  freshPostgres,
+  seededPgliteFolder,
+  type TestDatabase,
+} from '../storage/support/databases.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'rxtrade-optimize-runs-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -17,7 +22,7 @@ interface Target {
 }
 
 async function pgliteTarget(): Promise<Target> {
-  const path = join(dir, `pglite-${Math.random().toString(36).slice(2)}`);
+  const path = await seededPgliteFolder(join(dir, `pglite-${Math.random().toString(36).slice(2)}`));
   return {
     flags: ['--pglite', path],
     async use(fn) {

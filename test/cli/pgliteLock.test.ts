@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openDatabase } from '../../src/storage/database.js';
+import { seededPgliteFolder } from '../storage/support/databases.js';
 import { CliProcess, runBuiltCli, type ProcessResult } from '../support/builtCli.js';
 
 /**
@@ -16,9 +17,9 @@ const CANDLES = join(root, 'test/fixtures/candles/binance_BTCUSDT_1m_20210424_20
 
 let dir: string;
 let folder: string;
-beforeEach(() => {
+beforeEach(async () => {
   dir = mkdtempSync(join(tmpdir(), 'rxtrade-lock-cli-'));
-  folder = join(dir, 'pglite');
+  folder = await seededPgliteFolder(join(dir, 'pglite'));
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -123,11 +124,13 @@ describe('two rxtrade processes on one PGlite folder', () => {
         ],
         ['start', '--speed', '60', '--pglite', folder],
       ];
-      for (const args of others) {
-        const r = await runBuiltCli(args);
+      // All at once: each is refused on its own.
+      const refused = await Promise.all(others.map((args) => runBuiltCli(args)));
+      others.forEach((args, i) => {
+        const r = refused[i]!;
         expect({ args, code: r.code, stdout: r.stdout }).toEqual({ args, code: 1, stdout: '' });
         expect(r.stderr).toMatch(REFUSED(start.pid, folder));
-      }
+      });
       // Still collecting after the refusals.
       const before = printed1m(start, 'BTC-USDT').length;
       await start.waitFor((p) => printed1m(p, 'BTC-USDT').length > before);

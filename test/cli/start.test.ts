@@ -5,6 +5,7 @@ import type { Candle } from '../../src/domain/candle.js';
 import { CandleStore } from '../../src/storage/candleStore.js';
 import { openDatabase } from '../../src/storage/database.js';
 import { runCli, runCliUntil } from '../support/cli.js';
+import { seededPgliteFolder } from '../storage/support/databases.js';
 
 /**
  * `rxtrade start` with no environment: the embedded simulator → collector → PGlite + in-process bus,
@@ -88,7 +89,7 @@ describe('rxtrade start (no environment: embedded simulator, PGlite, in-process 
   }, 60_000);
 
   it('a second run continues the simulated market after the first one and leaves its candles untouched', async () => {
-    const pglite = join(dir, 'pglite');
+    const pglite = await seededPgliteFolder(join(dir, 'pglite'));
     const enough = (out: string) => out.split('\n').filter((l) => l.startsWith('ETH-USDT,1m,')).length >= 3;
     const first = await runCliUntil(['start', '--speed', '600', '--pglite', pglite, '--no-bots'], enough);
     expect(first.code).toBe(0);
@@ -113,7 +114,9 @@ describe('rxtrade start (no environment: embedded simulator, PGlite, in-process 
     for (const c of before) expect(afterByTime.get(c.closeTimeMs)).toEqual(c);
     const lastBefore = Math.max(...before.map((c) => c.closeTimeMs));
     expect(after2.some((c) => c.closeTimeMs > lastBefore)).toBe(true);
-  }, 60_000);
+    // The second start resumes from the newest stored candle over the simulator's REST history (at 600×
+    // ~10 s of backfill before a gap is declared, 2-3 times that on a loaded machine): timed out at 60 s.
+  }, 120_000);
 
   it('refuses a bad speed', async () => {
     const r = await runCli(['start', '--speed', 'fast', '--pglite', join(dir, 'p')]);
@@ -135,7 +138,13 @@ describe('rxtrade collect', () => {
     process.env.OKX_WS_PUBLIC_URL = 'ws://127.0.0.1:9/ws/v5/public';
     process.env.OKX_REST_URL = 'http://localhost:9';
     try {
-      const args = ['collect', '--symbols', 'BTC-USDT', '--pglite', join(dir, 'pglite')];
+      const args = [
+        'collect',
+        '--symbols',
+        'BTC-USDT',
+        '--pglite',
+        await seededPgliteFolder(join(dir, 'pglite')),
+      ];
       const started = (err: string): boolean => err.includes('(Ctrl-C stops)');
       const asOkx = await runCliUntil(args, started, 45_000, 'stderr');
       expect(asOkx.code).toBe(0);
@@ -172,7 +181,7 @@ describe('rxtrade collect', () => {
         '--print',
         'json',
         '--pglite',
-        join(dir, 'pglite'),
+        await seededPgliteFolder(join(dir, 'pglite')),
         '--redis-url',
         'redis://127.0.0.1:6379',
         '--raw-trades',

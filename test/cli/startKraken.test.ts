@@ -5,6 +5,7 @@ import type { Candle } from '../../src/domain/candle.js';
 import { CandleStore } from '../../src/storage/candleStore.js';
 import { openDatabase } from '../../src/storage/database.js';
 import { runCliUntil } from '../support/cli.js';
+import { seededPgliteFolder } from '../storage/support/databases.js';
 
 /** The candles a stop left in the spill files of `dataDir` (what the database had not taken in time). */
 function spilled(dataDir: string): Candle[] {
@@ -36,7 +37,7 @@ afterEach(() => {
  */
 describe('rxtrade start --exchange kraken --sim', () => {
   it('collects through ccxt from the Kraken dialect and stores the candles as kraken-sim', async () => {
-    const pglite = join(dir, 'pglite');
+    const pglite = await seededPgliteFolder(join(dir, 'pglite'));
     const r = await runCliUntil(
       [
         'start',

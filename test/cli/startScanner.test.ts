@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openDatabase } from '../../src/storage/database.js';
 import { runCli, runCliUntil } from '../support/cli.js';
+import { seededPgliteFolder } from '../storage/support/databases.js';
 
 /**
  * `rxtrade start --scanner`: the scanner and its position manager inside start, beside the collector and
@@ -45,7 +46,7 @@ afterEach(() => {
 
 describe('rxtrade start --scanner', () => {
   it('runs the scanner inside start: it records opportunities and snapshots of the simulated market', async () => {
-    const pglite = join(dir, 'pglite');
+    const pglite = await seededPgliteFolder(join(dir, 'pglite'));
     const config = join(dir, 'scanner.yaml');
     writeFileSync(config, CONFIG);
     const r = await runCliUntil(
@@ -76,6 +77,8 @@ describe('rxtrade start --scanner', () => {
       /^rxtrade start: scanner: opportunity (BTC|ETH)\/USDT score [\d.]+ at [\d.]+: /m,
     );
     expect(r.stderr).toMatch(/stopped; \d+ trades, \d+ candles stored/);
+    // The scan under way when Ctrl-C came finished: the simulator's REST API was still there for it.
+    expect(r.stderr).not.toMatch(/the scanner stopped on an error/);
     const runId = /scanner: run ([0-9a-f-]{36})/.exec(r.stderr)![1];
 
     const db = await openDatabase({ pglitePath: pglite });

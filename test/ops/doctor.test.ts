@@ -9,7 +9,7 @@ import { OkxSimulator } from '../../src/sim/okxSimulator.js';
 import { migrate } from '../../src/storage/migrate.js';
 import { MIGRATIONS } from '../../src/storage/migrations/index.js';
 import { openDatabase } from '../../src/storage/database.js';
-import { freshPostgres, type TestDatabase } from '../storage/support/databases.js';
+import { freshPostgres, seededPgliteFolder, type TestDatabase } from '../storage/support/databases.js';
 import { hangingServer, refusedPort, type HangingServer } from '../support/servers.js';
 import { cleanEnv } from '../support/builtCli.js';
 
@@ -208,7 +208,7 @@ describe('rxtrade doctor', () => {
     expect(proc.byCheck.database![0]!.status).toBe('fail');
     expect(proc.byCheck.database![0]!.message).toContain('/proc is a virtual filesystem of the kernel');
 
-    const folder = join(dir, 'pglite');
+    const folder = await seededPgliteFolder(join(dir, 'pglite'));
     const db = await openDatabase({ pglitePath: folder });
     await migrate(db);
     // Held by this process (as `rxtrade start` would hold it): doctor cannot open it and says who has it.
@@ -282,10 +282,12 @@ describe('rxtrade doctor', () => {
           (err, stdout, stderr) => resolve({ code: err === null ? 0 : Number(err.code), stdout, stderr }),
         );
       });
-    const good = await run({ DATABASE_URL: pg.url!, REDIS_URL: REDIS });
+    const [good, bad] = await Promise.all([
+      run({ DATABASE_URL: pg.url!, REDIS_URL: REDIS }),
+      run({ REDIS_URL: `redis://127.0.0.1:${refused}` }),
+    ]);
     expect(good.code).toBe(0);
     expect(good.stdout.split('\n').filter((l) => l.startsWith('ok '))).toHaveLength(5);
-    const bad = await run({ REDIS_URL: `redis://127.0.0.1:${refused}` });
     expect(bad.code).toBe(1);
     expect(bad.stdout).toMatch(
       /^fail {2}redis {5}Redis at redis:\/\/127\.0\.0\.1:\d+: nothing answers \(ECONNREFUSED\)$/m,

@@ -1,6 +1,8 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { seededPgliteFolder } from '../storage/support/databases.js';
 import { runBuiltCli } from '../support/builtCli.js';
 
 /** `rxtrade scan` as a user runs it: the built CLI, offline, on the embedded simulator (run `npm run build` first). */
@@ -14,7 +16,7 @@ describe('rxtrade scan', () => {
   });
 
   it('scans a simulated market of 50 symbols, prints what it finds and exports the CSV files', async () => {
-    const db = join(dir, 'pglite');
+    const db = await seededPgliteFolder(join(dir, 'pglite'));
     const out = join(dir, 'export');
     const r = await runBuiltCli(
       [
@@ -81,7 +83,7 @@ describe('rxtrade scan', () => {
   }, 200_000);
 
   it('scans the simulator through ccxt with --exchange kraken, storing rows as kraken-sim', async () => {
-    const db = join(dir, 'pglite-kraken');
+    const db = await seededPgliteFolder(join(dir, 'pglite-kraken'));
     const out = join(dir, 'export-kraken');
     const r = await runBuiltCli(
       [
@@ -128,11 +130,16 @@ describe('rxtrade scan', () => {
   it('refuses a bad config naming the key, and an exchange it cannot scan (exit 1)', async () => {
     const bad = join(dir, 'bad.yaml');
     await writeFile(bad, 'filtering:\n  max_spread_percentage: -1\n');
-    const r = await runBuiltCli(['scan', '--sim', '--config', bad, '--pglite', join(dir, 'db2')]);
+    const [r, k] = await Promise.all([
+      runBuiltCli(['scan', '--sim', '--config', bad, '--pglite', join(dir, 'db2')]),
+      runBuiltCli(['scan', '--sim', '--exchange', 'binance', '--pglite', join(dir, 'db3')]),
+    ]);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/rxtrade: .*bad\.yaml: filtering\.max_spread_percentage: Too small/);
-    const k = await runBuiltCli(['scan', '--sim', '--exchange', 'binance', '--pglite', join(dir, 'db3')]);
     expect(k.code).toBe(1);
     expect(k.stderr).toContain('--exchange binance: scan reads OKX natively and kraken through ccxt');
+    // Both refused before a database was opened: no folder was made.
+    expect(existsSync(join(dir, 'db2'))).toBe(false);
+    expect(existsSync(join(dir, 'db3'))).toBe(false);
   }, 120_000);
 });

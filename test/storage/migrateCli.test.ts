@@ -5,6 +5,7 @@ import { PassThrough } from 'node:stream';
 import { runMigrate } from '../../src/cli/commands/migrate.js';
 import { openDatabase } from '../../src/storage/database.js';
 import { runCli } from '../support/cli.js';
+import { seededPgliteFolder } from './support/databases.js';
 
 describe('rxtrade migrate', () => {
   let dir: string;
@@ -95,6 +96,8 @@ PGlite at ${path}: applied 7 migrations
       interrupted: new Promise<void>(() => {}),
     };
     const dataDir = join(dir, 'data-dir');
+    // Which folder it uses is the point here, not its initdb (the first test has that): one made already.
+    await seededPgliteFolder(join(dataDir, 'pglite'));
     await runMigrate({}, io, { RXTRADE_DATA_DIR: dataDir });
     expect(Buffer.concat(out).toString()).toContain(`PGlite at ${join(dataDir, 'pglite')}: applied`);
     await expect(runMigrate({}, io, { DATABASE_URL: 'mysql://x' })).rejects.toThrow(

@@ -309,12 +309,15 @@ export async function runCollect(run: CollectRun, io: CliIo, env: Env): Promise<
   } finally {
     clearInterval(status);
     // stop() unsubscribes the feed at once, then flushes; the simulator, with nobody to feed, stops
-    // meanwhile rather than take CPU from the flush.
+    // meanwhile rather than take CPU from the flush. With something attached it stops after that closes:
+    // the scanner finishes the scan under way over the simulator's REST API (with the simulator gone, its
+    // requests were retried with backoff for ~30 s, and the stop took that long).
     const stopping = collector.stop(FLUSH_BUDGET_MS);
     await feed?.close();
-    await demo?.sim.stop();
+    if (attached === undefined) await demo?.sim.stop();
     await stopping;
     await attached?.close();
+    await demo?.sim.stop();
     await writer?.end();
     const s = collector.stats();
     await closeWithin(runtime.close(), CLOSE_BUDGET_MS, 'the database and the bus', logger);

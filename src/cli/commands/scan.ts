@@ -97,6 +97,9 @@ async function runScan(options: ScanOptions, io: CliIo, env: Env): Promise<void>
   }
   const minutes = options.minutes === undefined ? undefined : positiveInt(options.minutes, '--minutes');
   const logger = createLogger(env.logLevel, 'rxtrade', io.stderr);
+  // A bad config is refused, naming the key, before the database is opened (a new PGlite folder takes
+  // seconds of initdb, and was left behind).
+  const scanConfig = exportOnly ? undefined : await chooseAndLoadConfig(options, env, io);
   const db = await openChosen(choice, logger);
   try {
     await migrate(db, undefined, logger);
@@ -110,10 +113,7 @@ async function runScan(options: ScanOptions, io: CliIo, env: Env): Promise<void>
       out(`exported ${n.opportunities} opportunities and ${n.snapshots} snapshots to ${dir}`);
       return;
     }
-    const chosen = chooseScannerConfig(options.config, env.configDir);
-    if (chosen.note !== undefined) io.stderr.write(`rxtrade scan: ${chosen.note}\n`);
-    const configPath = chosen.path;
-    const { config, text } = await loadScannerConfig(configPath);
+    const { configPath, config, text } = scanConfig as NonNullable<typeof scanConfig>;
     const marketData =
       config.filtering.market_data_file === undefined
         ? undefined
@@ -284,4 +284,14 @@ function positiveInt(text: string, flag: string): number {
   if (!Number.isSafeInteger(n) || n < 1)
     throw new UsageError(`${flag} must be a whole number ≥ 1, got "${text}"`);
   return n;
+}
+
+async function chooseAndLoadConfig(
+  options: ScanOptions,
+  env: Env,
+  io: CliIo,
+): Promise<{ configPath: string } & Awaited<ReturnType<typeof loadScannerConfig>>> {
+  const chosen = chooseScannerConfig(options.config, env.configDir);
+  if (chosen.note !== undefined) io.stderr.write(`rxtrade scan: ${chosen.note}\n`);
+  return { configPath: chosen.path, ...(await loadScannerConfig(chosen.path)) };
 }

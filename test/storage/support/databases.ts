@@ -1,6 +1,7 @@
 import { PGlite } from '@electric-sql/pglite';
 import { randomBytes } from 'node:crypto';
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import { cpSync, existsSync } from 'node:fs';
+import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -53,15 +54,51 @@ export async function freshPglite(): Promise<TestDatabase> {
   return { db, dispose: () => db.close() };
 }
 
+/**
+ * Makes `path` a PGlite database folder as initdb leaves it (no migrations applied, no rxtrade lock), copied
+ * from a template made once per PGlite version in the temp folder, and returns `path`. PGlite's initdb
+ * costs 4–10 s of CPU per new folder; a command given this folder opens it as an existing, empty database
+ * and applies the migrations itself. For tests whose subject is not the creation of a folder (tests of
+ * that — migrate, pgliteFolder, doctor, the first `start` — give the command a new path).
+ */
+export async function seededPgliteFolder(path: string): Promise<string> {
+  cpSync(await emptyFolder(), path, { recursive: true });
+  return path;
+}
+
+let emptyFolderMade: Promise<string> | undefined;
+
+function emptyFolder(): Promise<string> {
+  emptyFolderMade ??= (async () => {
+    const folder = join(tmpdir(), `rxtrade-test-pglite-folder-${await pgliteVersion()}`);
+    if (existsSync(join(folder, 'PG_VERSION'))) return folder;
+    // Made aside and renamed: a test file starting meanwhile sees a whole folder or none.
+    const tmp = `${folder}.${process.pid}.${randomBytes(4).toString('hex')}`;
+    const made = new PGlite(tmp);
+    await made.waitReady;
+    await made.close();
+    try {
+      await rename(tmp, folder);
+    } catch {
+      await rm(tmp, { recursive: true, force: true }); // another test file renamed its own first
+    }
+    return folder;
+  })();
+  return emptyFolderMade;
+}
+
+async function pgliteVersion(): Promise<string> {
+  const entry = createRequire(import.meta.url).resolve('@electric-sql/pglite');
+  const pkg = join(dirname(dirname(entry)), 'package.json');
+  return (JSON.parse(await readFile(pkg, 'utf8')) as { version: string }).version;
+}
+
 let emptyDir: Promise<Blob> | undefined;
 
 /** An initialised, empty PGlite data directory (a tarball), read from the temp folder or made there. */
 function emptyDataDir(): Promise<Blob> {
   emptyDir ??= (async () => {
-    const entry = createRequire(import.meta.url).resolve('@electric-sql/pglite');
-    const pkg = join(dirname(dirname(entry)), 'package.json');
-    const { version } = JSON.parse(await readFile(pkg, 'utf8')) as { version: string };
-    const file = join(tmpdir(), `rxtrade-test-pglite-empty-${version}.tar`);
+    const file = join(tmpdir(), `rxtrade-test-pglite-empty-${await pgliteVersion()}.tar`);
     try {
       return new Blob([await readFile(file)]);
     } catch {
