@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -509,8 +509,8 @@ describe('rxtrade import usage errors', () => {
     expect(result.stderr).toMatch(stderr);
   });
 
-  it('says a label contradicting the time column is an error', async () => {
-    // Found once the file is read, after the database is opened: a database that exists saves the initdb.
+  it('says a label contradicting the time column is an error, before the database is opened', async () => {
+    const folder = join(dir, 'label-mismatch');
     const result = await runCli([
       'import',
       '--file',
@@ -522,10 +522,36 @@ describe('rxtrade import usage errors', () => {
       '--label',
       'close',
       '--pglite',
-      await seededPgliteFolder(join(dir, 'label-mismatch')),
+      folder,
     ]);
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/line 1: the time column "open_time_ms" holds open times/);
+    expect(existsSync(folder)).toBe(false); // no PGlite folder made (and left behind) for a refused file
+  });
+
+  it('refuses a file without the candle columns, or with a bad first row, before the database is opened', async () => {
+    for (const [name, text, error] of [
+      ['no-columns.csv', 'foo,bar\n1,2\n', /no-columns\.csv line 1: missing column: need time/],
+      ['bad-row.csv', 'ts,open,high,low,close,volume\n1704067260000,1,2,0.5,x,3\n', /bad-row\.csv line 2: /],
+    ] as const) {
+      const file = join(dir, name);
+      writeFileSync(file, text);
+      const folder = join(dir, `refused-${name}`);
+      const result = await runCli([
+        'import',
+        '--file',
+        file,
+        '--symbol',
+        'B-U',
+        '--timeframe',
+        '1m',
+        '--pglite',
+        folder,
+      ]);
+      expect(result.code).toBe(1);
+      expect(result.stderr).toMatch(error);
+      expect(existsSync(folder)).toBe(false);
+    }
   });
 
   it('explains an unreachable Postgres in one line', async () => {

@@ -176,7 +176,10 @@ describe('commands waiting on a Postgres connect that hangs', () => {
 
   it('import: SIGTERM stops it within 2 s (exit 130)', async () => {
     const file = join(dir, 'candles.csv');
-    execFileSync('sh', ['-c', `printf 'ts,open,high,low,close,volume\\n60000,1,1,1,1,1\\n' > '${file}'`]);
+    execFileSync('sh', [
+      '-c',
+      `printf 'ts,open,high,low,close,volume\\n1704067260000,1,1,1,1,1\\n' > '${file}'`,
+    ]);
     const c = cli([
       'import',
       '--file',

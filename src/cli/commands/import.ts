@@ -4,6 +4,7 @@ import type { Candle } from '../../domain/candle.js';
 import { InvalidDataError, UsageError } from '../../domain/errors.js';
 import { parseTimeframe, type Timeframe } from '../../domain/timeframe.js';
 import { describeCandle, importCandles, type ImportCandlesResult } from '../../storage/candleImport.js';
+import type { Database } from '../../storage/database.js';
 import { migrate } from '../../storage/migrate.js';
 import { CandleCsvParser, type CandleLabel } from '../../streams/candleCsvParser.js';
 import { CandleSpacing } from '../../streams/candleSpacing.js';
@@ -130,19 +131,29 @@ export async function runImport(
   );
   const progress = new Progress(io, `importing ${options.file} into ${where}`, size);
 
-  // Ctrl-C while a Postgres connect hangs ends the wait at once (src/cli/interrupt.ts).
-  const db = await openUnlessInterrupted(
-    openChosen(choice),
-    watchInterrupt(io.interrupted),
-    `opening ${where}`,
-    choice.url !== undefined,
-  );
+  // The header and the first batch are read before the database is opened: a file wrong from its first
+  // lines is refused at once, without connecting or making (and leaving behind) a new PGlite folder.
+  const batches = reader.batches();
+  const first = await batches.next();
+  let db: Database;
+  try {
+    // Ctrl-C while a Postgres connect hangs ends the wait at once (src/cli/interrupt.ts).
+    db = await openUnlessInterrupted(
+      openChosen(choice),
+      watchInterrupt(io.interrupted),
+      `opening ${where}`,
+      choice.url !== undefined,
+    );
+  } catch (err) {
+    await batches.return(undefined); // closes the file
+    throw err;
+  }
   let result: ImportCandlesResult;
   let seconds: number;
   try {
     await migrate(db);
     const t0 = process.hrtime.bigint();
-    result = await importCandles(db, reader.batches(), {
+    result = await importCandles(db, resumed(first, batches), {
       symbol,
       timeframe,
       exchange,
@@ -154,6 +165,7 @@ export async function runImport(
     seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   } finally {
     progress.done();
+    await batches.return(undefined); // a no-op once every batch was taken
     await db.close();
   }
   const summary: ImportSummary = {
@@ -271,6 +283,13 @@ class CandleBatches {
     this.lastCloseTimeMs = batch[batch.length - 1]?.closeTimeMs ?? this.lastCloseTimeMs;
     return batch;
   }
+}
+
+/** The batches of `rest` after `first`, the one already taken from it. */
+async function* resumed<T>(first: IteratorResult<T>, rest: AsyncGenerator<T>): AsyncGenerator<T> {
+  if (first.done === true) return;
+  yield first.value;
+  yield* rest;
 }
 
 /**
