@@ -10,6 +10,7 @@ import type { CandleColumns } from '../src/streams/candleColumns.js';
 import type { DeniedReason, Fill, RiskDecision, RoundTrip } from '../src/domain/trading/types.js';
 import type { StrategyErrorEvent } from '../src/operators/strategy.js';
 import type { Strategy } from '../src/strategies/strategy.js';
+import type { Series } from './indicatorReplay.js';
 
 /**
  * What a backtest runs on: closed candles of one symbol and one timeframe (as objects or as columns), or
@@ -68,6 +69,18 @@ export interface BacktestOptions {
    * give, update by update, exactly what a fresh instance would (optimize replays series computed once).
    */
   readonly indicators?: Readonly<Record<string, Indicator<unknown>>>;
+  /**
+   * Every main-timeframe indicator's values over the prepared stream's decision candles (seriesOf), by the
+   * strategy's names for them, computed once for many runs (optimize). A strategy that has `candidates`,
+   * on a stream of candle columns, is asked on its candidate candles only (see backtests/candidateRun.ts:
+   * the same result), on these series or on series the run computes; other runs do not use them.
+   */
+  readonly indicatorSeries?: Readonly<Record<string, Series>>;
+  /**
+   * Ask the strategy on every candle even when it lists its candidates (the same result, slower: for
+   * checking a strategy's `candidates`).
+   */
+  readonly everyCandle?: boolean;
 }
 
 /** One closed round trip as reports show it; `pnl` is net of both fills' fees, `fees` their total. */

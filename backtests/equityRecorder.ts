@@ -42,6 +42,42 @@ export class EquityRecorder {
     this.lastPrice = price;
   }
 
+  /**
+   * `next` for points `from` … `to` − 1 of columns at once (`inMarket` 1: a position open): the same
+   * points and metrics, the metrics updated in one loop (MetricsAccumulator.onCandles).
+   */
+  nextMany(
+    times: Float64Array,
+    equity: Float64Array,
+    inMarket: Uint8Array,
+    prices: Float64Array,
+    from: number,
+    to: number,
+  ): void {
+    if (to <= from) return;
+    if (!Number.isNaN(this.lastT)) this.flush();
+    const last = to - 1;
+    if (last > from) {
+      this.metrics.onCandles(times, equity, inMarket, prices, from, last);
+      const n = this.n;
+      const count = last - from;
+      if (this.keep) {
+        this.reserve(n + count);
+        this.times.set(times.subarray(from, last), n);
+        this.equity.set(equity.subarray(from, last), n);
+        if (this.prices !== undefined && this.inMarket !== undefined) {
+          this.prices.set(prices.subarray(from, last), n);
+          this.inMarket.set(inMarket.subarray(from, last), n);
+        }
+      }
+      this.n = n + count;
+    }
+    this.lastT = times[last] as number;
+    this.lastEquity = equity[last] as number;
+    this.lastInMarket = inMarket[last] === 1;
+    this.lastPrice = prices[last] as number;
+  }
+
   /** Records the pending point (the last one, at the end). */
   flush(): void {
     const n = this.n;
@@ -50,12 +86,7 @@ export class EquityRecorder {
       this.n = n + 1;
       return;
     }
-    if (n === this.times.length) {
-      this.times = grow(this.times);
-      this.equity = grow(this.equity);
-      if (this.prices !== undefined) this.prices = grow(this.prices);
-      if (this.inMarket !== undefined) this.inMarket = growBytes(this.inMarket);
-    }
+    this.reserve(n + 1);
     this.times[n] = this.lastT;
     this.equity[n] = this.lastEquity;
     const prices = this.prices;
@@ -65,6 +96,16 @@ export class EquityRecorder {
       inMarket[n] = this.lastInMarket ? 1 : 0;
     }
     this.n = n + 1;
+  }
+
+  /** Room for `size` points in the kept columns. */
+  private reserve(size: number): void {
+    if (size <= this.times.length) return;
+    const length = Math.max(size, this.times.length * 2);
+    this.times = grow(this.times, length);
+    this.equity = grow(this.equity, length);
+    if (this.prices !== undefined) this.prices = grow(this.prices, length);
+    if (this.inMarket !== undefined) this.inMarket = growBytes(this.inMarket, length);
   }
 
   /** The curve recorded, as columns (views on the same memory). */
@@ -89,14 +130,14 @@ export class EquityRecorder {
   }
 }
 
-function grow(a: Float64Array): Float64Array<ArrayBuffer> {
-  const b = new Float64Array(a.length * 2);
+function grow(a: Float64Array, length: number): Float64Array<ArrayBuffer> {
+  const b = new Float64Array(length);
   b.set(a);
   return b;
 }
 
-function growBytes(a: Uint8Array): Uint8Array<ArrayBuffer> {
-  const b = new Uint8Array(a.length * 2);
+function growBytes(a: Uint8Array, length: number): Uint8Array<ArrayBuffer> {
+  const b = new Uint8Array(length);
   b.set(a);
   return b;
 }

@@ -80,14 +80,15 @@ export class JobRunner {
     return { id: job.id, params: r.params, metrics: r.result.metrics, warnings: r.result.warnings };
   }
 
-  /** The strategy's main-timeframe indicators as replays of series computed once per stream. */
-  private cachedIndicators(
+  /** The strategy's main-timeframe indicators' series over a prepared stream, computed once per stream. */
+  private cachedSeries(
     strategy: Strategy,
     prepared: PreparedBacktest,
     streamKey: string,
-  ): Record<string, Indicator<unknown>> {
+  ): { series: Record<string, Series>; replays: Record<string, Indicator<unknown>> } {
     const spec = strategy.indicators;
-    const cached: Record<string, Indicator<unknown>> = {};
+    const series: Record<string, Series> = {};
+    const replays: Record<string, Indicator<unknown>> = {};
     for (const name of Object.keys(spec)) {
       const probe = (spec[name] as IndicatorFactory)();
       const key = `${streamKey}|${probe.key}`;
@@ -96,9 +97,10 @@ export class JobRunner {
         values = seriesOf(probe, prepared, strategy.timeframe);
         this.series.set(key, values);
       }
-      cached[name] = replaying(probe.key, probe.lookback, values);
+      series[name] = values;
+      replays[name] = replaying(probe.key, probe.lookback, values);
     }
-    return cached;
+    return { series, replays };
   }
 
   /** The whole backtest of a job (walk-forward's out-of-sample runs want more than the metrics). */
@@ -131,9 +133,11 @@ export class JobRunner {
       }
       this.prepared.set(key, prepared);
     }
+    const { series, replays } = this.cachedSeries(strategy, prepared, key);
     const result = runPreparedBacktest(prepared, {
       strategy,
-      indicators: this.cachedIndicators(strategy, prepared, key),
+      indicators: replays,
+      indicatorSeries: series,
       risk: s.risk,
       venue: s.venue,
       initialCash: more.initialCash ?? s.initialCash,

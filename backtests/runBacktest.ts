@@ -2,9 +2,9 @@ import { UsageError } from '../src/domain/errors.js';
 import { iso } from '../src/domain/time.js';
 import { sortTimeframes, timeframeMs, type Timeframe } from '../src/domain/timeframe.js';
 import { TradingEngine } from '../src/domain/trading/engine.js';
-import type { DeniedReason, Fill, RoundTrip } from '../src/domain/trading/types.js';
 import { StrategyTrader } from '../src/strategies/trader.js';
 import { BacktestWarnings } from './backtestWarnings.js';
+import { RunTally } from './runTally.js';
 import type {
   BacktestData,
   BacktestOptions,
@@ -12,6 +12,7 @@ import type {
   BacktestTrade,
   PreparedBacktest,
 } from './backtestTypes.js';
+import { candidatesOf, runCandidates } from './candidateRun.js';
 import { EquityRecorder } from './equityRecorder.js';
 import { prepareBacktest, streamCandle, streamLength } from './prepareBacktest.js';
 
@@ -73,13 +74,6 @@ export function runPreparedBacktest(prepared: PreparedBacktest, options: Backtes
     );
   }
   const gaps = prepared.gaps;
-
-  const trades: BacktestTrade[] = [];
-  let fills = 0;
-  let orders = 0;
-  let denied = 0;
-  const deniedByReason: Partial<Record<DeniedReason, number>> = {};
-  const { onFill, onDecision, onSignal, onStrategyError, onProgress } = options;
   const engine = new TradingEngine({
     risk: options.risk,
     venue: options.venue,
@@ -95,72 +89,52 @@ export function runPreparedBacktest(prepared: PreparedBacktest, options: Backtes
     options.curve ?? true,
   );
   const metrics = curve.metrics;
-  let signals = 0;
   const warnings = new BacktestWarnings();
+  const tally = new RunTally(metrics, warnings, options);
+  const { onProgress } = options;
   const progressEvery = Math.max(1, options.progressEvery ?? 65_536);
-
-  const onAnyFill = (f: Fill): void => {
-    fills++;
-    metrics.onFee(f.fee);
-    onFill?.(f);
-  };
-  const userRoundTrip = options.onRoundTrip;
-  const onRoundTrip = (t: RoundTrip): void => {
-    metrics.onTrade(t);
-    trades.push(tradeOf(t));
-    userRoundTrip?.(t);
-  };
-
   const book = engine.book;
-  // The account is read from the book right here (it is the state after the candle). A plain loop over
-  // the trader (tradeStrategy's core): no stream layer and no step object per candle.
-  const trader = new StrategyTrader(strategy, engine, {
-    priceTimeframe: prepared.priceTimeframe,
-    // Nobody keeps the holds when nobody watches the signals: they need not be objects of their own.
-    scratchHolds: onSignal === undefined,
-    ...(options.indicators !== undefined ? { indicators: options.indicators } : {}),
-  });
-  const count = streamLength(prepared);
-  try {
-    for (let k = 0; k < count; k++) {
-      if (!trader.onCandle(streamCandle(prepared, k))) continue;
-      const stepFills = trader.fills;
-      if (stepFills !== undefined) {
-        trader.fills = undefined;
-        for (let i = 0; i < stepFills.length; i++) onAnyFill(stepFills[i] as Fill);
-      }
-      trader.cancellations = undefined;
-      const trips = trader.roundTrips;
-      if (trips !== undefined) {
-        trader.roundTrips = undefined;
-        for (let i = 0; i < trips.length; i++) onRoundTrip(trips[i] as RoundTrip);
-      }
-      const s = trader.signal;
-      if (s === undefined) continue; // a price candle between decisions
-      const e = trader.strategyError;
-      if (e !== undefined) {
-        warnings.strategyError(e);
-        onStrategyError?.(e);
-      }
-      if (s.action !== 'hold') signals++;
-      const d = trader.decision;
-      if (d !== undefined) {
-        if (d.kind === 'order') orders++;
-        else {
-          denied++;
-          deniedByReason[d.reason] = (deniedByReason[d.reason] ?? 0) + 1;
+
+  const sparse = candidatesOf(prepared, options);
+  if (sparse !== undefined) {
+    runCandidates(strategy, sparse.rows, sparse.candidates, sparse.series, engine, curve, tally, {
+      every: progressEvery,
+      on: onProgress,
+    });
+  } else {
+    // The account is read from the book right here (it is the state after the candle). A plain loop over
+    // the trader (tradeStrategy's core): no stream layer and no step object per candle.
+    const trader = new StrategyTrader(strategy, engine, {
+      priceTimeframe: prepared.priceTimeframe,
+      // Nobody keeps the holds when nobody watches the signals: they need not be objects of their own.
+      scratchHolds: options.onSignal === undefined,
+      ...(options.indicators !== undefined ? { indicators: options.indicators } : {}),
+    });
+    const count = streamLength(prepared);
+    try {
+      for (let k = 0; k < count; k++) {
+        if (!trader.onCandle(streamCandle(prepared, k))) continue;
+        const stepFills = trader.fills;
+        const trips = trader.roundTrips;
+        if (stepFills !== undefined || trips !== undefined) {
+          trader.fills = undefined;
+          trader.roundTrips = undefined;
+          tally.events(stepFills, trips);
         }
-        onDecision?.(d);
+        trader.cancellations = undefined;
+        const s = trader.signal;
+        if (s === undefined) continue; // a price candle between decisions
+        tally.decided(s, trader.decision, trader.strategyError);
+        curve.next(s.closeTimeMs, book.equity, book.openCount > 0, s.price);
+        const n = curve.n;
+        if (onProgress !== undefined && n % progressEvery === 0 && n > 0) onProgress(n);
       }
-      onSignal?.(s);
-      curve.next(s.closeTimeMs, book.equity, book.openCount > 0, s.price);
-      const n = curve.n;
-      if (onProgress !== undefined && n % progressEvery === 0 && n > 0) onProgress(n);
+    } finally {
+      trader.detach();
     }
-  } finally {
-    trader.detach();
   }
 
+  const trades = tally.trades;
   warnings.gaps(gaps, prepared.inputTimeframe ?? '1m');
   let closedAtEnd: BacktestTrade | undefined;
   const lastT = curve.lastT;
@@ -169,7 +143,7 @@ export function runPreparedBacktest(prepared: PreparedBacktest, options: Backtes
     if ((options.closeAtEnd ?? true) && book.openCount > 0) {
       const before = trades.length;
       const held = book.positions.map((p) => `${p.qty} ${p.symbol} (entered ${iso(p.entryTimeMs)})`);
-      engine.attach({ fill: onAnyFill, roundTrip: onRoundTrip });
+      engine.attach({ fill: (f) => tally.fill(f), roundTrip: (t) => tally.roundTrip(t) });
       engine.closeAll(lastT, lastPrice);
       curve.lastEquity = book.equity;
       closedAtEnd = trades[trades.length - 1];
@@ -202,27 +176,15 @@ export function runPreparedBacktest(prepared: PreparedBacktest, options: Backtes
     equity: equityValues,
     ...(columns.series !== undefined ? { series: columns.series } : {}),
     candles: n,
-    signals,
-    orders,
-    denied,
-    deniedByReason,
-    fills,
+    signals: tally.signals,
+    orders: tally.orders,
+    denied: tally.denied,
+    deniedByReason: tally.deniedByReason,
+    fills: tally.fills,
     slTpSameCandle: engine.venue.slTpSameCandle,
     gaps,
     closedAtEnd,
     strategyErrors: warnings.strategyErrorCount,
     warnings: warnings.finish(),
-  };
-}
-
-function tradeOf(t: RoundTrip): BacktestTrade {
-  return {
-    entry_time_ms: t.entryTimeMs,
-    exit_time_ms: t.exitTimeMs,
-    entry_price: t.entryPrice,
-    exit_price: t.exitPrice,
-    qty: t.qty,
-    pnl: t.pnl,
-    fees: t.fees,
   };
 }

@@ -91,6 +91,8 @@ export class MetricsAccumulator {
   private sumRet = 0;
   private bestRet = Number.NaN;
   private worstRet = Number.NaN;
+  /** onCandle's one candle as columns. */
+  private one: { times: number[]; equity: number[]; inMarket: number[]; prices: number[] } | undefined;
 
   constructor(
     readonly initialEquity: number,
@@ -103,34 +105,81 @@ export class MetricsAccumulator {
 
   /** After each candle: its close time, the equity then, whether a position is open, and its close. */
   onCandle(timeMs: number, equity: number, inMarket: boolean, price: number): void {
+    const one = (this.one ??= { times: [0], equity: [0], inMarket: [0], prices: [0] });
+    one.times[0] = timeMs;
+    one.equity[0] = equity;
+    one.inMarket[0] = inMarket ? 1 : 0;
+    one.prices[0] = price;
+    this.onCandles(one.times, one.equity, one.inMarket, one.prices, 0, 1);
+  }
+
+  /**
+   * onCandle for candles `from` … `to` − 1 of columns (`inMarket` 1: a position open), in order. The one
+   * implementation of both: the state is read into locals, updated in a loop and written back once, so
+   * a backtest's candles cost no object field write and no boxed number each (~a third of a parameter
+   * search's garbage, measured).
+   */
+  onCandles(
+    times: ArrayLike<number>,
+    equities: ArrayLike<number>,
+    inMarkets: ArrayLike<number>,
+    prices: ArrayLike<number>,
+    from: number,
+    to: number,
+  ): void {
+    if (to <= from) return;
     if (this.n === 0) {
-      this.startTimeMs = timeMs - this.periodMs;
+      this.startTimeMs = (times[from] as number) - this.periodMs;
       this.peakTimeMs = this.startTimeMs;
-      this.firstPrice = price;
+      this.firstPrice = prices[from] as number;
     }
-    const r = equity / this.prevEquity - 1;
-    this.prevEquity = equity;
-    const n = ++this.n;
-    const delta = r - this.mean;
-    this.mean += delta / n;
-    this.m2 += delta * (r - this.mean);
-    if (r < 0) this.downSq += r * r;
-    if (equity >= this.peak) {
-      // Back at the peak: the drawdown lasted from the peak's time until now.
-      if (this.underwater && timeMs - this.peakTimeMs > this.maxDdDurationMs) {
-        this.maxDdDurationMs = timeMs - this.peakTimeMs;
+    let n = this.n;
+    let prevEquity = this.prevEquity;
+    let mean = this.mean;
+    let m2 = this.m2;
+    let downSq = this.downSq;
+    let peak = this.peak;
+    let peakTimeMs = this.peakTimeMs;
+    let maxDd = this.maxDd;
+    let maxDdDurationMs = this.maxDdDurationMs;
+    let underwater = this.underwater;
+    let inMarket = this.inMarket;
+    for (let i = from; i < to; i++) {
+      const timeMs = times[i] as number;
+      const equity = equities[i] as number;
+      const r = equity / prevEquity - 1;
+      prevEquity = equity;
+      n++;
+      const delta = r - mean;
+      mean += delta / n;
+      m2 += delta * (r - mean);
+      if (r < 0) downSq += r * r;
+      if (equity >= peak) {
+        // Back at the peak: the drawdown lasted from the peak's time until now.
+        if (underwater && timeMs - peakTimeMs > maxDdDurationMs) maxDdDurationMs = timeMs - peakTimeMs;
+        underwater = false;
+        peak = equity;
+        peakTimeMs = timeMs;
+      } else {
+        underwater = true;
+        const dd = (peak - equity) / peak;
+        if (dd > maxDd) maxDd = dd;
       }
-      this.underwater = false;
-      this.peak = equity;
-      this.peakTimeMs = timeMs;
-    } else {
-      this.underwater = true;
-      const dd = (this.peak - equity) / this.peak;
-      if (dd > this.maxDd) this.maxDd = dd;
+      if (inMarkets[i] === 1) inMarket++;
     }
-    if (inMarket) this.inMarket++;
-    this.lastPrice = price;
-    this.endTimeMs = timeMs;
+    this.n = n;
+    this.prevEquity = prevEquity;
+    this.mean = mean;
+    this.m2 = m2;
+    this.downSq = downSq;
+    this.peak = peak;
+    this.peakTimeMs = peakTimeMs;
+    this.maxDd = maxDd;
+    this.maxDdDurationMs = maxDdDurationMs;
+    this.underwater = underwater;
+    this.inMarket = inMarket;
+    this.lastPrice = prices[to - 1] as number;
+    this.endTimeMs = times[to - 1] as number;
   }
 
   onTrade(trade: TradeResult): void {

@@ -3,7 +3,7 @@ import { Atr, Ema, Sma } from '../domain/indicators/index.js';
 import type { Signal } from '../domain/signal.js';
 import type { Timeframe } from '../domain/timeframe.js';
 import { fastBelowSlow, period, timeframe } from './params.js';
-import { crossing, unit, type Strategy, type StrategyContext } from './strategy.js';
+import { crossing, unit, type IndicatorSeries, type Strategy, type StrategyContext } from './strategy.js';
 
 /** The parameters of both moving-average crossings (`ema_crossover`, `sma_cross`), with their defaults. */
 export function crossSchema(fast: number, slow: number) {
@@ -77,5 +77,27 @@ export class MovingAverageCross implements Strategy<Spec> {
     return cross > 0
       ? ctx.buy(confidence, `${this.fastKey} crossed above ${this.slowKey}`, indicators)
       : ctx.sell(confidence, `${this.fastKey} crossed below ${this.slowKey}`, indicators);
+  }
+
+  /** The crossings: where onCandle's `crossing` is not 0 and the ATR is warmed up (see Strategy). */
+  candidates(series: IndicatorSeries<Spec>, length: number): Int32Array | undefined {
+    const { fast, slow, atr } = series;
+    if (fast === undefined || slow === undefined || atr === undefined) return undefined;
+    const f = fast.numbers;
+    const s = slow.numbers;
+    // Both averages on this candle and the one before, and the ATR on this one.
+    const start = Math.max(fast.from + 1, slow.from + 1, atr.from);
+    const out: number[] = [];
+    let pf = f[start - 1] as number;
+    let ps = s[start - 1] as number;
+    for (let k = start; k < length; k++) {
+      const cf = f[k] as number;
+      const cs = s[k] as number;
+      // crossing(): strict inequalities both ways.
+      if ((pf < ps && cf > cs) || (pf > ps && cf < cs)) out.push(k);
+      pf = cf;
+      ps = cs;
+    }
+    return Int32Array.from(out);
   }
 }

@@ -134,6 +134,35 @@ export class StrategyRunner<S extends IndicatorSpec = IndicatorSpec> {
     ctx.candle = candle;
     ctx.values = current as IndicatorValues<S>;
     ctx.previous = this.previous as IndicatorValues<S>;
+    return this.decide(ctx, label, candle);
+  }
+
+  /**
+   * The decision on `candle` with its indicator values given instead of computed: `values.value(name, 0)`
+   * is an indicator's value after `candle`, `values.value(name, 1)` after `previousCandle` (the
+   * main-timeframe candle before it; undefined for the first). For a caller that asks on some candles only (see
+   * Strategy.candidates); the strategy sees what onCandle would have shown it. No order checks, no
+   * higher timeframes (the strategy must have none), and the runner's own indicators are not updated.
+   */
+  decideAt(candle: Candle, previousCandle: Candle | undefined, values: DecisionValues): Signal {
+    if (this.higher.length > 0) {
+      throw new UsageError(`decideAt: strategy ${this.label} has higher timeframes; feed it with onCandle`);
+    }
+    const current = this.current;
+    const previous = this.previous;
+    for (const name of this.names) {
+      current[name] = values.value(name, 0);
+      previous[name] = values.value(name, 1);
+    }
+    const ctx = this.ctx;
+    ctx.previousCandle = previousCandle;
+    ctx.candle = candle;
+    ctx.values = current as IndicatorValues<S>;
+    ctx.previous = previous as IndicatorValues<S>;
+    return this.decide(ctx, this.label, candle);
+  }
+
+  private decide(ctx: StrategyContext<S>, label: string, candle: Candle): Signal {
     let signal: Signal;
     try {
       signal = this.strategy.onCandle(ctx);
@@ -146,6 +175,11 @@ export class StrategyRunner<S extends IndicatorSpec = IndicatorSpec> {
     }
     return signal;
   }
+}
+
+/** Indicator values by name, of a candle (`back` 0) or of the main-timeframe candle before it (1). */
+export interface DecisionValues {
+  value(name: string, back: 0 | 1): unknown;
 }
 
 /** One higher timeframe: its indicators, its last applied candle, and candles waiting for their time. */

@@ -36,7 +36,30 @@ export interface Strategy<S extends IndicatorSpec = IndicatorSpec> {
   /** Indicators on higher timeframes; `ctx.higher(tf)` shows the last closed candle there and them. */
   readonly higherTimeframes?: Readonly<Partial<Record<Timeframe, IndicatorSpec>>>;
   onCandle(ctx: StrategyContext<S>): Signal;
+  /**
+   * Optional, a shortcut for whole series (an optimizer's, see runPreparedBacktest): the candles on which
+   * `onCandle` may return a buy or a sell, found from each main-timeframe indicator's values over all
+   * candles at once. `onCandle` is then asked on those candles only, with the same context it would have
+   * had; every other candle is a hold. The list must hold every candle where `onCandle` does not hold (it
+   * may hold more); undefined when the series are not of a shape it knows (the run then asks every candle).
+   * test/strategies/candidates.test.ts checks each built-in strategy's list against `onCandle`.
+   */
+  candidates?(series: IndicatorSeries<S>, length: number): Int32Array | undefined;
 }
+
+/**
+ * An indicator's values over candles 0 … length − 1, in the usual shape: undefined before `from`, then the
+ * numbers in `numbers` (whose entries before `from` mean nothing).
+ */
+export interface NumberSeries {
+  readonly numbers: Float64Array;
+  readonly from: number;
+}
+
+/** Each main-timeframe indicator's series; undefined for one whose values are not all numbers. */
+export type IndicatorSeries<S extends IndicatorSpec = IndicatorSpec> = {
+  readonly [K in keyof S]: NumberSeries | undefined;
+};
 
 /** The last closed candle of a higher timeframe and its indicator values (all undefined before one). */
 export interface TimeframeView {

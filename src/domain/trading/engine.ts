@@ -124,9 +124,12 @@ export class TradingEngine {
       );
     }
     this.driver = driver;
-    return () => {
-      if (this.driver === driver) this.driver = undefined;
-    };
+    return () => this.detach(driver);
+  }
+
+  /** Stops `driver` hearing the events (what attach's returned function does). */
+  detach(driver: TradingListener): void {
+    if (this.driver === driver) this.driver = undefined;
   }
 
   /** A closed candle whose prices fill orders and trigger exits; then the book is marked at its close. */
@@ -136,6 +139,31 @@ export class TradingEngine {
     this.venue.onCandle(c);
     this.book.mark(c.symbol, c.close, c.closeTimeMs);
     if (c.closeTimeMs > this.pricedToMs) this.pricedToMs = c.closeTimeMs;
+  }
+
+  /**
+   * onCandle for a closed candle given by its prices, without a Candle object (a backtest on candle
+   * columns): `openMs` and `closeMs` are its open and close times.
+   */
+  onBar(
+    symbol: string,
+    openMs: number,
+    closeMs: number,
+    open: number,
+    high: number,
+    low: number,
+    close: number,
+  ): void {
+    if (this.ended) throw endedError();
+    this.venue.onBar(symbol, openMs, open, high, low);
+    this.book.mark(symbol, close, closeMs);
+    if (closeMs > this.pricedToMs) this.pricedToMs = closeMs;
+  }
+
+  /** A hold decided on the candle closing at `closeMs`: what onSignal does with one, without the Signal. */
+  onHold(closeMs: number): void {
+    if (this.ended) throw endedError();
+    if (closeMs > this.decidedToMs) this.decidedToMs = closeMs;
   }
 
   onTrade(t: Trade): void {

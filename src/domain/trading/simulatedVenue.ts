@@ -256,6 +256,17 @@ export class SimulatedVenue {
     this.onPrices(c.symbol, openTimeMs(c), c.open, c.high, c.low);
   }
 
+  /** No order waiting and no exit watched: a candle changes nothing here (onCandle returns at once). */
+  get idle(): boolean {
+    return this.pending.length === 0 && this.bracketCount === 0;
+  }
+
+  /** The same as onCandle for a candle given by its prices (`openMs`: its open time). */
+  onBar(symbol: string, openMs: number, open: number, high: number, low: number): void {
+    if (this.pending.length === 0 && this.bracketCount === 0) return;
+    this.onPrices(symbol, openMs, open, high, low);
+  }
+
   onTrade(t: Trade): void {
     if (this.pending.length === 0 && this.bracketCount === 0) return;
     this.onPrices(t.symbol, t.tsMs, t.price, t.price, t.price);
