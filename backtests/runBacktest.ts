@@ -97,10 +97,8 @@ export function runPreparedBacktest(prepared: PreparedBacktest, options: Backtes
 
   const sparse = candidatesOf(prepared, options);
   if (sparse !== undefined) {
-    runCandidates(strategy, sparse.rows, sparse.candidates, sparse.series, engine, curve, tally, {
-      every: progressEvery,
-      on: onProgress,
-    });
+    // Milliseconds for a year of candles: progress at the end only.
+    runCandidates(strategy, sparse.rows, sparse.candidates, sparse.series, engine, curve, tally);
   } else {
     // The account is read from the book right here (it is the state after the candle). A plain loop over
     // the trader (tradeStrategy's core): no stream layer and no step object per candle.

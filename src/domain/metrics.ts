@@ -92,7 +92,8 @@ export class MetricsAccumulator {
   private bestRet = Number.NaN;
   private worstRet = Number.NaN;
   /** onCandle's one candle as columns. */
-  private one: { times: number[]; equity: number[]; inMarket: number[]; prices: number[] } | undefined;
+  private one:
+    { times: Float64Array; equity: Float64Array; inMarket: Uint8Array; prices: Float64Array } | undefined;
 
   constructor(
     readonly initialEquity: number,
@@ -105,7 +106,13 @@ export class MetricsAccumulator {
 
   /** After each candle: its close time, the equity then, whether a position is open, and its close. */
   onCandle(timeMs: number, equity: number, inMarket: boolean, price: number): void {
-    const one = (this.one ??= { times: [0], equity: [0], inMarket: [0], prices: [0] });
+    // Typed arrays like a backtest's columns: onCandles' loads then see one kind of array.
+    const one = (this.one ??= {
+      times: new Float64Array(1),
+      equity: new Float64Array(1),
+      inMarket: new Uint8Array(1),
+      prices: new Float64Array(1),
+    });
     one.times[0] = timeMs;
     one.equity[0] = equity;
     one.inMarket[0] = inMarket ? 1 : 0;
@@ -120,10 +127,10 @@ export class MetricsAccumulator {
    * search's garbage, measured).
    */
   onCandles(
-    times: ArrayLike<number>,
-    equities: ArrayLike<number>,
-    inMarkets: ArrayLike<number>,
-    prices: ArrayLike<number>,
+    times: Float64Array,
+    equities: Float64Array,
+    inMarkets: Uint8Array,
+    prices: Float64Array,
     from: number,
     to: number,
   ): void {
