@@ -3,7 +3,14 @@ import { Rsi } from '../domain/indicators/index.js';
 import type { Signal } from '../domain/signal.js';
 import type { Timeframe } from '../domain/timeframe.js';
 import { level, period, timeframe } from './params.js';
-import { crossing, unit, type Strategy, type StrategyContext, type StrategyDefinition } from './strategy.js';
+import {
+  crossing,
+  unit,
+  type IndicatorSeries,
+  type Strategy,
+  type StrategyContext,
+  type StrategyDefinition,
+} from './strategy.js';
 
 const schema = z
   .object({
@@ -70,6 +77,23 @@ class RsiReversion implements Strategy<Spec> {
       return ctx.sell(confidence, `${this.key} rose above ${overbought} (overbought)`, indicators);
     }
     return ctx.hold('no level crossed', indicators);
+  }
+
+  /** The level crossings onCandle acts on: into oversold from above, into overbought from below. */
+  candidates(series: IndicatorSeries<Spec>, length: number): Int32Array | undefined {
+    const rsi = series.rsi;
+    if (rsi === undefined) return undefined;
+    const { oversold, overbought } = this.params;
+    const v = rsi.numbers;
+    const out: number[] = [];
+    // The RSI on this candle and the one before.
+    for (let k = rsi.from + 1; k < length; k++) {
+      const prev = v[k - 1] as number;
+      const now = v[k] as number;
+      // crossing(): strict inequalities.
+      if ((prev > oversold && now < oversold) || (prev < overbought && now > overbought)) out.push(k);
+    }
+    return Int32Array.from(out);
   }
 }
 

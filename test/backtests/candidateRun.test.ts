@@ -103,6 +103,7 @@ describe('a run on candidate candles', () => {
       ['sma_cross', { fast_period: 5, slow_period: 20 }],
       ['sma_cross', { fast_period: 30, slow_period: 160, atr_period: 40 }],
       ['ema_crossover', { fast_period: 9, slow_period: 21 }],
+      ['rsi_reversion', { period: 7, oversold: 25, overbought: 75 }],
     ] as const) {
       for (const [from, to] of [
         [0, columns.length],
@@ -170,7 +171,8 @@ describe('a run on candidate candles', () => {
   });
 
   it('is not taken when every signal is watched, or for a strategy without candidates', () => {
-    const strategy = registry.create('rsi_reversion', {});
+    // Its bands are objects, not numbers: it asks on every candle.
+    const strategy = registry.create('bollinger_breakout', {});
     const prepared = prepareColumns({ columns, from: 0, to: 5_000 }, strategy)!;
     const base: BacktestOptions = {
       strategy,
@@ -208,14 +210,17 @@ describe('a run on candidate candles', () => {
   });
 });
 
-describe('MovingAverageCross.candidates', () => {
-  it('lists every candle on which onCandle buys or sells, on real candles', async () => {
+describe('candidates of the built-in strategies', () => {
+  it('list every candle on which onCandle buys or sells, on real candles', async () => {
     const candles = await fixtureCandles(BTC_MONTH);
     for (const [name, params] of [
       ['sma_cross', { fast_period: 2, slow_period: 3, atr_period: 30 }],
       ['sma_cross', { fast_period: 10, slow_period: 30 }],
       ['ema_crossover', { fast_period: 12, slow_period: 26, atr_period: 2 }],
       ['ema_crossover', { fast_period: 50, slow_period: 200 }],
+      ['rsi_reversion', {}],
+      ['rsi_reversion', { period: 2, oversold: 10, overbought: 90 }],
+      ['rsi_reversion', { period: 30, oversold: 45, overbought: 55 }],
     ] as const) {
       const strategy = registry.create(name, params);
       const prepared = prepareColumns({ columns, from: 0, to: columns.length }, strategy)!;
@@ -239,5 +244,6 @@ describe('MovingAverageCross.candidates', () => {
     const strategy = registry.create('sma_cross', {});
     const numbers = { numbers: new Float64Array(10), from: 0 };
     expect(strategy.candidates!({ fast: numbers, slow: undefined, atr: numbers }, 10)).toBeUndefined();
+    expect(registry.create('rsi_reversion', {}).candidates!({ rsi: undefined }, 10)).toBeUndefined();
   });
 });
