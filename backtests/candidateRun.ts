@@ -5,7 +5,7 @@ import type { Signal } from '../src/domain/signal.js';
 import type { Fill, RiskDecision, RoundTrip } from '../src/domain/trading/types.js';
 import { candleOfRow } from '../src/streams/candleColumns.js';
 import { StrategyRunner, type DecisionValues } from '../src/strategies/runner.js';
-import type { IndicatorSeries, NumberSeries, Strategy } from '../src/strategies/strategy.js';
+import type { IndicatorSeries, Strategy } from '../src/strategies/strategy.js';
 import type { BacktestOptions, ColumnRange, PreparedBacktest } from './backtestTypes.js';
 import type { EquityRecorder } from './equityRecorder.js';
 import { seriesOf, type Series } from './indicatorReplay.js';
@@ -40,14 +40,11 @@ export function candidatesOf(
     }
     indicatorSeries = computed;
   }
-  const numbers: Record<string, NumberSeries | undefined> = {};
   for (const name of Object.keys(strategy.indicators)) {
-    const s = indicatorSeries[name];
-    if (s === undefined) return undefined;
-    numbers[name] = s.numbers === undefined ? undefined : { numbers: s.numbers, from: s.from };
+    if (indicatorSeries[name] === undefined) return undefined;
   }
   const count = rows.to - rows.from;
-  const candidates = strategy.candidates(numbers as IndicatorSeries, count);
+  const candidates = strategy.candidates(indicatorSeries as IndicatorSeries, count);
   if (candidates === undefined) return undefined;
   for (let i = 0; i < candidates.length; i++) {
     const k = candidates[i] as number;

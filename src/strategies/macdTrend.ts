@@ -3,7 +3,13 @@ import { Atr, Macd, type MacdValue } from '../domain/indicators/index.js';
 import type { Signal } from '../domain/signal.js';
 import type { Timeframe } from '../domain/timeframe.js';
 import { fastBelowSlow, period, timeframe } from './params.js';
-import { unit, type Strategy, type StrategyContext, type StrategyDefinition } from './strategy.js';
+import {
+  unit,
+  type IndicatorSeries,
+  type Strategy,
+  type StrategyContext,
+  type StrategyDefinition,
+} from './strategy.js';
 
 const schema = z
   .object({
@@ -69,6 +75,21 @@ class MacdTrend implements Strategy<Spec> {
     return cross > 0
       ? ctx.buy(confidence, `${this.keys[0]} crossed above its signal line`, indicators)
       : ctx.sell(confidence, `${this.keys[0]} crossed below its signal line`, indicators);
+  }
+
+  /** The crossings of the MACD line and its signal line, where the ATR is warmed up (see Strategy). */
+  candidates(series: IndicatorSeries<Spec>, length: number): Int32Array | undefined {
+    const { macd, atr } = series;
+    if (macd.values === undefined || atr.numbers === undefined) return undefined;
+    const v = macd.values as readonly (MacdValue | undefined)[];
+    const out: number[] = [];
+    for (let k = Math.max(1, atr.from); k < length; k++) {
+      const m = v[k];
+      const p = v[k - 1];
+      if (m === undefined || p === undefined) continue;
+      if ((p.macd < p.signal && m.macd > m.signal) || (p.macd > p.signal && m.macd < m.signal)) out.push(k);
+    }
+    return Int32Array.from(out);
   }
 
   private indicatorsOf(m: MacdValue, atr: number): Record<string, number> {

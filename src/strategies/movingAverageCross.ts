@@ -82,7 +82,8 @@ export class MovingAverageCross implements Strategy<Spec> {
   /** The crossings: where onCandle's `crossing` is not 0 and the ATR is warmed up (see Strategy). */
   candidates(series: IndicatorSeries<Spec>, length: number): Int32Array | undefined {
     const { fast, slow, atr } = series;
-    if (fast === undefined || slow === undefined || atr === undefined) return undefined;
+    if (fast.numbers === undefined || slow.numbers === undefined || atr.numbers === undefined)
+      return undefined;
     const f = fast.numbers;
     const s = slow.numbers;
     // Both averages on this candle and the one before, and the ATR on this one.

@@ -82,7 +82,7 @@ class RsiReversion implements Strategy<Spec> {
   /** The level crossings onCandle acts on: into oversold from above, into overbought from below. */
   candidates(series: IndicatorSeries<Spec>, length: number): Int32Array | undefined {
     const rsi = series.rsi;
-    if (rsi === undefined) return undefined;
+    if (rsi.numbers === undefined) return undefined;
     const { oversold, overbought } = this.params;
     const v = rsi.numbers;
     const out: number[] = [];

@@ -41,7 +41,7 @@ export interface Strategy<S extends IndicatorSpec = IndicatorSpec> {
    * `onCandle` may return a buy or a sell, found from each main-timeframe indicator's values over all
    * candles at once. `onCandle` is then asked on those candles only, with the same context it would have
    * had; every other candle is a hold. The list must hold every candle where `onCandle` does not hold (it
-   * may hold more); undefined when the series are not of a shape it knows (the run then asks every candle).
+   * may hold more); undefined when the series are not of the shape it knows (the run then asks every candle).
    * test/strategies/candidates.test.ts checks each built-in strategy's list against `onCandle`.
    */
   candidates?(series: IndicatorSeries<S>, length: number): Int32Array | undefined;
@@ -54,11 +54,18 @@ export interface Strategy<S extends IndicatorSpec = IndicatorSpec> {
 export interface NumberSeries {
   readonly numbers: Float64Array;
   readonly from: number;
+  readonly values?: undefined;
 }
 
-/** Each main-timeframe indicator's series; undefined for one whose values are not all numbers. */
+/** An indicator's values of any other shape (MACD's objects, …), as they came (undefined while warming). */
+export interface ValueSeries {
+  readonly numbers?: undefined;
+  readonly values: readonly unknown[];
+}
+
+/** Each main-timeframe indicator's values over the whole run. */
 export type IndicatorSeries<S extends IndicatorSpec = IndicatorSpec> = {
-  readonly [K in keyof S]: NumberSeries | undefined;
+  readonly [K in keyof S]: NumberSeries | ValueSeries;
 };
 
 /** The last closed candle of a higher timeframe and its indicator values (all undefined before one). */

@@ -104,10 +104,11 @@ describe('a run on candidate candles', () => {
       ['sma_cross', { fast_period: 30, slow_period: 160, atr_period: 40 }],
       ['ema_crossover', { fast_period: 9, slow_period: 21 }],
       ['rsi_reversion', { period: 7, oversold: 25, overbought: 75 }],
+      ['macd_trend', { fast_period: 8, slow_period: 21, signal_period: 5 }],
     ] as const) {
       for (const [from, to] of [
-        [0, columns.length],
-        [7_003, 19_500],
+        [0, 24_000],
+        [31_003, columns.length],
       ] as const) {
         const strategy = registry.create(name, params);
         const prepared = prepareColumns({ columns, from, to }, strategy)!;
@@ -221,6 +222,8 @@ describe('candidates of the built-in strategies', () => {
       ['rsi_reversion', {}],
       ['rsi_reversion', { period: 2, oversold: 10, overbought: 90 }],
       ['rsi_reversion', { period: 30, oversold: 45, overbought: 55 }],
+      ['macd_trend', {}],
+      ['macd_trend', { fast_period: 3, slow_period: 7, signal_period: 2, atr_period: 50 }],
     ] as const) {
       const strategy = registry.create(name, params);
       const prepared = prepareColumns({ columns, from: 0, to: columns.length }, strategy)!;
@@ -229,21 +232,23 @@ describe('candidates of the built-in strategies', () => {
       candles.forEach((c, k) => {
         if (runner.onCandle(c)?.action !== 'hold') acting.push(k);
       });
-      const numbers: Record<string, unknown> = {};
-      for (const [n, s] of Object.entries(seriesFor(strategy, prepared))) {
-        numbers[n] = s.numbers === undefined ? undefined : { numbers: s.numbers, from: s.from };
-      }
-      const listed = strategy.candidates!(numbers as IndicatorSeries, columns.length)!;
+      const series = seriesFor(strategy, prepared) as IndicatorSeries;
+      const listed = strategy.candidates!(series, columns.length)!;
       expect(acting.length).toBeGreaterThan(50);
       // Crossings are exactly what it acts on: the list is not only a superset, it is the set.
       expect(Array.from(listed)).toEqual(acting);
     }
   });
 
-  it('is undefined when an indicator series is not all numbers', () => {
-    const strategy = registry.create('sma_cross', {});
+  it('is undefined when an indicator series is not of the shape the strategy knows', () => {
     const numbers = { numbers: new Float64Array(10), from: 0 };
-    expect(strategy.candidates!({ fast: numbers, slow: undefined, atr: numbers }, 10)).toBeUndefined();
-    expect(registry.create('rsi_reversion', {}).candidates!({ rsi: undefined }, 10)).toBeUndefined();
+    const objects = { values: new Array<unknown>(10).fill({ macd: 1, signal: 2, hist: -1 }) };
+    const cross = registry.create('sma_cross', {});
+    expect(cross.candidates!({ fast: numbers, slow: objects, atr: numbers }, 10)).toBeUndefined();
+    expect(registry.create('rsi_reversion', {}).candidates!({ rsi: objects }, 10)).toBeUndefined();
+    const macd = registry.create('macd_trend', {});
+    expect(macd.candidates!({ macd: numbers, atr: numbers }, 10)).toBeUndefined();
+    expect(macd.candidates!({ macd: objects, atr: objects }, 10)).toBeUndefined();
+    expect(Array.from(macd.candidates!({ macd: objects, atr: numbers }, 10)!)).toEqual([]);
   });
 });
