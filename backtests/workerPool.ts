@@ -57,18 +57,23 @@ export class WorkerPool {
     return this.workers.length;
   }
 
-  /** Runs every job; results in job order. Rejects with the first failure (RxtradeErrors keep their code). */
+  /**
+   * Runs every job; results in job order. Rejects with the first failure (RxtradeErrors keep their code).
+   * `local`: this thread runs jobs too, one at a time between its other work (it takes the last share),
+   * while the workers start and after: it is warm already and costs no new thread.
+   */
   run(
     setup: OptimizeSetup,
     jobs: readonly OptimizeJob[],
     onDone?: (done: number) => void,
+    local?: { run(job: OptimizeJob): OptimizeRun },
   ): Promise<OptimizeRun[]> {
     return new Promise((resolve, reject) => {
       const results = new Array<OptimizeRun>(jobs.length);
       const slot = new Map<number, number>(jobs.map((j, i) => [j.id, i]));
-      // Each worker starts on its own contiguous share of the jobs (neighbours in a grid share parameters,
+      // Each runner starts on its own contiguous share of the jobs (neighbours in a grid share parameters,
       // so a worker computes fewer distinct indicator series), then takes the back of the largest share left.
-      const shares = contiguousShares(jobs.length, this.workers.length);
+      const shares = contiguousShares(jobs.length, this.workers.length + (local === undefined ? 0 : 1));
       let done = 0;
       let failed = false;
       const cleanups: (() => void)[] = [];
@@ -77,16 +82,23 @@ export class WorkerPool {
         if (err !== undefined) reject(err);
         else resolve(results);
       };
-      const give = (w: Worker, own: Share): void => {
+      const fail = (err: unknown): void => {
+        if (failed) return;
+        failed = true;
+        finish(err);
+      };
+      const take = (own: Share): OptimizeJob | undefined => {
+        if (own.next < own.end) return jobs[own.next++];
         let share = own;
-        if (share.next === share.end) {
-          for (const s of shares) if (s.end - s.next > share.end - share.next) share = s;
-          if (share.next === share.end) return;
-          share.end--;
-          w.postMessage({ type: 'job', job: jobs[share.end] as OptimizeJob } satisfies ToWorker);
-          return;
-        }
-        w.postMessage({ type: 'job', job: jobs[share.next++] as OptimizeJob } satisfies ToWorker);
+        for (const s of shares) if (s.end - s.next > share.end - share.next) share = s;
+        if (share.next === share.end) return undefined;
+        return jobs[--share.end];
+      };
+      const record = (run: OptimizeRun): void => {
+        results[slot.get(run.id) as number] = run;
+        done++;
+        onDone?.(done);
+        if (done === jobs.length) finish();
       };
       if (jobs.length === 0) {
         finish();
@@ -94,32 +106,44 @@ export class WorkerPool {
       }
       for (const [k, w] of this.workers.entries()) {
         const own = shares[k] as Share;
+        const give = (): void => {
+          const job = take(own);
+          if (job !== undefined) w.postMessage({ type: 'job', job } satisfies ToWorker);
+        };
         const onMessage = (m: FromWorker): void => {
           if (failed) return;
           if (m.type === 'error') {
-            failed = true;
-            finish(rebuildError(m));
+            fail(rebuildError(m));
             return;
           }
-          results[slot.get(m.run.id) as number] = m.run;
-          done++;
-          onDone?.(done);
-          if (done === jobs.length) finish();
-          else give(w, own);
-        };
-        const onError = (err: Error): void => {
-          if (failed) return;
-          failed = true;
-          finish(err);
+          record(m.run);
+          if (done < jobs.length) give();
         };
         w.on('message', onMessage);
-        w.on('error', onError);
+        w.on('error', fail);
         cleanups.push(() => {
           w.off('message', onMessage);
-          w.off('error', onError);
+          w.off('error', fail);
         });
         w.postMessage({ type: 'setup', setup } satisfies ToWorker);
-        give(w, own);
+        give();
+      }
+      if (local !== undefined) {
+        const own = shares[this.workers.length] as Share;
+        const step = (): void => {
+          if (failed) return;
+          const job = take(own);
+          if (job === undefined) return;
+          try {
+            record(local.run(job));
+          } catch (err) {
+            fail(err);
+            return;
+          }
+          // Between jobs: the workers' results, the progress bar and Ctrl-C get their turn.
+          if (done < jobs.length) setImmediate(step);
+        };
+        setImmediate(step);
       }
     });
   }

@@ -13,7 +13,7 @@ const CONSTRAINT = 'fast_period < slow_period';
 /**
  * `rxtrade optimize` as a whole process (node start, module loading, CSV parsing, worker threads, 90
  * backtests, output): sma_cross, fast 5..50 step 5 × slow 20..200 step 20 with fast < slow = 90
- * combinations, on ~71 k real 1m candles, default workers (all cores). Medians of `runs` runs.
+ * combinations, on ~71 k real 1m candles, default threads (all cores). Medians of `runs` runs.
  */
 export async function benchOptimize(runs = 7): Promise<string[]> {
   const root = packageRoot();
@@ -52,21 +52,22 @@ export async function benchOptimize(runs = 7): Promise<string[]> {
   const warmPerCore = (combos * data.rows) / inProcess.warm / cores;
   return [
     `optimize: machine ${describeMachine()}`,
-    `optimize: sma_cross grid '${GRID}' with '${CONSTRAINT}' = ${combos} combinations on ${data.rows} real 1m candles (${data.label}), ${cores} workers`,
+    `optimize: sma_cross grid '${GRID}' with '${CONSTRAINT}' = ${combos} combinations on ${data.rows} real 1m candles (${data.label}), ${cores} threads`,
     `optimize whole process                        median ${s.median.toFixed(2)} s  (min ${s.min.toFixed(2)}, max ${s.max.toFixed(2)}, ${s.runs} runs)  target < ${TARGET_SECONDS} s: ${s.median < TARGET_SECONDS ? 'met' : 'MISSED'}`,
     `optimize whole process CPU (user+sys)          ${c === undefined ? 'n/a (no /usr/bin/time)' : `median ${c.median.toFixed(2)} s  (min ${c.min.toFixed(2)}, max ${c.max.toFixed(2)})`}; load average during the runs: median ${l.median.toFixed(2)} (${l.min.toFixed(2)} … ${l.max.toFixed(2)})`,
     `optimize throughput                           ${(perCore / 1e6).toFixed(2)} M candles/s per core (${combos} × ${data.rows} candles)`,
-    `optimize in process, ${cores} workers             first search ${(inProcess.first * 1000).toFixed(0)} ms (code not yet optimized), then median ${(inProcess.warm * 1000).toFixed(0)} ms = ${(warmPerCore / 1e6).toFixed(2)} M candles/s per core`,
+    `optimize in process, ${cores} threads             first search ${(inProcess.first * 1000).toFixed(0)} ms (code not yet optimized), then median ${(inProcess.warm * 1000).toFixed(0)} ms = ${(warmPerCore / 1e6).toFixed(2)} M candles/s per core`,
   ];
 }
 
 /**
- * The same grid searched again and again by one pool of workers in this process: the first search pays
- * for V8 compiling the code in every worker, the later ones show the engine's own speed.
+ * The same grid searched again and again in this process by its thread and a pool of `threads` − 1
+ * workers, as the command runs it: the first search pays for V8 compiling the code in every worker, the
+ * later ones show the engine's own speed.
  */
 async function searchInProcess(
   path: string,
-  workers: number,
+  threads: number,
   runs: number,
 ): Promise<{ first: number; warm: number }> {
   const { readCandleCsvColumns } = await import('../src/streams/candleCsv.js');
@@ -74,7 +75,7 @@ async function searchInProcess(
   const { combinations, parseConstraint, parseGrid } = await import('../backtests/grid.js');
   const { runJobs } = await import('../backtests/optimize.js');
   const { WorkerPool } = await import('../backtests/workerPool.js');
-  const pool = WorkerPool.start(workers);
+  const pool = WorkerPool.start(Math.max(0, threads - 1));
   try {
     const { columns } = await readCandleCsvColumns(path, { symbol: 'BTC-USDT', shared: true });
     const settings = resolveBacktestSettings({ strategy: 'sma_cross' });

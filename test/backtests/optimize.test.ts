@@ -63,6 +63,39 @@ describe('optimize runs', () => {
     expect(best.warnings).toEqual(plain.warnings);
   });
 
+  it('this thread runs a share beside the workers; a failing job rejects the search whichever thread ran it', async () => {
+    const setup = await monthSetup();
+    const short = { from: 0, to: 3_000 };
+    const good = combos.map((params, id) => ({ id, params, ...short }));
+    // fast ≥ slow: sma_cross refuses it (UsageError) when the run builds the strategy.
+    const bad = { id: 99, params: { fast_period: 40, slow_period: 20 }, ...short };
+    const pool = WorkerPool.start(1);
+    try {
+      let ran = 0;
+      const local = new JobRunner(setup);
+      const counting = { run: (j: (typeof good)[number]) => (ran++, local.run(j)) };
+      const runs = await pool.run(setup, good, undefined, counting);
+      expect(runs.map((r) => r.id)).toEqual(good.map((j) => j.id));
+      expect(ran).toBeGreaterThan(0);
+      expect(ran).toBeLessThan(good.length);
+      expect(runs).toEqual(await runJobs(setup, good));
+    } finally {
+      await pool.close();
+    }
+    // Last: in this thread's share; first: in the worker's (a pool that failed is not run again).
+    for (const jobs of [
+      [...good, bad],
+      [bad, ...good],
+    ]) {
+      const fresh = WorkerPool.start(1);
+      try {
+        await expect(runJobs(setup, jobs, { pool: fresh })).rejects.toThrow(/fast_period must be smaller/);
+      } finally {
+        await fresh.close();
+      }
+    }
+  });
+
   it('every run equals a plain backtest: cached number series (sma_cross) and object-valued ones (macd_trend, bollinger_breakout)', async () => {
     const base = await monthSetup();
     const cases: [string, readonly Combination[]][] = [

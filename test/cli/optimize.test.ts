@@ -54,7 +54,7 @@ describe('rxtrade optimize', () => {
     expect(r.code).toBe(0);
     const lines = r.stdout.split('\n');
     expect(lines[0]).toMatch(
-      /^sma_cross on BTC-USDT 1m \(.*\): 9 combinations × 2000 candles in [\d.]+ s \(1 worker\), ranked by sharpe$/,
+      /^sma_cross on BTC-USDT 1m \(.*\): 9 combinations × 2000 candles in [\d.]+ s \(1 thread\), ranked by sharpe$/,
     );
     expect(lines[2]).toMatch(/^#\s+fast_period\s+slow_period\s+return\s+sharpe/);
     expect(lines.slice(3, 6).every((l) => /^\d\s/.test(l.trim()))).toBe(true);

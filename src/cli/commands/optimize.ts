@@ -100,7 +100,10 @@ export function registerOptimize(program: Command, io: CliIo, env: NodeJS.Proces
         .choices([...OPTIMIZE_METRICS])
         .default('sharpe'),
     )
-    .option('--workers <n>', `worker threads (default: all cores, ${availableParallelism()} here)`)
+    .option(
+      '--workers <n>',
+      `threads running the combinations: this one and n − 1 worker threads (default: all cores, ${availableParallelism()} here)`,
+    )
     .option('--top <k>', 'rows to print (default 10; --json prints all)')
     .option(
       '--walk-forward <spec>',
@@ -203,12 +206,14 @@ export async function runOptimizeCommand(
   if (all.length === 0) throw new UsageError('--grid/--constraint: no combination is left to run');
 
   const queue = await queueSettings(options, spec, env);
-  // The workers load their code while this thread reads the candles.
+  // N threads: this one and N − 1 workers (runJobs), which load their code while this thread reads the
+  // candles.
   const pool =
     queue === undefined && workers > 1 && all.length > 1
-      ? WorkerPool.start(Math.min(workers, all.length))
+      ? WorkerPool.start(Math.min(workers, all.length) - 1)
       : undefined;
-  let ranOn = `${pool?.size ?? 1} worker${(pool?.size ?? 1) === 1 ? '' : 's'}`;
+  const threads = pool === undefined ? 1 : pool.size + 1;
+  let ranOn = `${threads} thread${threads === 1 ? '' : 's'}`;
   try {
     const { asked, fromMs, toMs, exchange } = await parseDataSelection(options);
     if (exchange !== undefined && options.data !== undefined) {
