@@ -5,7 +5,7 @@ import type { Signal } from '../src/domain/signal.js';
 import type { Fill, RiskDecision, RoundTrip } from '../src/domain/trading/types.js';
 import { candleOfRow } from '../src/streams/candleColumns.js';
 import { StrategyRunner, type DecisionValues } from '../src/strategies/runner.js';
-import type { IndicatorSeries, Strategy } from '../src/strategies/strategy.js';
+import type { CandleSeries, IndicatorSeries, Strategy } from '../src/strategies/strategy.js';
 import type { BacktestOptions, ColumnRange, PreparedBacktest } from './backtestTypes.js';
 import type { EquityRecorder } from './equityRecorder.js';
 import { seriesOf, type Series } from './indicatorReplay.js';
@@ -43,8 +43,17 @@ export function candidatesOf(
   for (const name of Object.keys(strategy.indicators)) {
     if (indicatorSeries[name] === undefined) return undefined;
   }
-  const count = rows.to - rows.from;
-  const candidates = strategy.candidates(indicatorSeries as IndicatorSeries, count);
+  const { columns: c, from, to } = rows;
+  const count = to - from;
+  const candles: CandleSeries = {
+    closeTimeMs: c.closeTimeMs.subarray(from, to),
+    open: c.open.subarray(from, to),
+    high: c.high.subarray(from, to),
+    low: c.low.subarray(from, to),
+    close: c.close.subarray(from, to),
+    volume: c.volume.subarray(from, to),
+  };
+  const candidates = strategy.candidates(indicatorSeries as IndicatorSeries, count, candles);
   if (candidates === undefined) return undefined;
   for (let i = 0; i < candidates.length; i++) {
     const k = candidates[i] as number;

@@ -1,9 +1,16 @@
 import * as z from 'zod';
-import { BollingerBands } from '../domain/indicators/index.js';
+import { BollingerBands, type BollingerValue } from '../domain/indicators/index.js';
 import type { Signal } from '../domain/signal.js';
 import type { Timeframe } from '../domain/timeframe.js';
 import { period, positive, timeframe } from './params.js';
-import { unit, type Strategy, type StrategyContext, type StrategyDefinition } from './strategy.js';
+import {
+  unit,
+  type CandleSeries,
+  type IndicatorSeries,
+  type Strategy,
+  type StrategyContext,
+  type StrategyDefinition,
+} from './strategy.js';
 
 const schema = z
   .object({
@@ -69,6 +76,24 @@ class BollingerBreakout implements Strategy<Spec> {
       return ctx.sell(confidence, `close broke below ${lowerKey}`, indicators);
     }
     return ctx.hold('no breakout', indicators);
+  }
+
+  /** The breakouts onCandle acts on: the close crossing out of the bands (see Strategy). */
+  candidates(series: IndicatorSeries<Spec>, length: number, candles: CandleSeries): Int32Array | undefined {
+    const bb = series.bb;
+    if (bb.values === undefined) return undefined;
+    const v = bb.values as readonly (BollingerValue | undefined)[];
+    const close = candles.close;
+    const out: number[] = [];
+    for (let k = 1; k < length; k++) {
+      const now = v[k];
+      const prev = v[k - 1];
+      if (now === undefined || prev === undefined) continue;
+      const c = close[k] as number;
+      const before = close[k - 1] as number;
+      if ((before < prev.upper && c > now.upper) || (before > prev.lower && c < now.lower)) out.push(k);
+    }
+    return Int32Array.from(out);
   }
 }
 

@@ -42,9 +42,10 @@ export interface Strategy<S extends IndicatorSpec = IndicatorSpec> {
    * candles at once. `onCandle` is then asked on those candles only, with the same context it would have
    * had; every other candle is a hold. The list must hold every candle where `onCandle` does not hold (it
    * may hold more); undefined when the series are not of the shape it knows (the run then asks every candle).
-   * test/strategies/candidates.test.ts checks each built-in strategy's list against `onCandle`.
+   * `candles` are the run's candles as columns (index k: the k-th candle, as in the series).
+   * test/backtests/candidateRun.test.ts checks each built-in strategy's list against `onCandle`.
    */
-  candidates?(series: IndicatorSeries<S>, length: number): Int32Array | undefined;
+  candidates?(series: IndicatorSeries<S>, length: number, candles: CandleSeries): Int32Array | undefined;
 }
 
 /**
@@ -61,6 +62,16 @@ export interface NumberSeries {
 export interface ValueSeries {
   readonly numbers?: undefined;
   readonly values: readonly unknown[];
+}
+
+/** A run's candles as columns: entry k of each is the run's k-th candle. */
+export interface CandleSeries {
+  readonly closeTimeMs: Float64Array;
+  readonly open: Float64Array;
+  readonly high: Float64Array;
+  readonly low: Float64Array;
+  readonly close: Float64Array;
+  readonly volume: Float64Array;
 }
 
 /** Each main-timeframe indicator's values over the whole run. */

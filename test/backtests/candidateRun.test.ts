@@ -105,6 +105,7 @@ describe('a run on candidate candles', () => {
       ['ema_crossover', { fast_period: 9, slow_period: 21 }],
       ['rsi_reversion', { period: 7, oversold: 25, overbought: 75 }],
       ['macd_trend', { fast_period: 8, slow_period: 21, signal_period: 5 }],
+      ['bollinger_breakout', { period: 10, std_dev: 1.5 }],
     ] as const) {
       for (const [from, to] of [
         [0, 24_000],
@@ -172,8 +173,8 @@ describe('a run on candidate candles', () => {
   });
 
   it('is not taken when every signal is watched, or for a strategy without candidates', () => {
-    // Its bands are objects, not numbers: it asks on every candle.
-    const strategy = registry.create('bollinger_breakout', {});
+    // It lists no candidates: it is asked on every candle.
+    const strategy = registry.create('momentum', {});
     const prepared = prepareColumns({ columns, from: 0, to: 5_000 }, strategy)!;
     const base: BacktestOptions = {
       strategy,
@@ -224,6 +225,9 @@ describe('candidates of the built-in strategies', () => {
       ['rsi_reversion', { period: 30, oversold: 45, overbought: 55 }],
       ['macd_trend', {}],
       ['macd_trend', { fast_period: 3, slow_period: 7, signal_period: 2, atr_period: 50 }],
+      ['bollinger_breakout', {}],
+      ['bollinger_breakout', { period: 5, std_dev: 1 }],
+      ['bollinger_breakout', { period: 60, std_dev: 3 }],
     ] as const) {
       const strategy = registry.create(name, params);
       const prepared = prepareColumns({ columns, from: 0, to: columns.length }, strategy)!;
@@ -233,7 +237,7 @@ describe('candidates of the built-in strategies', () => {
         if (runner.onCandle(c)?.action !== 'hold') acting.push(k);
       });
       const series = seriesFor(strategy, prepared) as IndicatorSeries;
-      const listed = strategy.candidates!(series, columns.length)!;
+      const listed = strategy.candidates!(series, columns.length, columns)!;
       expect(acting.length).toBeGreaterThan(50);
       // Crossings are exactly what it acts on: the list is not only a superset, it is the set.
       expect(Array.from(listed)).toEqual(acting);
@@ -243,12 +247,16 @@ describe('candidates of the built-in strategies', () => {
   it('is undefined when an indicator series is not of the shape the strategy knows', () => {
     const numbers = { numbers: new Float64Array(10), from: 0 };
     const objects = { values: new Array<unknown>(10).fill({ macd: 1, signal: 2, hist: -1 }) };
+    const candles = { ...columns, length: 10 };
     const cross = registry.create('sma_cross', {});
-    expect(cross.candidates!({ fast: numbers, slow: objects, atr: numbers }, 10)).toBeUndefined();
-    expect(registry.create('rsi_reversion', {}).candidates!({ rsi: objects }, 10)).toBeUndefined();
+    expect(cross.candidates!({ fast: numbers, slow: objects, atr: numbers }, 10, candles)).toBeUndefined();
+    const rsi = registry.create('rsi_reversion', {});
+    expect(rsi.candidates!({ rsi: objects }, 10, candles)).toBeUndefined();
     const macd = registry.create('macd_trend', {});
-    expect(macd.candidates!({ macd: numbers, atr: numbers }, 10)).toBeUndefined();
-    expect(macd.candidates!({ macd: objects, atr: objects }, 10)).toBeUndefined();
-    expect(Array.from(macd.candidates!({ macd: objects, atr: numbers }, 10)!)).toEqual([]);
+    expect(macd.candidates!({ macd: numbers, atr: numbers }, 10, candles)).toBeUndefined();
+    expect(macd.candidates!({ macd: objects, atr: objects }, 10, candles)).toBeUndefined();
+    expect(Array.from(macd.candidates!({ macd: objects, atr: numbers }, 10, candles)!)).toEqual([]);
+    const bb = registry.create('bollinger_breakout', {});
+    expect(bb.candidates!({ bb: numbers }, 10, candles)).toBeUndefined();
   });
 });
