@@ -126,7 +126,9 @@ export class WorkerPool {
           w.off('error', fail);
         });
         w.postMessage({ type: 'setup', setup } satisfies ToWorker);
-        give();
+        // A job waiting in each worker's queue beside the one it runs: this thread answers a worker only
+        // between its own jobs, and a worker given one job at a time sat idle through them.
+        for (let i = 0; i < IN_FLIGHT; i++) give();
       }
       if (local !== undefined) {
         const own = shares[this.workers.length] as Share;
@@ -164,6 +166,9 @@ function youngGenerationForRuns(): void {
   setFlagsFromString(`--min-semi-space-size=${SEMI_SPACE_MB}`);
 }
 const SEMI_SPACE_MB = 16;
+
+/** Jobs sent to a worker and not yet answered, at most (see run). */
+const IN_FLIGHT = 2;
 
 /** Jobs `next` … `end` − 1 waiting in one worker's share. */
 interface Share {
