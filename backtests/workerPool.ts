@@ -41,8 +41,8 @@ export type FromWorker =
 
 /**
  * Backtests on worker threads. Start it early (`WorkerPool.start`): the workers load their code while the
- * main thread reads the candles; `run` then sends the setup once and hands out jobs one at a time to
- * whichever worker is free. A run's result depends on its job only, never on the worker or the order.
+ * main thread reads the candles; `run` then sends the setup once and keeps IN_FLIGHT jobs sent to each
+ * worker, from its share. A run's result depends on its job only, never on the worker or the order.
  */
 export class WorkerPool {
   private constructor(private readonly workers: Worker[]) {}
