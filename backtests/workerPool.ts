@@ -50,11 +50,20 @@ export class WorkerPool {
   static start(size: number): WorkerPool {
     const script = workerScript();
     youngGenerationForRuns();
-    return new WorkerPool(Array.from({ length: size }, () => new Worker(script)));
+    const adopted = adoptPrestarted(size);
+    return new WorkerPool([
+      ...adopted,
+      ...Array.from({ length: size - adopted.length }, () => new Worker(script)),
+    ]);
   }
 
   get size(): number {
     return this.workers.length;
+  }
+
+  /** The workers' thread ids. */
+  get threadIds(): number[] {
+    return this.workers.map((w) => w.threadId);
   }
 
   /**
@@ -153,6 +162,63 @@ export class WorkerPool {
   async close(): Promise<void> {
     await Promise.all(this.workers.map((w) => w.terminate()));
   }
+}
+
+/** Workers started by prestartWorkers and not yet taken by a pool. */
+interface Prestarted {
+  readonly worker: Worker;
+  /** Whether the worker failed before a pool took it (its script did not load, say). */
+  failed: boolean;
+  readonly onError: () => void;
+}
+let prestarted: Prestarted[] = [];
+
+/**
+ * Starts `count` workers now (their thread ids), for the next WorkerPool.start to take: bin/rxtrade.js calls it (through
+ * backtests/prestart.ts) before it loads the command's code, so the workers load theirs meanwhile. A
+ * worker thread takes ~0.15 s to be ready, ~0.3 s when this thread is busy reading the candles, and the
+ * command starts its pool only once its own code is loaded. They do not keep the process alive until a
+ * pool takes them: a command that ends before it starts one (an error, --help, a single combination) exits
+ * as it would have, and start() ends any it does not need.
+ */
+export function prestartWorkers(count: number): number[] {
+  if (prestarted.length > 0 || count <= 0) return [];
+  const script = workerScript();
+  youngGenerationForRuns();
+  prestarted = Array.from({ length: count }, () => {
+    // A worker that failed before a pool took it is replaced by a new one there, which reports the
+    // failure to the pool as usual.
+    const p: Prestarted = {
+      worker: new Worker(script),
+      failed: false,
+      onError: () => {
+        p.failed = true;
+      },
+    };
+    p.worker.unref();
+    p.worker.on('error', p.onError);
+    return p;
+  });
+  return prestarted.map((p) => p.worker.threadId);
+}
+
+/** Prestarted workers no pool has taken yet that have not failed. */
+export function prestartedCount(): number {
+  return prestarted.filter((p) => !p.failed).length;
+}
+
+/** Up to `size` prestarted workers, kept alive from now on; the others are ended. */
+function adoptPrestarted(size: number): Worker[] {
+  const taken = prestarted.filter((p) => !p.failed).slice(0, size);
+  for (const p of prestarted) {
+    if (!taken.includes(p)) void p.worker.terminate();
+  }
+  prestarted = [];
+  for (const p of taken) {
+    p.worker.off('error', p.onError);
+    p.worker.ref();
+  }
+  return taken.map((p) => p.worker);
 }
 
 /**

@@ -13,6 +13,16 @@ if (process.argv[2] === 'backtest') setFlagsFromString('--semi-space-growth-fact
 
 const missing = (err, path) =>
   err && err.code === 'ERR_MODULE_NOT_FOUND' && String(err.message).includes(path);
+// `optimize` starts its worker threads first: they load their code while the command loads its own
+// (backtests/prestart.ts). Without the bundle the command starts them itself.
+if (process.argv[2] === 'optimize') {
+  try {
+    (await import('../dist/bundle/prestart.js')).prestartOptimize(process.argv.slice(3));
+  } catch (err) {
+    if (!missing(err, 'dist/bundle/prestart.js')) throw err;
+  }
+}
+
 let cli;
 try {
   cli = await import('../dist/bundle/main.js');

@@ -26,6 +26,8 @@ await build({
   entryPoints: {
     main: 'dist/src/cli/main.js',
     optimizeWorker: 'dist/backtests/optimizeWorker.js',
+    // bin/rxtrade.js starts an optimize's worker threads with it before the command's code loads.
+    prestart: 'dist/backtests/prestart.js',
   },
   bundle: true,
   splitting: true,
