@@ -15,8 +15,9 @@ import type { RunTally } from './runTally.js';
 /**
  * The candles a run needs to ask the strategy about, when it can ask on those only: a stream on candle
  * columns (one timeframe, the strategy's), a strategy with `candidates`, nobody watching every signal
- * (`onSignal` wants the holds too) and no `everyCandle`. The indicator series are `indicatorSeries` (an optimizer's, computed
- * once for many runs), else computed here. Undefined otherwise: the run then asks on every candle.
+ * (`onSignal` wants the holds too) and no `everyCandle`. The indicator series are `indicatorSeries` (an
+ * optimizer's, computed once for many runs), else computed here when they are all numbers. Undefined
+ * otherwise: the run then asks on every candle.
  */
 export function candidatesOf(
   prepared: PreparedBacktest,
@@ -34,9 +35,17 @@ export function candidatesOf(
   if (options.onSignal !== undefined || options.everyCandle === true) return undefined;
   let indicatorSeries = options.indicatorSeries;
   if (indicatorSeries === undefined) {
+    // Computed for this run alone: taken when every series is numbers. Values of another shape (MACD's,
+    // the bands' objects: one per candle, kept to the end of the run) cost a single run more in garbage
+    // collection than the shortcut saves: a year of 1m candles in a fresh process, medians of 3, the run
+    // alone, candidates / every candle: macd_trend 211 / 131 ms, bollinger_breakout 160 / 95 ms, momentum
+    // 179 / 142 ms (rsi_reversion 75 / 85 ms, sma_cross about even). Such a series is given up at its
+    // first value. An optimizer computes its series once for many runs, and gives them (indicatorSeries).
     const computed: Record<string, Series> = {};
     for (const [name, make] of Object.entries(strategy.indicators)) {
-      computed[name] = seriesOf((make as IndicatorFactory)(), prepared, strategy.timeframe);
+      const s = seriesOf((make as IndicatorFactory)(), prepared, strategy.timeframe, true);
+      if (s === undefined) return undefined;
+      computed[name] = s;
     }
     indicatorSeries = computed;
   }

@@ -47,7 +47,23 @@ const READS_FIELDS_ONLY: ReadonlySet<unknown> = new Set([
 ]);
 
 /** An indicator's values over a prepared stream's candles of `timeframe` (its decision candles). */
-export function seriesOf(probe: Indicator<unknown>, prepared: PreparedBacktest, timeframe: string): Series {
+export function seriesOf(probe: Indicator<unknown>, prepared: PreparedBacktest, timeframe: string): Series;
+/**
+ * `numbersOnly`: undefined as soon as a value is neither undefined nor a number (MACD's and the bands'
+ * objects): a run that would only use such a series once does without it (see candidatesOf).
+ */
+export function seriesOf(
+  probe: Indicator<unknown>,
+  prepared: PreparedBacktest,
+  timeframe: string,
+  numbersOnly: true,
+): Series | undefined;
+export function seriesOf(
+  probe: Indicator<unknown>,
+  prepared: PreparedBacktest,
+  timeframe: string,
+  numbersOnly = false,
+): Series | undefined {
   const out = new SeriesBuilder(prepared.decisions);
   const rows = prepared.columns;
   if (rows !== undefined && READS_FIELDS_ONLY.has(probe.constructor)) {
@@ -69,14 +85,14 @@ export function seriesOf(probe: Indicator<unknown>, prepared: PreparedBacktest, 
       input.low = c.low[i] as number;
       input.close = c.close[i] as number;
       input.volume = c.volume[i] as number;
-      out.push(probe.update(input));
+      if (!out.push(probe.update(input)) && numbersOnly) return undefined;
     }
     return out.series();
   }
   const count = streamLength(prepared);
   for (let j = 0; j < count; j++) {
     const c = streamCandle(prepared, j);
-    if (c.timeframe === timeframe) out.push(probe.update(c));
+    if (c.timeframe === timeframe && !out.push(probe.update(c)) && numbersOnly) return undefined;
   }
   return out.series();
 }
@@ -92,11 +108,15 @@ class SeriesBuilder {
     this.numbers = new Float64Array(room);
   }
 
-  push(v: unknown): void {
+  /** Takes the next value; false once the values are not of the usual shape. */
+  push(v: unknown): boolean {
     const k = this.k++;
     const numbers = this.numbers;
-    if (this.values !== undefined) this.values.push(v);
-    else if (typeof v === 'number' && k < numbers.length) {
+    if (this.values !== undefined) {
+      this.values.push(v);
+      return false;
+    }
+    if (typeof v === 'number' && k < numbers.length) {
       if (this.from < 0) this.from = k;
       numbers[k] = v;
     } else if (v !== undefined || this.from >= 0 || k >= numbers.length) {
@@ -105,7 +125,9 @@ class SeriesBuilder {
       for (let i = 0; i < k; i++) values.push(this.from >= 0 && i >= this.from ? numbers[i] : undefined);
       values.push(v);
       this.values = values;
+      return false;
     }
+    return true;
   }
 
   series(): Series {

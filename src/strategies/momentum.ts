@@ -13,7 +13,15 @@ import type { Signal } from '../domain/signal.js';
 import { TIMEFRAMES, timeframeMs, type Timeframe } from '../domain/timeframe.js';
 import type { IndicatorSpec } from '../domain/indicators/spec.js';
 import { level, period, positive, timeframe } from './params.js';
-import { unit, type Strategy, type StrategyContext, type StrategyDefinition } from './strategy.js';
+import {
+  unit,
+  type CandleSeries,
+  type IndicatorSeries,
+  type NumberSeries,
+  type Strategy,
+  type StrategyContext,
+  type StrategyDefinition,
+} from './strategy.js';
 
 const schema = z
   .object({
@@ -158,6 +166,78 @@ class Momentum implements Strategy {
     const bandRoom = bandWidth > 0 ? unit((close - bb.lower) / bandWidth) : 0.5;
     const confidence = (unit(down / 2) + rsiRoom + bandRoom) / 3;
     return ctx.sell(confidence, 'momentum down: ROC past its threshold, MACD histogram < 0', indicators);
+  }
+
+  /**
+   * The candles where a bull or a bear setup starts: onCandle's conditions hold on the candle and
+   * setupBefore's, in the same direction, not on the one before (see Strategy.candidates). None with
+   * `trend_confirmation`: the trend is a higher timeframe's, which the series do not have.
+   */
+  candidates(series: IndicatorSeries, length: number, candles: CandleSeries): Int32Array | undefined {
+    if (this.params.trend_confirmation) return undefined;
+    const rsi = series.rsi;
+    const macd = series.macd;
+    const bb = series.bb;
+    if (rsi?.numbers === undefined || macd?.values === undefined || bb?.values === undefined)
+      return undefined;
+    const rocs: NumberSeries[] = [];
+    for (const name of this.rocNames) {
+      const roc = series[name];
+      if (roc?.numbers === undefined) return undefined;
+      rocs.push(roc);
+    }
+    const macds = macd.values as readonly (MacdValue | undefined)[];
+    const bands = bb.values as readonly (BollingerValue | undefined)[];
+    const { oversold, overbought } = this.params;
+    const thresholds = this.thresholds;
+    const close = candles.close;
+    const out: number[] = [];
+    // The setup onCandle sees on candle k (1 bull, −1 bear, 0 none or warming up), and setupBefore's.
+    const now = (k: number): number => {
+      let up = Number.NEGATIVE_INFINITY;
+      let down = Number.NEGATIVE_INFINITY;
+      for (let i = 0; i < rocs.length; i++) {
+        const roc = rocs[i] as NumberSeries;
+        if (k < roc.from) return 0;
+        const r = (roc.numbers[k] as number) / (thresholds[i] as number);
+        if (r > up) up = r;
+        if (-r > down) down = -r;
+      }
+      const m = macds[k];
+      const b = bands[k];
+      if (k < rsi.from || m === undefined || b === undefined) return 0;
+      const x = rsi.numbers[k] as number;
+      const c = close[k] as number;
+      if (up > 1 && m.hist > 0 && x < overbought && c < b.upper) return 1;
+      if (down > 1 && m.hist < 0 && x > oversold && c > b.lower) return -1;
+      return 0;
+    };
+    const before = (k: number): number => {
+      if (k < 0) return 0;
+      const m = macds[k];
+      const b = bands[k];
+      if (k < rsi.from || m === undefined || b === undefined) return 0;
+      let up = false;
+      let down = false;
+      for (let i = 0; i < rocs.length; i++) {
+        const roc = rocs[i] as NumberSeries;
+        if (k < roc.from) return 0;
+        const v = roc.numbers[k] as number;
+        const t = thresholds[i] as number;
+        if (v > t) up = true;
+        if (v < -t) down = true;
+      }
+      const x = rsi.numbers[k] as number;
+      const c = close[k] as number;
+      if (up && m.hist > 0 && x < overbought && c < b.upper) return 1;
+      if (down && m.hist < 0 && x > oversold && c > b.lower) return -1;
+      return 0;
+    };
+    for (let k = 0; k < length; k++) {
+      const setup = now(k);
+      if (setup !== 0 && before(k - 1) !== setup) out.push(k);
+    }
+    return Int32Array.from(out);
   }
 
   /** The setup on the previous candle: 1 bull, −1 bear, 0 none (or not warmed up). */

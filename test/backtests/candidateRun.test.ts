@@ -106,6 +106,8 @@ describe('a run on candidate candles', () => {
       ['rsi_reversion', { period: 7, oversold: 25, overbought: 75 }],
       ['macd_trend', { fast_period: 8, slow_period: 21, signal_period: 5 }],
       ['bollinger_breakout', { period: 10, std_dev: 1.5 }],
+      ['momentum', { roc_periods: [1, 5], roc_thresholds: [0.15, 0.4] }],
+      ['momentum', { roc_periods: [3, 30], roc_thresholds: [0.2, 0.6], rsi_period: 7, bb_period: 40 }],
     ] as const) {
       for (const [from, to] of [
         [0, 24_000],
@@ -174,7 +176,9 @@ describe('a run on candidate candles', () => {
 
   it('is not taken when every signal is watched, or for a strategy without candidates', () => {
     // It lists no candidates: it is asked on every candle.
-    const strategy = registry.create('momentum', {});
+    const strategy: Strategy = Object.assign(Object.create(registry.create('momentum', {})) as Strategy, {
+      candidates: undefined,
+    });
     const prepared = prepareColumns({ columns, from: 0, to: 5_000 }, strategy)!;
     const base: BacktestOptions = {
       strategy,
@@ -190,6 +194,29 @@ describe('a run on candidate candles', () => {
     const withSeries = { ...base, strategy: cross, indicatorSeries: seriesFor(cross, p2) };
     expect(candidatesOf(p2, withSeries)).toBeDefined();
     expect(candidatesOf(p2, { ...withSeries, onSignal: () => undefined })).toBeUndefined();
+  });
+
+  it('computes the series itself when they are numbers, and is not taken for object-valued ones', () => {
+    for (const [name, taken] of [
+      ['sma_cross', true],
+      ['rsi_reversion', true],
+      ['macd_trend', false],
+      ['bollinger_breakout', false],
+      ['momentum', false],
+    ] as const) {
+      const strategy = registry.create(name, {});
+      const prepared = prepareColumns({ columns, from: 0, to: 5_000 }, strategy)!;
+      const options: BacktestOptions = {
+        strategy,
+        risk: parseRiskConfig({ sizing: { type: 'equity', percentage: 100 } }),
+        venue: parseVenueModel({}),
+        initialCash: 10_000,
+      };
+      expect({ name, taken: candidatesOf(prepared, options) !== undefined }).toEqual({ name, taken });
+      // Given the series (an optimizer's), every built-in takes it.
+      const given = { ...options, indicatorSeries: seriesFor(strategy, prepared) };
+      expect({ name, given: candidatesOf(prepared, given) !== undefined }).toEqual({ name, given: true });
+    }
   });
 
   it('refuses a candidates list out of order or out of range, naming the strategy', () => {
@@ -228,6 +255,9 @@ describe('candidates of the built-in strategies', () => {
       ['bollinger_breakout', {}],
       ['bollinger_breakout', { period: 5, std_dev: 1 }],
       ['bollinger_breakout', { period: 60, std_dev: 3 }],
+      ['momentum', {}],
+      ['momentum', { roc_periods: [1], roc_thresholds: [0.1], macd_fast: 3, macd_slow: 8, macd_signal: 2 }],
+      ['momentum', { roc_periods: [5, 60], roc_thresholds: [0.4, 2], oversold: 45, overbought: 55 }],
     ] as const) {
       const strategy = registry.create(name, params);
       const prepared = prepareColumns({ columns, from: 0, to: columns.length }, strategy)!;
@@ -258,5 +288,14 @@ describe('candidates of the built-in strategies', () => {
     expect(Array.from(macd.candidates!({ macd: objects, atr: numbers }, 10, candles)!)).toEqual([]);
     const bb = registry.create('bollinger_breakout', {});
     expect(bb.candidates!({ bb: numbers }, 10, candles)).toBeUndefined();
+    const momentum = registry.create('momentum', { roc_periods: [1, 5], roc_thresholds: [0.5, 1] });
+    const good = { rsi: numbers, macd: objects, bb: objects, roc0: numbers, roc1: numbers };
+    expect(Array.from(momentum.candidates!(good, 10, candles)!)).toEqual([]);
+    expect(momentum.candidates!({ ...good, roc1: objects }, 10, candles)).toBeUndefined();
+    expect(momentum.candidates!({ ...good, rsi: objects }, 10, candles)).toBeUndefined();
+    expect(momentum.candidates!({ ...good, macd: numbers }, 10, candles)).toBeUndefined();
+    // The trend is a higher timeframe's: not in the series.
+    const trend = registry.create('momentum', { trend_confirmation: true });
+    expect(trend.candidates!(good, 10, candles)).toBeUndefined();
   });
 });
