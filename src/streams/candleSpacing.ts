@@ -17,7 +17,9 @@ import { iso } from '../domain/time.js';
 export class CandleSpacing {
   private gcdMs = 0;
   private gaps = 0;
-  private previous: { readonly timeMs: number; readonly line: number } | undefined;
+  /** The last row's time and line (NaN: none yet); numbers, not an object per row. */
+  private previousMs = Number.NaN;
+  private previousLine = 0;
   /** The first two rows: the example a message shows. */
   private firstPair:
     | { readonly fromMs: number; readonly toMs: number; readonly fromLine: number; readonly toLine: number }
@@ -25,14 +27,17 @@ export class CandleSpacing {
 
   /** Adds the next row (times strictly increasing; any consistent stamp: open or close). */
   add(timeMs: number, line: number): void {
-    const prev = this.previous;
-    this.previous = { timeMs, line };
-    if (prev === undefined) return;
-    const gap = timeMs - prev.timeMs;
+    const prevMs = this.previousMs;
+    const prevLine = this.previousLine;
+    this.previousMs = timeMs;
+    this.previousLine = line;
+    if (Number.isNaN(prevMs)) return;
+    const gap = timeMs - prevMs;
     if (!(gap > 0)) return; // the parser reports rows out of order
-    this.gcdMs = gcd(this.gcdMs, gap);
+    // Every row of a file calls this: the usual gap, the gcd already, costs no division.
+    if (gap !== this.gcdMs) this.gcdMs = gcd(this.gcdMs, gap);
     this.gaps += 1;
-    this.firstPair ??= { fromMs: prev.timeMs, toMs: timeMs, fromLine: prev.line, toLine: line };
+    this.firstPair ??= { fromMs: prevMs, toMs: timeMs, fromLine: prevLine, toLine: line };
   }
 
   /** How many gaps (pairs of consecutive rows) were seen. */
@@ -74,6 +79,10 @@ export class CandleSpacing {
 }
 
 function gcd(a: number, b: number): number {
-  while (b !== 0) [a, b] = [b, a % b];
+  while (b !== 0) {
+    const r = a % b;
+    a = b;
+    b = r;
+  }
   return a;
 }
