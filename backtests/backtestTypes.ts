@@ -58,6 +58,8 @@ export interface BacktestOptions {
    * and `equity_curve` are empty (a parameter search needs the metrics only).
    */
   readonly curve?: boolean;
+  /** Keep the list of trades (default true). False: `trades` is empty; the metrics are the same. */
+  readonly trades?: boolean;
   /** Also keep, per equity point, the close and whether a position was open (`series` in the result). */
   readonly series?: boolean;
   readonly onStrategyError?: (e: StrategyErrorEvent) => void;

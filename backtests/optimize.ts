@@ -76,7 +76,7 @@ export class JobRunner {
   ) {}
 
   run(job: OptimizeJob): OptimizeRun {
-    const r = this.backtest(job, { curve: false });
+    const r = this.backtest(job, { curve: false, trades: false });
     return { id: job.id, params: r.params, metrics: r.result.metrics, warnings: r.result.warnings };
   }
 
@@ -111,6 +111,8 @@ export class JobRunner {
       readonly series?: boolean;
       /** false: metrics only, no equity curve (see BacktestOptions.curve). */
       readonly curve?: boolean;
+      /** false: no list of trades (see BacktestOptions.trades). */
+      readonly trades?: boolean;
       readonly onRoundTrip?: (t: RoundTrip) => void;
     } = {},
   ): { params: Readonly<Record<string, unknown>>; result: BacktestResult } {
@@ -143,6 +145,7 @@ export class JobRunner {
       initialCash: more.initialCash ?? s.initialCash,
       ...(more.series ? { series: true } : {}),
       ...(more.curve === false ? { curve: false } : {}),
+      ...(more.trades === false ? { trades: false } : {}),
       ...(more.onRoundTrip !== undefined ? { onRoundTrip: more.onRoundTrip } : {}),
     });
     return { params: strategy.params, result };

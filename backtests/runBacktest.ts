@@ -139,13 +139,13 @@ export function runPreparedBacktest(prepared: PreparedBacktest, options: Backtes
   const lastPrice = curve.lastPrice;
   if (!Number.isNaN(lastT)) {
     if ((options.closeAtEnd ?? true) && book.openCount > 0) {
-      const before = trades.length;
+      const before = tally.trips;
       const held = book.positions.map((p) => `${p.qty} ${p.symbol} (entered ${iso(p.entryTimeMs)})`);
       engine.attach({ fill: (f) => tally.fill(f), roundTrip: (t) => tally.roundTrip(t) });
       engine.closeAll(lastT, lastPrice);
       curve.lastEquity = book.equity;
-      closedAtEnd = trades[trades.length - 1];
-      if (trades.length > before) warnings.closedAtEnd(held, lastPrice, lastT, closedAtEnd?.pnl ?? 0);
+      closedAtEnd = tally.lastTrade();
+      if (tally.trips > before) warnings.closedAtEnd(held, lastPrice, lastT, closedAtEnd?.pnl ?? 0);
     }
     curve.flush();
   }

@@ -17,12 +17,18 @@ export class RunTally {
   signals = 0;
   readonly deniedByReason: Partial<Record<DeniedReason, number>> = {};
   readonly trades: BacktestTrade[] = [];
+  /** Round trips closed so far, kept in `trades` or not. */
+  trips = 0;
+  private readonly keepTrades: boolean;
+  private lastTrip: RoundTrip | undefined = undefined;
 
   constructor(
     private readonly metrics: MetricsAccumulator,
     private readonly warnings: BacktestWarnings,
     private readonly options: BacktestOptions,
-  ) {}
+  ) {
+    this.keepTrades = options.trades ?? true;
+  }
 
   fill(f: Fill): void {
     this.fills++;
@@ -32,8 +38,16 @@ export class RunTally {
 
   roundTrip(t: RoundTrip): void {
     this.metrics.onTrade(t);
-    this.trades.push(tradeOf(t));
+    this.trips++;
+    if (this.keepTrades) this.trades.push(tradeOf(t));
+    else this.lastTrip = t;
     this.options.onRoundTrip?.(t);
+  }
+
+  /** The last trade closed (`trades`' last, also when they are not kept). */
+  lastTrade(): BacktestTrade | undefined {
+    if (this.keepTrades) return this.trades[this.trades.length - 1];
+    return this.lastTrip === undefined ? undefined : tradeOf(this.lastTrip);
   }
 
   /** The fills, then the round trips, of one candle (undefined: none). */

@@ -41,6 +41,8 @@ export class PortfolioBook {
   private readonly holdings = new Map<string, Holding>();
   private readonly open: Holding[] = [];
   private view: readonly Position[] = Object.freeze([]);
+  /** Whether a fill changed the positions since `view` was made (it is made again when next read). */
+  private viewStale = false;
   private last: Holding | undefined;
 
   constructor(readonly initialCash: number) {
@@ -128,7 +130,7 @@ export class PortfolioBook {
       if (isOpen) this.open.push(h);
       else this.open.splice(this.open.indexOf(h), 1);
     }
-    this.rebuildView();
+    this.viewStale = true;
     return trip;
   }
 
@@ -159,15 +161,19 @@ export class PortfolioBook {
     return this.open.length;
   }
 
-  /** The open positions (the same frozen array until a fill changes them). */
+  /**
+   * The open positions (the same frozen array until a fill changes them). Made when read: a backtest
+   * books thousands of fills and reads them at its end only.
+   */
   get positions(): readonly Position[] {
+    if (this.viewStale) this.rebuildView();
     return this.view;
   }
 
   position(symbol: string): Position | undefined {
     const h = this.holdings.get(symbol);
     if (h === undefined || h.qty === 0) return undefined;
-    for (const p of this.view) if (p.symbol === symbol) return p;
+    for (const p of this.positions) if (p.symbol === symbol) return p;
     return undefined;
   }
 
@@ -206,7 +212,7 @@ export class PortfolioBook {
       feesPaid: this.feesPaid,
       closedTrades: this.closedTrades,
       winningTrades: this.winningTrades,
-      positions: this.view,
+      positions: this.positions,
     };
   }
 
@@ -285,6 +291,7 @@ export class PortfolioBook {
   }
 
   private rebuildView(): void {
+    this.viewStale = false;
     this.view = Object.freeze(
       this.open.map((h): Position =>
         Object.freeze({

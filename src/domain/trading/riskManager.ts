@@ -3,7 +3,7 @@ import { exitPlanOf, takerFeeRate, worstSlippageBps, type RiskConfig, type Venue
 import type { RiskState } from './engineState.js';
 import type { PortfolioBook } from './portfolioBook.js';
 import { floorToStep } from './quantity.js';
-import type { Denied, DeniedReason, ExitPlan, Fill, OrderCancelled, RiskDecision } from './types.js';
+import type { Denied, DeniedReason, ExitPlan, Fill, Order, OrderCancelled, RiskDecision } from './types.js';
 
 /**
  * Turns signals into orders, or into `Denied` events: one stage of TradingEngine. It reads the
@@ -107,7 +107,8 @@ export class RiskManager {
     const id = this.nextId++;
     this.pendingEntries.set(s.symbol, { id, cost });
     this.reserved += cost;
-    return {
+    // A plain literal, the plan added after (see SimulatedVenue's fills).
+    const order: { -readonly [K in keyof Order]: Order[K] } = {
       kind: 'order',
       id,
       symbol: s.symbol,
@@ -120,8 +121,9 @@ export class RiskManager {
       maxCost: available,
       qtyStep: c.lot_size,
       minQty: c.min_order_size,
-      ...(this.exitPlan === undefined ? {} : { exitPlan: this.exitPlan }),
     };
+    if (this.exitPlan !== undefined) order.exitPlan = this.exitPlan;
+    return order;
   }
 
   private exit(s: Signal): RiskDecision {

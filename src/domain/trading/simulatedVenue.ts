@@ -443,7 +443,8 @@ export class SimulatedVenue {
     reason: string,
     slTpSameCandle = false,
   ): void {
-    const fill: Fill = {
+    // A plain literal, the flag added after: a spread in the literal made V8 build each fill the slow way.
+    const fill: { -readonly [K in keyof Fill]: Fill[K] } = {
       kind: 'fill',
       orderId,
       symbol,
@@ -455,8 +456,8 @@ export class SimulatedVenue {
       timeMs,
       purpose,
       reason,
-      ...(slTpSameCandle ? { slTpSameCandle: true as const } : {}),
     };
+    if (slTpSameCandle) fill.slTpSameCandle = true;
     const before = this.book.qtyOf(symbol);
     const trip = this.book.applyFill(fill);
     const after = this.book.qtyOf(symbol);
