@@ -206,6 +206,12 @@ export async function runOptimizeCommand(
   if (all.length === 0) throw new UsageError('--grid/--constraint: no combination is left to run');
 
   const queue = await queueSettings(options, spec, env);
+  const cores = availableParallelism();
+  if (queue === undefined && workers > cores && all.length > cores) {
+    note(
+      `--workers ${workers} on ${cores} core${cores === 1 ? '' : 's'}: every thread compiles the code and computes its own indicator series, so threads beyond the cores slow the search down`,
+    );
+  }
   // N threads: this one and N − 1 workers (runJobs), which load their code while this thread reads the
   // candles.
   const pool =
