@@ -37,7 +37,7 @@ export function candidatesOf(
   if (indicatorSeries === undefined) {
     // Computed for this run alone: taken when every series is numbers. Values of another shape (MACD's,
     // the bands' objects: one per candle, kept to the end of the run) cost a single run more in garbage
-    // collection than the shortcut saves: a year of 1m candles in a fresh process, medians of 3, the run
+    // collection than the shortcut saves: 71k 1m candles (7 weeks) in a fresh process, medians of 3, the run
     // alone, candidates / every candle: macd_trend 211 / 131 ms, bollinger_breakout 160 / 95 ms, momentum
     // 179 / 142 ms (rsi_reversion 75 / 85 ms, sma_cross about even). Such a series is given up at its
     // first value. An optimizer computes its series once for many runs, and gives them (indicatorSeries).
