@@ -207,7 +207,8 @@ export async function runOptimizeCommand(
 
   const queue = await queueSettings(options, spec, env);
   const cores = availableParallelism();
-  if (queue === undefined && workers > cores && all.length > cores) {
+  // The threads a local search starts: one per combination at most (see the pool below).
+  if (queue === undefined && Math.min(workers, all.length) > cores) {
     note(
       `--workers ${workers} on ${cores} core${cores === 1 ? '' : 's'}: every thread compiles the code and computes its own indicator series, so threads beyond the cores slow the search down`,
     );
