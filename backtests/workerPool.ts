@@ -174,8 +174,9 @@ interface Prestarted {
 let prestarted: Prestarted[] = [];
 
 /**
- * Starts `count` workers now (their thread ids), for the next WorkerPool.start to take: bin/rxtrade.js calls it (through
- * backtests/prestart.ts) before it loads the command's code, so the workers load theirs meanwhile. A
+ * Starts `count` workers now (returns their thread ids), for the next WorkerPool.start to take:
+ * bin/rxtrade.js calls it (through backtests/prestart.ts) before it loads the command's code, so the
+ * workers load theirs meanwhile. A
  * worker thread takes ~0.15 s to be ready, ~0.3 s when this thread is busy reading the candles, and the
  * command starts its pool only once its own code is loaded. They do not keep the process alive until a
  * pool takes them: a command that ends before it starts one (an error, --help, a single combination) exits

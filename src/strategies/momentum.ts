@@ -139,13 +139,12 @@ class Momentum implements Strategy {
     }
     if (rsi === undefined || macd === undefined || bb === undefined) return ctx.hold('warming up');
     const indicators = this.indicatorsOf(ctx, rsi, macd, bb);
-    const bull = up > 1 && macd.hist > 0 && rsi < this.params.overbought && close < bb.upper;
-    const bear = down > 1 && macd.hist < 0 && rsi > this.params.oversold && close > bb.lower;
-    if (!bull && !bear) return ctx.hold('no setup', indicators);
+    const setup = this.setup(up > 1, down > 1, macd.hist, rsi, close, bb);
+    if (setup === 0) return ctx.hold('no setup', indicators);
     const before = this.setupBefore(ctx);
     const { oversold, overbought } = this.params;
     const bandWidth = bb.upper - bb.lower;
-    if (bull) {
+    if (setup > 0) {
       if (before > 0) return ctx.hold('bull setup continues', indicators);
       if (this.params.trend_confirmation) {
         const trend = this.trendUp(ctx);
@@ -188,7 +187,6 @@ class Momentum implements Strategy {
     }
     const macds = macd.values as readonly (MacdValue | undefined)[];
     const bands = bb.values as readonly (BollingerValue | undefined)[];
-    const { oversold, overbought } = this.params;
     const thresholds = this.thresholds;
     const close = candles.close;
     const out: number[] = [];
@@ -206,11 +204,7 @@ class Momentum implements Strategy {
       const m = macds[k];
       const b = bands[k];
       if (k < rsi.from || m === undefined || b === undefined) return 0;
-      const x = rsi.numbers[k] as number;
-      const c = close[k] as number;
-      if (up > 1 && m.hist > 0 && x < overbought && c < b.upper) return 1;
-      if (down > 1 && m.hist < 0 && x > oversold && c > b.lower) return -1;
-      return 0;
+      return this.setup(up > 1, down > 1, m.hist, rsi.numbers[k] as number, close[k] as number, b);
     };
     const before = (k: number): number => {
       if (k < 0) return 0;
@@ -227,11 +221,7 @@ class Momentum implements Strategy {
         if (v > t) up = true;
         if (v < -t) down = true;
       }
-      const x = rsi.numbers[k] as number;
-      const c = close[k] as number;
-      if (up && m.hist > 0 && x < overbought && c < b.upper) return 1;
-      if (down && m.hist < 0 && x > oversold && c > b.lower) return -1;
-      return 0;
+      return this.setup(up, down, m.hist, rsi.numbers[k] as number, close[k] as number, b);
     };
     for (let k = 0; k < length; k++) {
       const setup = now(k);
@@ -257,8 +247,24 @@ class Momentum implements Strategy {
       if (roc > t) up = true;
       if (roc < -t) down = true;
     }
-    if (up && macd.hist > 0 && rsi < this.params.overbought && c.close < bb.upper) return 1;
-    if (down && macd.hist < 0 && rsi > this.params.oversold && c.close > bb.lower) return -1;
+    return this.setup(up, down, macd.hist, rsi, c.close, bb);
+  }
+
+  /**
+   * The setup a candle shows, given whether a ROC is past its threshold up and down: 1 bull (MACD histogram
+   * > 0, RSI below overbought, close below the upper band), −1 bear (mirrored), 0 none. One rule for
+   * onCandle, setupBefore and candidates.
+   */
+  private setup(
+    up: boolean,
+    down: boolean,
+    hist: number,
+    rsi: number,
+    close: number,
+    bb: BollingerValue,
+  ): number {
+    if (up && hist > 0 && rsi < this.params.overbought && close < bb.upper) return 1;
+    if (down && hist < 0 && rsi > this.params.oversold && close > bb.lower) return -1;
     return 0;
   }
 

@@ -20,7 +20,8 @@ const grid = [
   '--constraint',
   'fast_period < slow_period',
 ];
-const base = ['optimize', '--strategy', 'sma_cross', '--data', MAY_SLICE, ...grid];
+const onMay = ['optimize', '--strategy', 'sma_cross', '--data', MAY_SLICE];
+const base = [...onMay, ...grid];
 
 describe('the built rxtrade optimize', () => {
   it('prints what the in-process command prints, on prestarted workers and on none', async () => {
@@ -47,20 +48,9 @@ describe('the built rxtrade optimize', () => {
     const help = await runBuiltCli(['optimize', '--help'], { timeoutMs: 30_000 });
     expect(help.code).toBe(0);
     expect(help.stdout).toContain('--workers');
-    const one = await runBuiltCli(
-      [
-        'optimize',
-        '--strategy',
-        'sma_cross',
-        '--data',
-        MAY_SLICE,
-        '--grid',
-        'fast_period=5',
-        '--workers',
-        '2',
-      ],
-      { timeoutMs: 30_000 },
-    );
+    const one = await runBuiltCli([...onMay, '--grid', 'fast_period=5', '--workers', '2'], {
+      timeoutMs: 30_000,
+    });
     expect(one.stderr).toBe('');
     expect(one.code).toBe(0);
     expect(one.stdout).toContain('1 combinations');
