@@ -10,6 +10,7 @@ import {
   Rsi,
   Sma,
   Vwap,
+  type BatchSeries,
   type Indicator,
   type IndicatorInput,
 } from '../src/domain/indicators/index.js';
@@ -46,6 +47,12 @@ const READS_FIELDS_ONLY: ReadonlySet<unknown> = new Set([
   Vwap,
 ]);
 
+/**
+ * The built-in indicators that compute a series over candle columns in one loop (BatchSeries). Exact
+ * classes, as above: a subclass may change what `update` returns.
+ */
+const BATCH: ReadonlySet<unknown> = new Set([Atr, Ema, Rsi, Sma]);
+
 /** An indicator's values over a prepared stream's candles of `timeframe` (its decision candles). */
 export function seriesOf(probe: Indicator<unknown>, prepared: PreparedBacktest, timeframe: string): Series;
 /**
@@ -64,8 +71,12 @@ export function seriesOf(
   timeframe: string,
   numbersOnly = false,
 ): Series | undefined {
-  const out = new SeriesBuilder(prepared.decisions);
   const rows = prepared.columns;
+  if (rows !== undefined && BATCH.has(probe.constructor) && rows.to - rows.from === prepared.decisions) {
+    const numbers = (probe as unknown as BatchSeries).seriesOver(rows.columns, rows.from, rows.to);
+    return { numbers, from: Math.min(probe.lookback, numbers.length) };
+  }
+  const out = new SeriesBuilder(prepared.decisions);
   if (rows !== undefined && READS_FIELDS_ONLY.has(probe.constructor)) {
     // The columns are the decision candles themselves (prepareColumns).
     const c = rows.columns;

@@ -1,4 +1,11 @@
-import { checkPeriod, type Indicator, type IndicatorInput } from './indicator.js';
+import {
+  checkPeriod,
+  warmingSeries,
+  type BatchSeries,
+  type Indicator,
+  type IndicatorInput,
+  type PriceColumns,
+} from './indicator.js';
 
 /** True range of a candle given the previous close (TA-Lib TRANGE). */
 export function trueRange(high: number, low: number, previousClose: number): number {
@@ -15,7 +22,7 @@ export function trueRange(high: number, low: number, previousClose: number): num
  * second candle; the first ATR, on candle period + 1, is their plain average; then
  * atr = (atr · (period − 1) + tr) / period. O(1).
  */
-export class Atr implements Indicator<number> {
+export class Atr implements Indicator<number>, BatchSeries {
   readonly key: string;
   readonly lookback: number;
   private prevClose = Number.NaN;
@@ -52,6 +59,35 @@ export class Atr implements Indicator<number> {
     this.atr += tr;
     this.atr /= n;
     return this.atr;
+  }
+
+  /** BatchSeries: update's steps over the rows at once. */
+  seriesOver(c: PriceColumns, from: number, to: number): Float64Array {
+    const n = this.period;
+    const count = Math.max(0, to - from);
+    const out = warmingSeries(count, n);
+    if (count <= n) return out;
+    const { high, low, close } = c;
+    let prevClose = close[from] as number;
+    let atr = 0;
+    for (let seen = 1; seen < n; seen++) {
+      const i = from + seen;
+      atr += trueRange(high[i] as number, low[i] as number, prevClose);
+      prevClose = close[i] as number;
+    }
+    const i = from + n;
+    atr = (atr + trueRange(high[i] as number, low[i] as number, prevClose)) / n;
+    prevClose = close[i] as number;
+    out[n] = atr;
+    for (let k = n + 1; k < count; k++) {
+      const r = from + k;
+      atr *= n - 1;
+      atr += trueRange(high[r] as number, low[r] as number, prevClose);
+      atr /= n;
+      prevClose = close[r] as number;
+      out[k] = atr;
+    }
+    return out;
   }
 
   reset(): void {

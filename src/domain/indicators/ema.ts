@@ -1,9 +1,13 @@
 import {
   checkPeriod,
   keyOf,
+  sourceColumn,
   sourceReader,
+  warmingSeries,
+  type BatchSeries,
   type Indicator,
   type IndicatorInput,
+  type PriceColumns,
   type PriceSource,
 } from './indicator.js';
 
@@ -51,7 +55,7 @@ export class EmaCore {
 }
 
 /** Exponential moving average, SMA-seeded (TA-Lib EMA): first value on the `period`-th candle. O(1). */
-export class Ema implements Indicator<number> {
+export class Ema implements Indicator<number>, BatchSeries {
   readonly key: string;
   readonly lookback: number;
   private readonly core: EmaCore;
@@ -71,6 +75,24 @@ export class Ema implements Indicator<number> {
   update(candle: IndicatorInput): number | undefined {
     const v = this.core.next(this.read(candle));
     return this.core.ready ? v : undefined;
+  }
+
+  /** BatchSeries: EmaCore's seed and recurrence over the rows at once. */
+  seriesOver(c: PriceColumns, from: number, to: number): Float64Array {
+    const x = sourceColumn(c, this.source, from, to);
+    const n = this.period;
+    const k = this.core.k;
+    const out = warmingSeries(x.length, n - 1);
+    if (x.length < n) return out;
+    let seedSum = 0;
+    for (let i = 0; i < n; i++) seedSum += x[i] as number;
+    let value = seedSum / n;
+    out[n - 1] = value;
+    for (let i = n; i < x.length; i++) {
+      value = ((x[i] as number) - value) * k + value;
+      out[i] = value;
+    }
+    return out;
   }
 
   reset(): void {

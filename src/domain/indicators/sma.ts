@@ -1,9 +1,13 @@
 import {
   checkPeriod,
   keyOf,
+  sourceColumn,
   sourceReader,
+  warmingSeries,
+  type BatchSeries,
   type Indicator,
   type IndicatorInput,
+  type PriceColumns,
   type PriceSource,
 } from './indicator.js';
 
@@ -87,7 +91,7 @@ export class RollingWindow {
  * Simple moving average of the last `period` values (TA-Lib SMA): first value on the `period`-th candle.
  * O(1) per candle. `source` picks the series (closes by default; `volume` gives the volume SMA).
  */
-export class Sma implements Indicator<number> {
+export class Sma implements Indicator<number>, BatchSeries {
   readonly key: string;
   readonly lookback: number;
   private readonly window: RollingWindow;
@@ -106,6 +110,49 @@ export class Sma implements Indicator<number> {
 
   update(candle: IndicatorInput): number | undefined {
     return this.next(this.read(candle));
+  }
+
+  /** BatchSeries: RollingWindow's sums, in its order, over the rows at once. */
+  seriesOver(c: PriceColumns, from: number, to: number): Float64Array {
+    const x = sourceColumn(c, this.source, from, to);
+    const n = this.period;
+    const count = x.length;
+    const out = warmingSeries(count, n - 1);
+    if (count < n) return out;
+    const window = new Float64Array(n);
+    let partial = 0;
+    for (let k = 0; k < n - 1; k++) {
+      const v = x[k] as number;
+      window[k] = v;
+      partial += v;
+    }
+    const last = x[n - 1] as number;
+    window[n - 1] = last;
+    let total = partial + last;
+    partial = total - (window[0] as number);
+    out[n - 1] = total / n;
+    let oldest = 0;
+    let sinceResum = 0;
+    for (let k = n; k < count; k++) {
+      const v = x[k] as number;
+      window[oldest] = v;
+      oldest = oldest + 1 === n ? 0 : oldest + 1;
+      total = partial + v;
+      if (++sinceResum >= RESUM_EVERY) {
+        sinceResum = 0;
+        // RollingWindow.sumNewest(n − 1): the newest n − 1 values, oldest first.
+        let sum = 0;
+        for (let b = n - 2; b >= 0; b--) {
+          const j = oldest - 1 - b;
+          sum += window[j < 0 ? j + n : j] as number;
+        }
+        partial = sum;
+      } else {
+        partial = total - (window[oldest] as number);
+      }
+      out[k] = total / n;
+    }
+    return out;
   }
 
   /** Feeds a raw value (for indicators built on this one). */
