@@ -38,7 +38,7 @@ describe('writeBacktestJson (rxtrade backtest --json)', () => {
     expect(await written(r, 1024)).toBe(`${JSON.stringify(backtestJson(r))}\n`);
   });
 
-  it('writes the numbers as JSON does: null for NaN and ±∞, 0 for -0, exponents, repeated values', async () => {
+  it('writes the numbers as JSON does: null for NaN and ±∞, 0 for -0, exponents, repeated values, integers of every size and sign', async () => {
     const r = backtest({ candles: await fixtureCandles(MAY_SLICE) }, { name: 'sma_cross' }, SIZING);
     const odd = withCurve(r, [
       [1, Number.NaN],
@@ -51,6 +51,12 @@ describe('writeBacktestJson (rxtrade backtest --json)', () => {
       [8, 1.5e-7],
       [1e21, -123.456],
       [Number.NEGATIVE_INFINITY, 10_000],
+      [-5, -123_456_789_012],
+      [99_999_999, 100_000_000],
+      [100_000_005, 1_000_000_000_000_007],
+      [Number.MAX_SAFE_INTEGER, 2 ** 53],
+      [-Number.MAX_SAFE_INTEGER, 0.1],
+      [-0.5, 5e-324],
     ]);
     expect(await written(odd)).toBe(`${JSON.stringify(backtestJson(odd))}\n`);
   });
