@@ -134,6 +134,7 @@ describe('readCandleCsvColumns (byte-level) equals the line reader', () => {
     ['epoch seconds', '1619322900,1,2,0.5,1,1'],
     ['a time after 2099', '4102444800000,1,2,0.5,1,1'],
     ['a misaligned time', '1619322900001,1,2,0.5,1,1'],
+    ['a misaligned time under an interval after the last row', '1619322899999,1,2,0.5,1,1'],
     ['a row out of order', '1619322780000,1,2,0.5,1,1'],
     ['a duplicate row', '1619322840000,1,2,0.5,1,1'],
     ['a bad ISO time', '2021-13-45,1,2,0.5,1,1'],
