@@ -6,7 +6,7 @@
 import { build } from 'esbuild';
 import { rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { dirname, join, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -52,6 +52,19 @@ await build({
       setup(b) {
         b.onResolve({ filter: /^rxjs(\/operators)?$/ }, (args) => ({
           path: join(rxjsEsm, args.path === 'rxjs' ? 'index.js' : 'operators/index.js'),
+        }));
+        // commander requires node:child_process when it loads, for executable subcommands (which rxtrade
+        // has none of): with what it pulls in (net, dgram, …) ~50 M instructions of every command's start
+        // (callgrind), for a module no command uses. It gets the module when it first touches it.
+        b.onResolve({ filter: /^(node:)?child_process$/ }, (args) =>
+          args.importer.includes(`node_modules${sep}commander${sep}`)
+            ? { path: 'child_process', namespace: 'lazy-builtin' }
+            : undefined,
+        );
+        b.onLoad({ filter: /.*/, namespace: 'lazy-builtin' }, () => ({
+          contents:
+            "let m; module.exports = new Proxy({}, { get: (_, k) => (m ??= require('node:child_process'))[k] });",
+          loader: 'js',
         }));
         // Any other package outside BUNDLED stays an import of node_modules.
         b.onResolve({ filter: /^[^./]/ }, (args) => {
