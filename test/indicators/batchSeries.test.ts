@@ -11,7 +11,7 @@ import {
   type PriceColumns,
 } from '../../src/domain/indicators/index.js';
 import { readCandleCsvColumns } from '../../src/streams/candleCsv.js';
-import type { CandleColumns } from '../../src/streams/candleColumns.js';
+import { candleOfRow, type CandleColumns } from '../../src/streams/candleColumns.js';
 
 /** Real Binance BTC/USDT 1m candles, 2021-04-24/25 (2,596 rows: enough for SMA's re-summing every 128). */
 const APRIL_DAYS = fileURLToPath(
@@ -28,15 +28,7 @@ function updates(make: () => Indicator<number>, c: CandleColumns, from: number, 
   const ind = make();
   const out: number[] = [];
   for (let i = from; i < to; i++) {
-    const v = ind.update({
-      closeTimeMs: c.closeTimeMs[i] as number,
-      timeframe: c.timeframe,
-      open: c.open[i] as number,
-      high: c.high[i] as number,
-      low: c.low[i] as number,
-      close: c.close[i] as number,
-      volume: c.volume[i] as number,
-    });
+    const v = ind.update(candleOfRow(c, i));
     out.push(v === undefined ? Number.NaN : v);
   }
   return out;
