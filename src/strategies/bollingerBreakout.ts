@@ -4,6 +4,7 @@ import type { Signal } from '../domain/signal.js';
 import type { Timeframe } from '../domain/timeframe.js';
 import { period, positive, timeframe } from './params.js';
 import {
+  NO_INDICATORS,
   unit,
   type CandleSeries,
   type IndicatorSeries,
@@ -45,22 +46,24 @@ class BollingerBreakout implements Strategy<Spec> {
   readonly timeframe: Timeframe;
   readonly indicators: Spec;
   private readonly keys: readonly [string, string, string];
+  /** The reasons of a buy and a sell (made once: a signal's reason is carried to its fill). */
+  private readonly buyReason: string;
+  private readonly sellReason: string;
 
   constructor(readonly params: BollingerBreakoutParams) {
     this.timeframe = params.timeframe;
     const { period: n, std_dev: k } = params;
     this.indicators = { bb: () => new BollingerBands(n, k) };
     this.keys = [`bb_upper_${n}_${k}`, `bb_middle_${n}_${k}`, `bb_lower_${n}_${k}`];
+    this.buyReason = `close broke above ${this.keys[0]}`;
+    this.sellReason = `close broke below ${this.keys[2]}`;
   }
 
   onCandle(ctx: StrategyContext<Spec>): Signal {
     const bb = ctx.values.bb;
     if (bb === undefined) return ctx.hold('warming up');
-    const [upperKey, middleKey, lowerKey] = this.keys;
-    const indicators: Record<string, number> = {}; // keyed stores: see emaCrossover.ts
-    indicators[upperKey] = bb.upper;
-    indicators[middleKey] = bb.middle;
-    indicators[lowerKey] = bb.lower;
+    // No record of the values when nobody reads them (StrategyContext.scratchHolds).
+    const indicators = ctx.scratchHolds ? NO_INDICATORS : this.values(bb);
     const prev = ctx.previous.bb;
     const prevCandle = ctx.previousCandle;
     if (prev === undefined || prevCandle === undefined) return ctx.hold('no breakout', indicators);
@@ -69,13 +72,22 @@ class BollingerBreakout implements Strategy<Spec> {
     const sd = (bb.upper - bb.middle) / this.params.std_dev;
     if (before < prev.upper && close > bb.upper) {
       const confidence = sd > 0 ? unit((close - bb.upper) / (BB_FULL_CONFIDENCE_SD * sd)) : 1;
-      return ctx.buy(confidence, `close broke above ${upperKey}`, indicators);
+      return ctx.buy(confidence, this.buyReason, indicators);
     }
     if (before > prev.lower && close < bb.lower) {
       const confidence = sd > 0 ? unit((bb.lower - close) / (BB_FULL_CONFIDENCE_SD * sd)) : 1;
-      return ctx.sell(confidence, `close broke below ${lowerKey}`, indicators);
+      return ctx.sell(confidence, this.sellReason, indicators);
     }
     return ctx.hold('no breakout', indicators);
+  }
+
+  private values(bb: BollingerValue): Record<string, number> {
+    const [upperKey, middleKey, lowerKey] = this.keys;
+    const indicators: Record<string, number> = {}; // keyed stores: see movingAverageCross.ts
+    indicators[upperKey] = bb.upper;
+    indicators[middleKey] = bb.middle;
+    indicators[lowerKey] = bb.lower;
+    return indicators;
   }
 
   /** The breakouts onCandle acts on: the close crossing out of the bands (see Strategy). */

@@ -4,6 +4,7 @@ import type { Signal } from '../domain/signal.js';
 import type { Timeframe } from '../domain/timeframe.js';
 import { fastBelowSlow, period, timeframe } from './params.js';
 import {
+  NO_INDICATORS,
   unit,
   type IndicatorSeries,
   type Strategy,
@@ -51,6 +52,9 @@ class MacdTrend implements Strategy<Spec> {
   readonly indicators: Spec;
   private readonly key: string;
   private readonly keys: readonly [string, string, string, string];
+  /** The reasons of a buy and a sell (made once: a signal's reason is carried to its fill). */
+  private readonly buyReason: string;
+  private readonly sellReason: string;
 
   constructor(readonly params: MacdTrendParams) {
     this.timeframe = params.timeframe;
@@ -58,12 +62,15 @@ class MacdTrend implements Strategy<Spec> {
     this.indicators = { macd: () => new Macd(f, s, g), atr: () => new Atr(a) };
     this.key = `${f}_${s}_${g}`;
     this.keys = [`macd_${this.key}`, `macd_signal_${this.key}`, `macd_hist_${this.key}`, `atr_${a}`];
+    this.buyReason = `${this.keys[0]} crossed above its signal line`;
+    this.sellReason = `${this.keys[0]} crossed below its signal line`;
   }
 
   onCandle(ctx: StrategyContext<Spec>): Signal {
     const { macd, atr } = ctx.values;
     if (macd === undefined || atr === undefined) return ctx.hold('warming up');
-    const indicators = this.indicatorsOf(macd, atr);
+    // No record of the values when nobody reads them (StrategyContext.scratchHolds).
+    const indicators = ctx.scratchHolds ? NO_INDICATORS : this.indicatorsOf(macd, atr);
     const prev: MacdValue | undefined = ctx.previous.macd;
     if (prev === undefined) return ctx.hold('no crossing', indicators);
     let cross = 0;
@@ -73,8 +80,8 @@ class MacdTrend implements Strategy<Spec> {
     const move = Math.abs(macd.hist - prev.hist);
     const confidence = atr > 0 ? unit(move / (MACD_FULL_CONFIDENCE_ATR * atr)) : 1;
     return cross > 0
-      ? ctx.buy(confidence, `${this.keys[0]} crossed above its signal line`, indicators)
-      : ctx.sell(confidence, `${this.keys[0]} crossed below its signal line`, indicators);
+      ? ctx.buy(confidence, this.buyReason, indicators)
+      : ctx.sell(confidence, this.sellReason, indicators);
   }
 
   /** The crossings of the MACD line and its signal line, where the ATR is warmed up (see Strategy). */
@@ -94,7 +101,7 @@ class MacdTrend implements Strategy<Spec> {
 
   private indicatorsOf(m: MacdValue, atr: number): Record<string, number> {
     const [line, signal, hist, atrKey] = this.keys;
-    const out: Record<string, number> = {}; // keyed stores: see emaCrossover.ts
+    const out: Record<string, number> = {}; // keyed stores: see movingAverageCross.ts
     out[line] = m.macd;
     out[signal] = m.signal;
     out[hist] = m.hist;

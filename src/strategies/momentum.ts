@@ -14,6 +14,7 @@ import { TIMEFRAMES, timeframeMs, type Timeframe } from '../domain/timeframe.js'
 import type { IndicatorSpec } from '../domain/indicators/spec.js';
 import { level, period, positive, timeframe } from './params.js';
 import {
+  NO_INDICATORS,
   unit,
   type CandleSeries,
   type IndicatorSeries,
@@ -138,7 +139,8 @@ class Momentum implements Strategy {
       if (-r > down) down = -r;
     }
     if (rsi === undefined || macd === undefined || bb === undefined) return ctx.hold('warming up');
-    const indicators = this.indicatorsOf(ctx, rsi, macd, bb);
+    // No record of the values when nobody reads them (StrategyContext.scratchHolds).
+    const indicators = ctx.scratchHolds ? NO_INDICATORS : this.indicatorsOf(ctx, rsi, macd, bb);
     const setup = this.setup(up > 1, down > 1, macd.hist, rsi, close, bb);
     if (setup === 0) return ctx.hold('no setup', indicators);
     const before = this.setupBefore(ctx);
@@ -282,7 +284,7 @@ class Momentum implements Strategy {
     macd: MacdValue,
     bb: BollingerValue,
   ): Record<string, number | undefined> {
-    // Keyed stores into an empty object: see emaCrossover.ts.
+    // Keyed stores into an empty object: see movingAverageCross.ts.
     const out: Record<string, number | undefined> = {};
     out[this.rsiKey] = rsi;
     out[this.macdKey] = macd.hist;

@@ -4,6 +4,7 @@ import type { Signal } from '../domain/signal.js';
 import type { Timeframe } from '../domain/timeframe.js';
 import { level, period, timeframe } from './params.js';
 import {
+  NO_INDICATORS,
   crossing,
   unit,
   type IndicatorSeries,
@@ -53,12 +54,17 @@ class RsiReversion implements Strategy<Spec> {
   readonly timeframe: Timeframe;
   readonly indicators: Spec;
   private readonly key: string;
+  /** The reasons of a buy and a sell (made once: a signal's reason is carried to its fill). */
+  private readonly buyReason: string;
+  private readonly sellReason: string;
 
   constructor(readonly params: RsiReversionParams) {
     this.timeframe = params.timeframe;
     const n = params.period;
     this.indicators = { rsi: () => new Rsi(n) };
     this.key = `rsi_${n}`;
+    this.buyReason = `${this.key} fell below ${params.oversold} (oversold)`;
+    this.sellReason = `${this.key} rose above ${params.overbought} (overbought)`;
   }
 
   onCandle(ctx: StrategyContext<Spec>): Signal {
@@ -66,17 +72,23 @@ class RsiReversion implements Strategy<Spec> {
     if (rsi === undefined) return ctx.hold('warming up');
     const prev = ctx.previous.rsi;
     const { oversold, overbought } = this.params;
-    const indicators: Record<string, number> = {}; // keyed stores: see emaCrossover.ts
-    indicators[this.key] = rsi;
+    // No record of the values when nobody reads them (StrategyContext.scratchHolds).
+    const indicators = ctx.scratchHolds ? NO_INDICATORS : this.values(rsi);
     if (crossing(prev, oversold, rsi, oversold) < 0) {
       const confidence = unit((oversold - rsi) / RSI_FULL_CONFIDENCE_POINTS);
-      return ctx.buy(confidence, `${this.key} fell below ${oversold} (oversold)`, indicators);
+      return ctx.buy(confidence, this.buyReason, indicators);
     }
     if (crossing(prev, overbought, rsi, overbought) > 0) {
       const confidence = unit((rsi - overbought) / RSI_FULL_CONFIDENCE_POINTS);
-      return ctx.sell(confidence, `${this.key} rose above ${overbought} (overbought)`, indicators);
+      return ctx.sell(confidence, this.sellReason, indicators);
     }
     return ctx.hold('no level crossed', indicators);
+  }
+
+  private values(rsi: number): Record<string, number> {
+    const indicators: Record<string, number> = {}; // keyed stores: see movingAverageCross.ts
+    indicators[this.key] = rsi;
+    return indicators;
   }
 
   /** The level crossings onCandle acts on: into oversold from above, into overbought from below. */
