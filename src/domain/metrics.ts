@@ -62,6 +62,9 @@ export interface TradeResult {
   readonly returnPct: number;
 }
 
+/** Rows between onCandles' write-backs of its state (see there). */
+const METRICS_BLOCK = 256;
+
 export class MetricsAccumulator {
   private n = 0;
   private startTimeMs = Number.NaN;
@@ -122,9 +125,15 @@ export class MetricsAccumulator {
 
   /**
    * onCandle for candles `from` … `to` − 1 of columns (`inMarket` 1: a position open), in order. The one
-   * implementation of both: the state is read into locals, updated in a loop and written back once, so
-   * a backtest's candles cost no object field write and no boxed number each (~a third of a parameter
-   * search's garbage, measured).
+   * implementation of both: the state is read into locals, updated in a loop and written back after each
+   * block of rows, so a backtest's candles cost no object field write and no boxed number each (~a third
+   * of a parameter search's garbage, measured).
+   *
+   * Why blocks: V8 compiles a long first call's loop while it runs (on-stack replacement), before the code
+   * after the loop has ever run; that code was then compiled as "no type feedback", left on every later
+   * call (two deoptimizations per backtest, for good: the replacement code is kept). Written back after
+   * every block, the stores have run before the loop is compiled. Callgrind, the 90-grid searched three
+   * times in one process: 9.83 → 9.65 G instructions; deoptimizations of this method in 100 runs: 198 → 1.
    */
   onCandles(
     times: Float64Array,
@@ -151,42 +160,47 @@ export class MetricsAccumulator {
     let maxDdDurationMs = this.maxDdDurationMs;
     let underwater = this.underwater;
     let inMarket = this.inMarket;
-    for (let i = from; i < to; i++) {
-      const timeMs = times[i] as number;
-      const equity = equities[i] as number;
-      const r = equity / prevEquity - 1;
-      prevEquity = equity;
-      n++;
-      const delta = r - mean;
-      mean += delta / n;
-      m2 += delta * (r - mean);
-      if (r < 0) downSq += r * r;
-      if (equity >= peak) {
-        // Back at the peak: the drawdown lasted from the peak's time until now.
-        if (underwater && timeMs - peakTimeMs > maxDdDurationMs) maxDdDurationMs = timeMs - peakTimeMs;
-        underwater = false;
-        peak = equity;
-        peakTimeMs = timeMs;
-      } else {
-        underwater = true;
-        const dd = (peak - equity) / peak;
-        if (dd > maxDd) maxDd = dd;
+    let i = from;
+    for (;;) {
+      const end = Math.min(to, i + METRICS_BLOCK);
+      for (; i < end; i++) {
+        const timeMs = times[i] as number;
+        const equity = equities[i] as number;
+        const r = equity / prevEquity - 1;
+        prevEquity = equity;
+        n++;
+        const delta = r - mean;
+        mean += delta / n;
+        m2 += delta * (r - mean);
+        if (r < 0) downSq += r * r;
+        if (equity >= peak) {
+          // Back at the peak: the drawdown lasted from the peak's time until now.
+          if (underwater && timeMs - peakTimeMs > maxDdDurationMs) maxDdDurationMs = timeMs - peakTimeMs;
+          underwater = false;
+          peak = equity;
+          peakTimeMs = timeMs;
+        } else {
+          underwater = true;
+          const dd = (peak - equity) / peak;
+          if (dd > maxDd) maxDd = dd;
+        }
+        if (inMarkets[i] === 1) inMarket++;
       }
-      if (inMarkets[i] === 1) inMarket++;
+      this.n = n;
+      this.prevEquity = prevEquity;
+      this.mean = mean;
+      this.m2 = m2;
+      this.downSq = downSq;
+      this.peak = peak;
+      this.peakTimeMs = peakTimeMs;
+      this.maxDd = maxDd;
+      this.maxDdDurationMs = maxDdDurationMs;
+      this.underwater = underwater;
+      this.inMarket = inMarket;
+      this.lastPrice = prices[i - 1] as number;
+      this.endTimeMs = times[i - 1] as number;
+      if (i >= to) return;
     }
-    this.n = n;
-    this.prevEquity = prevEquity;
-    this.mean = mean;
-    this.m2 = m2;
-    this.downSq = downSq;
-    this.peak = peak;
-    this.peakTimeMs = peakTimeMs;
-    this.maxDd = maxDd;
-    this.maxDdDurationMs = maxDdDurationMs;
-    this.underwater = underwater;
-    this.inMarket = inMarket;
-    this.lastPrice = prices[to - 1] as number;
-    this.endTimeMs = times[to - 1] as number;
   }
 
   onTrade(trade: TradeResult): void {

@@ -118,7 +118,9 @@ describe('metrics', () => {
       [1, 1],
       [1, 777],
       [777, 4_096],
-      [4_096, n],
+      [4_096, 4_352], // one block of onCandles' 256 exactly
+      [4_352, 4_353],
+      [4_353, n],
     ] as const) {
       blocks.onCandles(times, equity, inMarket, prices, from, to);
     }
