@@ -1,8 +1,8 @@
-import type * as ReportWritersModule from './html/writers.js';
-
 /**
- * The backtest runner (the second composition root) and what it needs around it: the one entry through
- * which src/ (the CLI and the API) reaches backtests/.
+ * The backtest runner (the second composition root) and what it needs around it: the entry through which
+ * src/ (the CLI and the API) reaches backtests/. `rxtrade backtest` (src/cli/commands/backtest.ts, and the
+ * JSON writer it uses) imports the modules it uses instead: the bundle loads every chunk a command's imports
+ * reach, so through here a single backtest would load the optimizer's worker pool (node:worker_threads).
  */
 export * from './runBacktest.js';
 export * from './config.js';
@@ -17,7 +17,4 @@ export { compareRuns, DEFAULT_SEED, type CompareResult } from './compare/compare
 export { compareJson, compareText } from './compare/format.js';
 export * from './compare/runSpecs.js';
 
-type ReportWriters = typeof ReportWritersModule;
-
-/** The HTML report writers, loaded only when a report is asked for (vega and arquero are large). */
-export const loadReportWriters = (): Promise<ReportWriters> => import('./html/writers.js');
+export { loadReportWriters } from './reportWriters.js';

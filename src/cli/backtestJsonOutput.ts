@@ -1,4 +1,5 @@
-import { backtestJson, type BacktestResult } from '../../backtests/index.js';
+import type { BacktestResult } from '../../backtests/backtestTypes.js';
+import { backtestJson } from '../../backtests/report.js';
 import { writeText } from './io.js';
 
 /** Bytes per piece of the curve written (the stream gets a handful of 64 kB buffers, not 71 k strings). */

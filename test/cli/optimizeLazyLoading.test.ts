@@ -3,16 +3,20 @@ import { fileURLToPath } from 'node:url';
 import { MAY_SLICE } from '../backtests/support.js';
 
 const main = fileURLToPath(new URL('../../dist/src/cli/main.js', import.meta.url));
+const bundled = fileURLToPath(new URL('../../dist/bundle/main.js', import.meta.url));
 
 /**
  * Runs the built CLI in a fresh Node process and lists the npm packages it loaded through the CommonJS
  * loader (pg, ioredis, pino, koa and rxjs are CommonJS: each shows up in require.cache once imported).
  */
-function packagesLoaded(argv: readonly string[]): Promise<{ code: number; packages: string[] }> {
+function packagesLoaded(
+  argv: readonly string[],
+  entry = main,
+): Promise<{ code: number; packages: string[]; builtins: string[] }> {
   const script = `
     import { createRequire } from 'node:module';
     import { Writable } from 'node:stream';
-    const { main } = await import(${JSON.stringify(main)});
+    const { main } = await import(${JSON.stringify(entry)});
     const sink = new Writable({ write: (_c, _e, cb) => cb() });
     const code = await main(${JSON.stringify(argv)}, { stdout: sink, stderr: sink, interactive: false, interrupted: new Promise(() => {}) });
     const names = new Set();
@@ -20,11 +24,12 @@ function packagesLoaded(argv: readonly string[]): Promise<{ code: number; packag
       const m = /node_modules\\/((?:@[^/]+\\/)?[^/]+)/.exec(k);
       if (m) names.add(m[1]);
     }
-    console.log(JSON.stringify({ code, packages: [...names].sort() }));`;
+    const builtins = process.moduleLoadList.filter((m) => m.startsWith('NativeModule ')).map((m) => m.slice(13));
+    console.log(JSON.stringify({ code, packages: [...names].sort(), builtins }));`;
   return new Promise((resolve, reject) => {
     execFile(process.execPath, ['--input-type=module', '-e', script], (err, stdout) => {
       if (err) reject(err);
-      else resolve(JSON.parse(stdout) as { code: number; packages: string[] });
+      else resolve(JSON.parse(stdout) as { code: number; packages: string[]; builtins: string[] });
     });
   });
 }
@@ -53,6 +58,13 @@ describe('the CLI loads only what a command uses', () => {
     for (const heavy of ['pg', 'pg-copy-streams', 'ioredis', 'pino', 'koa', 'ws']) {
       expect(r.packages).not.toContain(heavy);
     }
+  });
+
+  it('backtest on a CSV, bundled (as bin/rxtrade.js runs it): no worker-thread or child-process code', async () => {
+    const r = await packagesLoaded(['backtest', '--strategy', 'sma_cross', '--data', MAY_SLICE], bundled);
+    expect(r.code).toBe(0);
+    expect(r.builtins).toContain('fs'); // the probe works
+    for (const unused of ['worker_threads', 'v8', 'child_process']) expect(r.builtins).not.toContain(unused);
   });
 
   it('--help loads every command (to list them all)', async () => {

@@ -1,21 +1,24 @@
 import { existsSync } from 'node:fs';
 import { Option, type Command } from 'commander';
+// The modules a single backtest uses, not the barrel (backtests/index.ts): through it, the command's bundle
+// would also load the optimizer's worker pool (node:worker_threads, node:v8) and the rest.
+import type { BacktestData, BacktestResult } from '../../../backtests/backtestTypes.js';
 import {
-  type BacktestData,
-  type BacktestResult,
+  resolveBacktestSettings,
   type BacktestSettings,
-  deniedLine,
+  withStrategyTimeframe,
+} from '../../../backtests/config.js';
+import { loadReportWriters } from '../../../backtests/reportWriters.js';
+import { deniedLine, metricsTable } from '../../../backtests/report.js';
+import { runBacktest } from '../../../backtests/runBacktest.js';
+import {
   exchangesWithSymbol,
   loadCsvCandles,
   loadDatabaseCandles,
   type LoadedCandles,
-  metricsTable,
-  resolveBacktestSettings,
-  runBacktest,
   type StoredCandleSet,
   storedCandleSets,
-  withStrategyTimeframe,
-} from '../../../backtests/index.js';
+} from '../../../backtests/sources.js';
 import { UsageError } from '../../domain/errors.js';
 import { parseTimeframe, timeframeMs, type Timeframe } from '../../domain/timeframe.js';
 import type { Trade } from '../../domain/trade.js';
@@ -154,7 +157,7 @@ export async function runBacktestCommand(
   });
   progress?.done();
   if (options.report !== undefined) {
-    const { writeBacktestReport } = await (await import('../../../backtests/index.js')).loadReportWriters();
+    const { writeBacktestReport } = await loadReportWriters();
     await writeBacktestReport(options.report, { result, settings, candles: loaded.candles, where });
     note(`report written to ${options.report}`);
   }
