@@ -60,7 +60,7 @@ describe('the CLI loads only what a command uses', () => {
     }
   });
 
-  it('backtest on a CSV, bundled (as bin/rxtrade.js runs it): no worker-thread or child-process code', async () => {
+  it('backtest on a CSV, in the bundle bin/rxtrade.js loads: no worker-thread, v8 or child-process module', async () => {
     const r = await packagesLoaded(['backtest', '--strategy', 'sma_cross', '--data', MAY_SLICE], bundled);
     expect(r.code).toBe(0);
     expect(r.builtins).toContain('fs'); // the probe works
