@@ -76,8 +76,7 @@ export class MovingAverageCross implements Strategy<Spec> {
     if (fast === undefined || slow === undefined || atr === undefined) return ctx.hold('warming up');
     const prev = ctx.previous;
     const cross = crossing(prev.fast, prev.slow, fast, slow);
-    // A signal nobody keeps the values of (a backtest nobody watches the signals of) needs no record of them.
-    if (cross === 0 && ctx.scratchHolds) return ctx.hold('no crossing');
+    // No record of the values when nobody reads them (StrategyContext.scratchHolds).
     const indicators = ctx.scratchHolds ? NO_INDICATORS : this.values(fast, slow, atr);
     if (cross === 0) return ctx.hold('no crossing', indicators);
     const move = Math.abs(fast - slow - ((prev.fast as number) - (prev.slow as number)));
