@@ -1,7 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { setFlagsFromString } from 'node:v8';
 import { Worker } from 'node:worker_threads';
 import { packageRoot } from '../src/cli/packageRoot.js';
 import {
@@ -49,7 +48,6 @@ export class WorkerPool {
 
   static start(size: number): WorkerPool {
     const script = workerScript();
-    youngGenerationForRuns();
     const adopted = adoptPrestarted(size);
     return new WorkerPool([
       ...adopted,
@@ -185,7 +183,6 @@ let prestarted: Prestarted[] = [];
 export function prestartWorkers(count: number): number[] {
   if (prestarted.length > 0 || count <= 0) return [];
   const script = workerScript();
-  youngGenerationForRuns();
   prestarted = Array.from({ length: count }, () => {
     // A worker that failed before a pool took it is replaced by a new one there, which reports the
     // failure to the pool as usual.
@@ -221,18 +218,6 @@ function adoptPrestarted(size: number): Worker[] {
   }
   return taken.map((p) => p.worker);
 }
-
-/**
- * Semi-spaces (V8's young generation) of their full 16 MB from the start in the worker threads created
- * after this call. A run makes ~9 MB of candles and signals it drops at once (see prepareColumns); young
- * spaces starting at 1 MB collect them in ~320 scavenges per search, 16 MB ones in ~150 (measured with
- * callgrind on the issue's grid: 12 % fewer instructions for the whole process). V8 reads the flag when it
- * creates a heap: it changes nothing in heaps that exist, and it is a no-op once set.
- */
-function youngGenerationForRuns(): void {
-  setFlagsFromString(`--min-semi-space-size=${SEMI_SPACE_MB}`);
-}
-const SEMI_SPACE_MB = 16;
 
 /** Jobs sent to a worker and not yet answered, at most (see run). */
 const IN_FLIGHT = 2;
