@@ -125,15 +125,16 @@ export class MetricsAccumulator {
 
   /**
    * onCandle for candles `from` … `to` − 1 of columns (`inMarket` 1: a position open), in order. The one
-   * implementation of both: the state is read into locals, updated in a loop and written back after each
-   * block of rows, so a backtest's candles cost no object field write and no boxed number each (~a third
-   * of a parameter search's garbage, measured).
+   * implementation of both: a backtest's candles cost no object field write and no boxed number each (~a
+   * third of a parameter search's garbage, measured), the state being read into locals, updated in a loop
+   * and written back once per block of rows (block()).
    *
-   * Why blocks: V8 compiles a long first call's loop while it runs (on-stack replacement), before the code
-   * after the loop has ever run; that code was then compiled as "no type feedback", left on every later
-   * call (two deoptimizations per backtest, for good: the replacement code is kept). Written back after
-   * every block, the stores have run before the loop is compiled. Callgrind, the 90-grid searched three
-   * times in one process: 9.83 → 9.65 G instructions; deoptimizations of this method in 100 runs: 198 → 1.
+   * Why blocks, each a call: V8 compiles a function the way its first calls ran. One call looping over a
+   * whole backtest was compiled while it ran (on-stack replacement), before the code after its loop had run,
+   * then again for its next call, whose first lines had run only once, before V8 kept any type feedback for
+   * it (it allocates that lazily): deoptimized, compiled a third time. Blocks of METRICS_BLOCK rows, each a
+   * call of its own, are compiled as a plain function. --trace-opt, the issue's grid, 5 runs: V8's compiler
+   * spent 31–61 ms on these rows in one thread, 4–22 ms now (two threads: 69–116 → 12–31 ms).
    */
   onCandles(
     times: Float64Array,
@@ -144,11 +145,27 @@ export class MetricsAccumulator {
     to: number,
   ): void {
     if (to <= from) return;
-    if (this.n === 0) {
-      this.startTimeMs = (times[from] as number) - this.periodMs;
-      this.peakTimeMs = this.startTimeMs;
-      this.firstPrice = prices[from] as number;
+    if (this.n === 0) this.start((times[from] as number) - this.periodMs, prices[from] as number);
+    for (let i = from; i < to; i += METRICS_BLOCK) {
+      this.block(times, equities, inMarkets, prices, i, Math.min(to, i + METRICS_BLOCK));
     }
+  }
+
+  private start(startTimeMs: number, firstPrice: number): void {
+    this.startTimeMs = startTimeMs;
+    this.peakTimeMs = startTimeMs;
+    this.firstPrice = firstPrice;
+  }
+
+  /** onCandles' rows `from` … `to` − 1 (at least one). */
+  private block(
+    times: Float64Array,
+    equities: Float64Array,
+    inMarkets: Uint8Array,
+    prices: Float64Array,
+    from: number,
+    to: number,
+  ): void {
     let n = this.n;
     let prevEquity = this.prevEquity;
     let mean = this.mean;
@@ -160,47 +177,42 @@ export class MetricsAccumulator {
     let maxDdDurationMs = this.maxDdDurationMs;
     let underwater = this.underwater;
     let inMarket = this.inMarket;
-    let i = from;
-    for (;;) {
-      const end = Math.min(to, i + METRICS_BLOCK);
-      for (; i < end; i++) {
-        const timeMs = times[i] as number;
-        const equity = equities[i] as number;
-        const r = equity / prevEquity - 1;
-        prevEquity = equity;
-        n++;
-        const delta = r - mean;
-        mean += delta / n;
-        m2 += delta * (r - mean);
-        if (r < 0) downSq += r * r;
-        if (equity >= peak) {
-          // Back at the peak: the drawdown lasted from the peak's time until now.
-          if (underwater && timeMs - peakTimeMs > maxDdDurationMs) maxDdDurationMs = timeMs - peakTimeMs;
-          underwater = false;
-          peak = equity;
-          peakTimeMs = timeMs;
-        } else {
-          underwater = true;
-          const dd = (peak - equity) / peak;
-          if (dd > maxDd) maxDd = dd;
-        }
-        if (inMarkets[i] === 1) inMarket++;
+    for (let i = from; i < to; i++) {
+      const timeMs = times[i] as number;
+      const equity = equities[i] as number;
+      const r = equity / prevEquity - 1;
+      prevEquity = equity;
+      n++;
+      const delta = r - mean;
+      mean += delta / n;
+      m2 += delta * (r - mean);
+      if (r < 0) downSq += r * r;
+      if (equity >= peak) {
+        // Back at the peak: the drawdown lasted from the peak's time until now.
+        if (underwater && timeMs - peakTimeMs > maxDdDurationMs) maxDdDurationMs = timeMs - peakTimeMs;
+        underwater = false;
+        peak = equity;
+        peakTimeMs = timeMs;
+      } else {
+        underwater = true;
+        const dd = (peak - equity) / peak;
+        if (dd > maxDd) maxDd = dd;
       }
-      this.n = n;
-      this.prevEquity = prevEquity;
-      this.mean = mean;
-      this.m2 = m2;
-      this.downSq = downSq;
-      this.peak = peak;
-      this.peakTimeMs = peakTimeMs;
-      this.maxDd = maxDd;
-      this.maxDdDurationMs = maxDdDurationMs;
-      this.underwater = underwater;
-      this.inMarket = inMarket;
-      this.lastPrice = prices[i - 1] as number;
-      this.endTimeMs = times[i - 1] as number;
-      if (i >= to) return;
+      if (inMarkets[i] === 1) inMarket++;
     }
+    this.n = n;
+    this.prevEquity = prevEquity;
+    this.mean = mean;
+    this.m2 = m2;
+    this.downSq = downSq;
+    this.peak = peak;
+    this.peakTimeMs = peakTimeMs;
+    this.maxDd = maxDd;
+    this.maxDdDurationMs = maxDdDurationMs;
+    this.underwater = underwater;
+    this.inMarket = inMarket;
+    this.lastPrice = prices[to - 1] as number;
+    this.endTimeMs = times[to - 1] as number;
   }
 
   onTrade(trade: TradeResult): void {
