@@ -62,16 +62,17 @@ export function candidatesOf(
     close: c.close.subarray(from, to),
     volume: c.volume.subarray(from, to),
   };
-  const candidates = strategy.candidates(indicatorSeries as IndicatorSeries, count, candles);
-  if (candidates === undefined) return undefined;
-  for (let i = 0; i < candidates.length; i++) {
-    const k = candidates[i] as number;
-    if (!(k >= 0 && k < count && (i === 0 || k > (candidates[i - 1] as number)))) {
+  const listed = strategy.candidates(indicatorSeries as IndicatorSeries, count, candles);
+  if (listed === undefined) return undefined;
+  for (let i = 0; i < listed.length; i++) {
+    const k = listed[i] as number;
+    if (!(Number.isInteger(k) && k >= 0 && k < count && (i === 0 || k > (listed[i - 1] as number)))) {
       throw new UsageError(
         `strategy ${strategy.name}: candidates() must list increasing candle indexes from 0 to ${count - 1}, got ${k} at ${i}`,
       );
     }
   }
+  const candidates = listed instanceof Int32Array ? listed : Int32Array.from(listed);
   return { rows, candidates, series: indicatorSeries };
 }
 
@@ -106,23 +107,8 @@ export function runCandidates(
   const { from, to } = rows;
   const columns = takeScratch(to);
   const run = new CandidateRun(strategy, rows, series, engine, tally, columns);
-  const venue = engine.venue;
-  const last = to - 1;
-  let next = 0;
   try {
-    let row = from;
-    while (row < to) {
-      const candidate = next < candidates.length ? from + (candidates[next] as number) : to;
-      // The rows before the next one the engine must take: only their marks would change.
-      const stop = venue.idle ? Math.min(candidate, last) : row;
-      if (stop > row) {
-        run.quiet(row, stop);
-        row = stop;
-      }
-      run.engineRow(row, row === candidate);
-      if (row === candidate) next++;
-      row++;
-    }
+    driveRows(run, engine.venue, candidates, from, to);
   } finally {
     // The method, not attach's function: a closure made per run, called here, would undo V8's code for
     // this loop at the end of every run (it inlines the one function it saw).
@@ -131,6 +117,37 @@ export function runCandidates(
   const { closeTimeMs, close } = rows.columns;
   curve.nextMany(closeTimeMs, run.equity, run.inMarket, close, from, to);
   scratch = columns;
+}
+
+/**
+ * runCandidates' loop over rows `from` … `to` − 1, a function of its own that ends with it. V8 compiles a
+ * run's long loop while it runs (on-stack replacement), before the code after it has ever run, and keeps
+ * that code for the next runs: when the code after the loop was runCandidates' own, every later run
+ * deoptimized there ("insufficient type feedback"), 60–100 times in some searches of the issue's grid
+ * (--trace-deopt, one thread), each ~0.5 ms.
+ */
+function driveRows(
+  run: CandidateRun,
+  venue: TradingEngine['venue'],
+  candidates: Int32Array,
+  from: number,
+  to: number,
+): void {
+  const last = to - 1;
+  let next = 0;
+  let row = from;
+  while (row < to) {
+    const candidate = next < candidates.length ? from + (candidates[next] as number) : to;
+    // The rows before the next one the engine must take: only their marks would change.
+    const stop = venue.idle ? Math.min(candidate, last) : row;
+    if (stop > row) {
+      run.quiet(row, stop);
+      row = stop;
+    }
+    run.engineRow(row, row === candidate);
+    if (row === candidate) next++;
+    row++;
+  }
 }
 
 /** The equity and position columns of a run, kept for the next run of this thread (see takeScratch). */

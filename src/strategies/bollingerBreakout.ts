@@ -91,7 +91,7 @@ class BollingerBreakout implements Strategy<Spec> {
   }
 
   /** The breakouts onCandle acts on: the close crossing out of the bands (see Strategy). */
-  candidates(series: IndicatorSeries<Spec>, length: number, candles: CandleSeries): Int32Array | undefined {
+  candidates(series: IndicatorSeries<Spec>, length: number, candles: CandleSeries): number[] | undefined {
     const bb = series.bb;
     if (bb.values === undefined) return undefined;
     const v = bb.values as readonly (BollingerValue | undefined)[];
@@ -105,7 +105,7 @@ class BollingerBreakout implements Strategy<Spec> {
       const before = close[k - 1] as number;
       if ((before < prev.upper && c > now.upper) || (before > prev.lower && c < now.lower)) out.push(k);
     }
-    return Int32Array.from(out);
+    return out;
   }
 }
 

@@ -85,7 +85,7 @@ class MacdTrend implements Strategy<Spec> {
   }
 
   /** The crossings of the MACD line and its signal line, where the ATR is warmed up (see Strategy). */
-  candidates(series: IndicatorSeries<Spec>, length: number): Int32Array | undefined {
+  candidates(series: IndicatorSeries<Spec>, length: number): number[] | undefined {
     const { macd, atr } = series;
     if (macd.values === undefined || atr.numbers === undefined) return undefined;
     const v = macd.values as readonly (MacdValue | undefined)[];
@@ -96,7 +96,7 @@ class MacdTrend implements Strategy<Spec> {
       if (m === undefined || p === undefined) continue;
       if ((p.macd < p.signal && m.macd > m.signal) || (p.macd > p.signal && m.macd < m.signal)) out.push(k);
     }
-    return Int32Array.from(out);
+    return out;
   }
 
   private indicatorsOf(m: MacdValue, atr: number): Record<string, number> {

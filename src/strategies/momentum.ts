@@ -174,7 +174,7 @@ class Momentum implements Strategy {
    * setupBefore's, in the same direction, not on the one before (see Strategy.candidates). None with
    * `trend_confirmation`: the trend is a higher timeframe's, which the series do not have.
    */
-  candidates(series: IndicatorSeries, length: number, candles: CandleSeries): Int32Array | undefined {
+  candidates(series: IndicatorSeries, length: number, candles: CandleSeries): number[] | undefined {
     if (this.params.trend_confirmation) return undefined;
     const rsi = series.rsi;
     const macd = series.macd;
@@ -229,7 +229,7 @@ class Momentum implements Strategy {
       const setup = now(k);
       if (setup !== 0 && before(k - 1) !== setup) out.push(k);
     }
-    return Int32Array.from(out);
+    return out;
   }
 
   /** The setup on the previous candle: 1 bull, −1 bear, 0 none (or not warmed up). */

@@ -96,7 +96,7 @@ export class MovingAverageCross implements Strategy<Spec> {
   }
 
   /** The crossings: where onCandle's `crossing` is not 0 and the ATR is warmed up (see Strategy). */
-  candidates(series: IndicatorSeries<Spec>, length: number): Int32Array | undefined {
+  candidates(series: IndicatorSeries<Spec>, length: number): number[] | undefined {
     const { fast, slow, atr } = series;
     if (fast.numbers === undefined || slow.numbers === undefined || atr.numbers === undefined)
       return undefined;
@@ -115,6 +115,6 @@ export class MovingAverageCross implements Strategy<Spec> {
       pf = cf;
       ps = cs;
     }
-    return Int32Array.from(out);
+    return out;
   }
 }

@@ -92,7 +92,7 @@ class RsiReversion implements Strategy<Spec> {
   }
 
   /** The level crossings onCandle acts on: into oversold from above, into overbought from below. */
-  candidates(series: IndicatorSeries<Spec>, length: number): Int32Array | undefined {
+  candidates(series: IndicatorSeries<Spec>, length: number): number[] | undefined {
     const rsi = series.rsi;
     if (rsi.numbers === undefined) return undefined;
     const { oversold, overbought } = this.params;
@@ -105,7 +105,7 @@ class RsiReversion implements Strategy<Spec> {
       // crossing(): strict inequalities.
       if ((prev > oversold && now < oversold) || (prev < overbought && now > overbought)) out.push(k);
     }
-    return Int32Array.from(out);
+    return out;
   }
 }
 

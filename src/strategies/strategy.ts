@@ -42,10 +42,17 @@ export interface Strategy<S extends IndicatorSpec = IndicatorSpec> {
    * candles at once. `onCandle` is then asked on those candles only, with the same context it would have
    * had; every other candle is a hold. The list must hold every candle where `onCandle` does not hold (it
    * may hold more); undefined when the series are not of the shape it knows (the run then asks every candle).
-   * `candles` are the run's candles as columns (index k: the k-th candle, as in the series).
+   * `candles` are the run's candles as columns (index k: the k-th candle, as in the series). The indexes
+   * increasing, in an array or an Int32Array: returning the array a loop filled (`return out`, not
+   * `Int32Array.from(out)`) keeps code after the loop out of a function V8 compiles while its loop runs
+   * (code that had not run then deoptimized every later call: see runCandidates' driveRows).
    * test/backtests/candidateRun.test.ts checks each built-in strategy's list against `onCandle`.
    */
-  candidates?(series: IndicatorSeries<S>, length: number, candles: CandleSeries): Int32Array | undefined;
+  candidates?(
+    series: IndicatorSeries<S>,
+    length: number,
+    candles: CandleSeries,
+  ): readonly number[] | Int32Array | undefined;
 }
 
 /**

@@ -219,12 +219,13 @@ describe('a run on candidate candles', () => {
     }
   });
 
-  it('refuses a candidates list out of order or out of range, naming the strategy', () => {
+  it('refuses a candidates list out of order, out of range or not of integers, naming the strategy', () => {
     const strategy = registry.create('sma_cross', {});
     const prepared = prepareColumns({ columns, from: 0, to: 1_000 }, strategy)!;
-    for (const list of [[5, 3], [1, 1], [-1], [1_000]]) {
+    const lists: (number[] | Int32Array)[] = [[5, 3], [1, 1], [-1], [1_000], [2.5], [Number.NaN]];
+    for (const list of [...lists, Int32Array.from([5, 3]), Int32Array.from([1_000])]) {
       const bad: Strategy = Object.assign(Object.create(strategy) as Strategy, {
-        candidates: () => Int32Array.from(list),
+        candidates: () => list,
       });
       const options: BacktestOptions = {
         strategy: bad,
