@@ -1,6 +1,7 @@
 import { InvalidDataError } from '../errors.js';
 import type { BookState, HoldingState } from './engineState.js';
 import type { Fill, PortfolioSnapshot, Position, PositionSide, RoundTrip } from './types.js';
+import { objectArray } from '../objectArray.js';
 
 /** Mutable per-symbol state; the public view is the immutable `Position`. */
 class Holding {
@@ -39,7 +40,7 @@ export class PortfolioBook {
   closedTrades = 0;
   winningTrades = 0;
   private readonly holdings = new Map<string, Holding>();
-  private readonly open: Holding[] = [];
+  private readonly open: Holding[] = objectArray<Holding>();
   private view: readonly Position[] = Object.freeze([]);
   /** Whether a fill changed the positions since `view` was made (it is made again when next read). */
   private viewStale = false;

@@ -7,6 +7,7 @@ import type { PortfolioBook } from './portfolioBook.js';
 import { floorToStep } from './quantity.js';
 import { Mulberry32 } from './random.js';
 import type { CancelReason, ExitPlan, Fill, FillPurpose, Order, RoundTrip, VenueEvent } from './types.js';
+import { objectArray } from '../objectArray.js';
 
 /** The protective exits of one open position, as price levels (see ExitPlan). */
 class Bracket {
@@ -156,7 +157,7 @@ class VenuePosition {
 export class SimulatedVenue {
   /** Stop-losses filled in a candle whose range also reached a take-profit level. */
   slTpSameCandle = 0;
-  private readonly pending: Order[] = [];
+  private readonly pending: Order[] = objectArray<Order>();
   private readonly positions = new Map<string, VenuePosition>();
   private bracketCount = 0;
   private readonly maker: number;
