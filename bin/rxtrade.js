@@ -11,12 +11,12 @@ import { setFlagsFromString } from 'node:v8';
 // less GC). Only for this batch command: servers (`start`) keep V8's defaults.
 if (process.argv[2] === 'backtest') setFlagsFromString('--semi-space-growth-factor=1');
 
-// `optimize` is short and runs the same engine code in every thread, each compiling it for itself: most of
-// a search's CPU time was V8's optimizing compiler (~0.85 s of ~1.5 s for the issue's 90-combination grid on
-// 2 cores, two threads), not the runs. Without inlining it compiles in half the time (~0.4 s), and the
-// runs, once compiled, are as fast (warm searches alike within the noise): the whole command ~10 % faster
-// here (0.75 → 0.66 s), the same or faster on rsi, macd, 5m and walk-forward grids. Read by each compilation,
-// so it holds for everything compiled after this line, in this thread and in the workers.
+// `optimize` is short and runs the same engine code in every thread, each compiling it for itself: V8's
+// optimizing compiler was the largest part of a search's CPU (22 % of ~1.45 s, perf, the issue's
+// 90-combination grid on 2 cores; its jobs 0.8–0.9 s end to end). Without inlining they take about half
+// as long, and the runs, once compiled, are as fast (warm searches alike within the noise): the whole
+// command ~10 % faster here (0.75 → 0.66 s), the same or faster on rsi, macd, 5m and walk-forward grids.
+// Read by each compilation, so it holds for everything compiled after this line, here and in the workers.
 if (process.argv[2] === 'optimize') setFlagsFromString('--no-turbo-inlining');
 
 const missing = (err, path) =>
