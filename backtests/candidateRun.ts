@@ -116,7 +116,7 @@ export function runCandidates(
   }
   const { closeTimeMs, close } = rows.columns;
   curve.nextMany(closeTimeMs, run.equity, run.inMarket, close, from, to);
-  scratch = columns;
+  scratch = new WeakRef(columns);
 }
 
 /**
@@ -156,17 +156,18 @@ interface Scratch {
   readonly inMarket: Uint8Array;
 }
 
-let scratch: Scratch | undefined;
+let scratch: WeakRef<Scratch> | undefined;
 
 /**
  * Columns of at least `length` rows for one run: the last run's when they are long enough (nothing keeps
  * them after a run: the curve copies its points). New columns for every run are 640 kB of new memory a run
  * over 71 k candles, which the kernel maps page by page on first write (~8 µs a page fault on this kind of
- * machine): reused, the issue's 90-combination search takes ~1.2 k fewer page faults (of ~23 k). Taken
- * while a run uses them, so a run inside a run (a strategy that backtests) gets its own.
+ * machine): reused, the issue's 90-combination search takes ~1.2 k fewer page faults (of ~23 k). Held
+ * weakly between runs (a long-lived process does not keep a big backtest's columns), and taken while a run
+ * uses them, so a run inside a run (a strategy that backtests) gets its own.
  */
 function takeScratch(length: number): Scratch {
-  const s = scratch;
+  const s = scratch?.deref();
   scratch = undefined;
   if (s !== undefined && s.equity.length >= length) return s;
   return { equity: new Float64Array(length), inMarket: new Uint8Array(length) };
