@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
 import { packageRoot } from '../src/cli/packageRoot.js';
 import { describeMachine, stats } from './machine.js';
 import { runNodeProcess } from './processRun.js';
@@ -70,6 +71,8 @@ async function searchInProcess(
   threads: number,
   runs: number,
 ): Promise<{ first: number; warm: number }> {
+  // As bin/rxtrade.js compiles the command (this group has a process of its own: see bench/index.ts).
+  setFlagsFromString('--no-turbo-inlining');
   const { readCandleCsvColumns } = await import('../src/streams/candleCsv.js');
   const { resolveBacktestSettings } = await import('../backtests/config.js');
   const { combinations, parseConstraint, parseGrid } = await import('../backtests/grid.js');
