@@ -14,7 +14,7 @@ import {
   type Indicator,
   type IndicatorInput,
 } from '../src/domain/indicators/index.js';
-import type { PreparedBacktest } from './backtestTypes.js';
+import type { ColumnRange, PreparedBacktest } from './backtestTypes.js';
 import { streamCandle, streamLength } from './prepareBacktest.js';
 
 /**
@@ -77,35 +77,62 @@ export function seriesOf(
     return { numbers, from: Math.min(probe.lookback, numbers.length) };
   }
   const out = new SeriesBuilder(prepared.decisions);
-  if (rows !== undefined && READS_FIELDS_ONLY.has(probe.constructor)) {
-    // The columns are the decision candles themselves (prepareColumns).
-    const c = rows.columns;
-    const input: { -readonly [K in keyof IndicatorInput]: IndicatorInput[K] } = {
-      closeTimeMs: 0,
-      timeframe: c.timeframe,
-      open: 0,
-      high: 0,
-      low: 0,
-      close: 0,
-      volume: 0,
-    };
-    for (let i = rows.from; i < rows.to; i++) {
-      input.closeTimeMs = c.closeTimeMs[i] as number;
-      input.open = c.open[i] as number;
-      input.high = c.high[i] as number;
-      input.low = c.low[i] as number;
-      input.close = c.close[i] as number;
-      input.volume = c.volume[i] as number;
-      if (!out.push(probe.update(input)) && numbersOnly) return undefined;
-    }
-    return out.series();
+  const complete =
+    rows !== undefined && READS_FIELDS_ONLY.has(probe.constructor)
+      ? feedRows(probe, rows, out, numbersOnly)
+      : feedStream(probe, prepared, timeframe, out, numbersOnly);
+  return complete ? out.series() : undefined;
+}
+
+/*
+ * seriesOf's two loops, each a function that ends with it: V8 compiles a long loop while it runs (on-stack
+ * replacement) and keeps that code, and code after the loop that had not run then deoptimized every later
+ * call there (a macd_trend search: once per series, --trace-deopt). False: given up (`numbersOnly` and a
+ * value that is not a number).
+ */
+
+/** The columns are the decision candles themselves (prepareColumns). */
+function feedRows(
+  probe: Indicator<unknown>,
+  rows: ColumnRange,
+  out: SeriesBuilder,
+  numbersOnly: boolean,
+): boolean {
+  const c = rows.columns;
+  const input: { -readonly [K in keyof IndicatorInput]: IndicatorInput[K] } = {
+    closeTimeMs: 0,
+    timeframe: c.timeframe,
+    open: 0,
+    high: 0,
+    low: 0,
+    close: 0,
+    volume: 0,
+  };
+  for (let i = rows.from; i < rows.to; i++) {
+    input.closeTimeMs = c.closeTimeMs[i] as number;
+    input.open = c.open[i] as number;
+    input.high = c.high[i] as number;
+    input.low = c.low[i] as number;
+    input.close = c.close[i] as number;
+    input.volume = c.volume[i] as number;
+    if (!out.push(probe.update(input)) && numbersOnly) return false;
   }
+  return true;
+}
+
+function feedStream(
+  probe: Indicator<unknown>,
+  prepared: PreparedBacktest,
+  timeframe: string,
+  out: SeriesBuilder,
+  numbersOnly: boolean,
+): boolean {
   const count = streamLength(prepared);
   for (let j = 0; j < count; j++) {
     const c = streamCandle(prepared, j);
-    if (c.timeframe === timeframe && !out.push(probe.update(c)) && numbersOnly) return undefined;
+    if (c.timeframe === timeframe && !out.push(probe.update(c)) && numbersOnly) return false;
   }
-  return out.series();
+  return true;
 }
 
 /** Takes values one by one and keeps them as a Series (the usual shape while they have it). */
