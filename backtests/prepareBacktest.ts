@@ -111,13 +111,32 @@ export function prepareColumns(
   const tf = columns.timeframe;
   if (to <= from || strategy.timeframe !== tf) return undefined;
   if (Object.keys(strategy.higherTimeframes ?? {}).length > 0) return undefined;
+  const gaps = checkedGaps(range, tf);
+  return {
+    symbol: columns.symbol,
+    priceTimeframe: tf,
+    timeframes: [tf],
+    stream: [],
+    columns: range,
+    decisions: to - from,
+    gaps,
+    inputTimeframe: tf,
+  };
+}
+
+/**
+ * prepareColumns' check of the rows (what resampleCandles checks of one timeframe's candles: aligned, in
+ * time order, no duplicates) and their gaps: a loop in a function that ends with it, so that V8's code for
+ * the loop, compiled while it runs, has no code after it that had not run yet (that deoptimized).
+ */
+function checkedGaps(range: ColumnRange, tf: Timeframe): CandleGap[] {
+  const { columns, from, to } = range;
   const times = columns.closeTimeMs;
   const ms = timeframeMs(tf);
   const gaps: CandleGap[] = [];
   let previous = Number.NEGATIVE_INFINITY;
   for (let i = from; i < to; i++) {
     const t = times[i] as number;
-    // What resampleCandles checks of one timeframe's candles: aligned, in time order, no duplicates.
     if (!(t % ms === 0 && t > previous)) {
       // Its own words for the first bad row: the rows up to it through a Resampler, which throws.
       const resampler = new Resampler([tf]);
@@ -131,16 +150,7 @@ export function prepareColumns(
     }
     previous = t;
   }
-  return {
-    symbol: columns.symbol,
-    priceTimeframe: tf,
-    timeframes: [tf],
-    stream: [],
-    columns: range,
-    decisions: to - from,
-    gaps,
-    inputTimeframe: tf,
-  };
+  return gaps;
 }
 
 /** How many candles a prepared backtest's stream holds (see PreparedBacktest.columns). */
