@@ -111,7 +111,7 @@ export function runCandidates(
     driveRows(run, engine.venue, candidates, from, to);
   } finally {
     // The method, not attach's function: a closure made per run, called here, would undo V8's code for
-    // this loop at the end of every run (it inlines the one function it saw).
+    // this function at the end of every run (it inlines the one function it saw).
     engine.detach(run.events);
   }
   const { closeTimeMs, close } = rows.columns;

@@ -1,7 +1,7 @@
 import { InvalidDataError } from '../errors.js';
+import { objectArray } from '../objectArray.js';
 import type { BookState, HoldingState } from './engineState.js';
 import type { Fill, PortfolioSnapshot, Position, PositionSide, RoundTrip } from './types.js';
-import { objectArray } from '../objectArray.js';
 
 /** Mutable per-symbol state; the public view is the immutable `Position`. */
 class Holding {

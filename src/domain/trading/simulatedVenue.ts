@@ -1,13 +1,13 @@
 import { openTimeMs, type Candle } from '../candle.js';
 import { InvalidDataError } from '../errors.js';
 import type { Trade } from '../trade.js';
+import { objectArray } from '../objectArray.js';
 import { makerFeeRate, takerFeeRate, type VenueModel } from './config.js';
 import type { BracketState, VenueState } from './engineState.js';
 import type { PortfolioBook } from './portfolioBook.js';
 import { floorToStep } from './quantity.js';
 import { Mulberry32 } from './random.js';
 import type { CancelReason, ExitPlan, Fill, FillPurpose, Order, RoundTrip, VenueEvent } from './types.js';
-import { objectArray } from '../objectArray.js';
 
 /** The protective exits of one open position, as price levels (see ExitPlan). */
 class Bracket {
