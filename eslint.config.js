@@ -50,5 +50,10 @@ export default tseslint.config(
       ],
     },
   },
+  {
+    // The loaders of the CommonJS bundles (bin/load-bundle.cjs): CommonJS themselves.
+    files: ['**/*.cjs'],
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
   prettier,
 );

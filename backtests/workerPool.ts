@@ -13,12 +13,14 @@ import {
 import type { OptimizeJob, OptimizeRun, OptimizeSetup } from './optimize.js';
 
 /**
- * The worker script: the bundled one (dist/bundle/optimizeWorker.js: a few files to load, so a worker is
- * ready sooner), else the compiled module beside this one, else dist/'s (this module runs from sources).
+ * The worker script: bin/optimize-worker.cjs, which loads the bundled worker (dist/bundle/optimizeWorker.cjs:
+ * one file, its functions' bytecode from the code cache, so a worker is ready sooner), else the compiled
+ * module beside this one, else dist/'s (this module runs from sources).
  */
 function workerScript(): string {
-  const bundled = join(packageRoot(), 'dist', 'bundle', 'optimizeWorker.js');
-  if (existsSync(bundled)) return bundled;
+  const root = packageRoot();
+  if (existsSync(join(root, 'dist', 'bundle', 'optimizeWorker.cjs')))
+    return join(root, 'bin', 'optimize-worker.cjs');
   const here = fileURLToPath(new URL('./optimizeWorker.js', import.meta.url));
   if (existsSync(here)) return here;
   return join(packageRoot(), 'dist', 'backtests', 'optimizeWorker.js');

@@ -35,18 +35,23 @@ export async function benchBacktestCli(runs = 7): Promise<string[]> {
     );
   }
   const whole = new Samples();
+  const uncached = new Samples();
   const empty = new Samples();
   const baseline = new Samples();
-  // The whole run, the baseline's and an empty node process in turn, so all see the same machine.
+  const noCache = { ...process.env, RXTRADE_CODE_CACHE: '0' };
+  // The whole run (with its code cache, bin/load-bundle.cjs, and without: what the first run after a
+  // build costs), the baseline's and an empty node process in turn, so all see the same machine.
   for (let r = 0; r < runs + 1; r++) {
     const run = runNodeProcess('backtest-cli', argsOf(root));
+    const cold = runNodeProcess('backtest-cli (no code cache)', argsOf(root), noCache);
     const before =
       baselineRoot !== undefined
         ? runNodeProcess('backtest-cli (baseline)', argsOf(baselineRoot))
         : undefined;
     const bare = runNodeProcess('backtest-cli (empty node)', ['-e', '0']);
-    if (r === 0) continue; // the first run warms the disk cache
+    if (r === 0) continue; // the first run warms the disk cache and leaves the code cache
     whole.add(run);
+    uncached.add(cold);
     empty.add(bare);
     if (before !== undefined) baseline.add(before);
   }
@@ -76,6 +81,7 @@ export async function benchBacktestCli(runs = 7): Promise<string[]> {
   const everyCandle = time(() => runBacktest({ candles }, options), runs, 10);
 
   const w = stats(whole.wall);
+  const u = stats(uncached.wall);
   const e = stats(empty.wall);
   const wc = whole.cpu.length > 0 ? stats(whole.cpu) : undefined;
   const ec = empty.cpu.length > 0 ? stats(empty.cpu) : undefined;
@@ -87,6 +93,7 @@ export async function benchBacktestCli(runs = 7): Promise<string[]> {
     `backtest-cli: machine ${describeMachine()}`,
     `backtest-cli: rxtrade backtest --strategy sma_cross on ${candles.length} real 1m candles (${data.label})`,
     `backtest-cli whole process                    median ${(w.median * 1000).toFixed(0)} ms  (min ${(w.min * 1000).toFixed(0)}, max ${(w.max * 1000).toFixed(0)}, ${w.runs} runs; an empty node process: ${(e.median * 1000).toFixed(0)} ms)`,
+    `backtest-cli whole process, no code cache     median ${(u.median * 1000).toFixed(0)} ms  (min ${(u.min * 1000).toFixed(0)}, max ${(u.max * 1000).toFixed(0)}; RXTRADE_CODE_CACHE=0, in turn with the runs above)`,
     `backtest-cli whole process CPU (user+sys)      ${wc === undefined || ec === undefined ? 'n/a (no /usr/bin/time)' : `median ${(wc.median * 1000).toFixed(0)} ms  (min ${(wc.min * 1000).toFixed(0)}; an empty node process: ${(ec.median * 1000).toFixed(0)} ms)`}; load average during the runs: median ${l.median.toFixed(2)} (${l.min.toFixed(2)} … ${l.max.toFixed(2)})`,
   ];
   if (baselineRoot !== undefined) {

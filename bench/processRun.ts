@@ -20,13 +20,17 @@ export interface ProcessRun {
  * Runs `node args…` as a whole process and measures it: wall time, and CPU time (what the process itself
  * used, which other work on a busy machine distorts far less than the wall time). Throws when it fails.
  */
-export function runNodeProcess(what: string, args: readonly string[]): ProcessRun {
+export function runNodeProcess(
+  what: string,
+  args: readonly string[],
+  env: NodeJS.ProcessEnv = process.env,
+): ProcessRun {
   const timed = existsSync(GNU_TIME);
   const [cmd, argv] = timed
     ? [GNU_TIME, ['-f', 'BENCH-CPU %U %S', process.execPath, ...args]]
     : [process.execPath, [...args]];
   const t0 = process.hrtime.bigint();
-  const child = spawnSync(cmd, argv, { encoding: 'utf8', maxBuffer: 256 << 20 });
+  const child = spawnSync(cmd, argv, { encoding: 'utf8', maxBuffer: 256 << 20, env });
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   let stderr = child.stderr;
   let cpuSeconds: number | undefined;

@@ -1,7 +1,10 @@
 #!/usr/bin/env node
 // The rxtrade command. The TypeScript is compiled to dist/ by `npm run build` (run by `npm ci` via prepare),
-// then bundled into dist/bundle (scripts/bundle.mjs): a command loads a few files instead of hundreds of
-// modules. Without the bundle (a bare `tsc`), the compiled modules run as they are.
+// then bundled into dist/bundle (scripts/bundle.mjs): a command loads one file instead of hundreds of
+// modules.
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 
 // `backtest` may build data that lives to its end (a year of 1m candles is ~70 k objects, when the
@@ -19,33 +22,35 @@ if (process.argv[2] === 'backtest') setFlagsFromString('--semi-space-growth-fact
 // Read by each compilation, so it holds for everything compiled after this line, here and in the workers.
 if (process.argv[2] === 'optimize') setFlagsFromString('--no-turbo-inlining');
 
-const missing = (err, path) =>
-  err && err.code === 'ERR_MODULE_NOT_FOUND' && String(err.message).includes(path);
-// `optimize` starts its worker threads first: they load their code while the command loads its own
-// (backtests/prestart.ts). Without the bundle the command starts them itself.
-if (process.argv[2] === 'optimize') {
-  try {
-    (await import('../dist/bundle/prestart.js')).prestartOptimize(process.argv.slice(3));
-  } catch (err) {
-    if (!missing(err, 'dist/bundle/prestart.js')) throw err;
-  }
-}
-
+// The bundled command (dist/bundle/main.cjs: one file, every function this command ran the last time
+// taken from the code cache, bin/load-bundle.cjs); without the bundle (a bare `tsc`), the compiled modules
+// as they are.
+const require = createRequire(import.meta.url);
+const bundle = fileURLToPath(new URL('../dist/bundle/main.cjs', import.meta.url));
 let cli;
-try {
-  cli = await import('../dist/bundle/main.js');
-} catch (err) {
-  if (!missing(err, 'dist/bundle/main.js')) throw err;
+let saveCodeCache = () => {};
+if (existsSync(bundle)) {
+  const command = process.argv[2] ?? '';
+  const loaded = require('./load-bundle.cjs').loadBundle(
+    bundle,
+    /^[a-z][a-z-]{0,19}$/.test(command) ? command : 'main',
+  );
+  cli = loaded.exports;
+  saveCodeCache = loaded.saveCodeCache;
+  // `optimize` starts its worker threads before its command runs: they load their code while the command
+  // reads the candles.
+  if (command === 'optimize') cli.prestartOptimize(process.argv.slice(3));
+} else {
   try {
     cli = await import('../dist/src/cli/main.js');
-  } catch (err2) {
-    if (missing(err2, 'dist/src/cli/main.js')) {
+  } catch (err) {
+    if (err?.code === 'ERR_MODULE_NOT_FOUND' && String(err.message).includes('dist/src/cli/main.js')) {
       process.stderr.write(
         'rxtrade: not built yet: run `npm run build` in the rxtrade folder (npm ci does it)\n',
       );
       process.exit(1);
     }
-    throw err2;
+    throw err;
   }
 }
 
@@ -87,4 +92,7 @@ const code = await cli.main(process.argv.slice(2), {
 // Stopped before it finished (130): whatever still runs was abandoned on purpose (a connect cut short, a
 // computation dropped); do not wait for it.
 if (code === cli.EXIT_INTERRUPTED) process.exit(code);
+// A command that did its work leaves the code cache for its next run, when there was none to use (a
+// failed one may have stopped before most of its code ran).
+if (code === 0) saveCodeCache();
 process.exitCode = code;

@@ -1,8 +1,14 @@
-// Bundles the CLI (and the optimize worker) into dist/bundle with esbuild: one file per command plus
-// shared chunks, so a command loads a handful of files instead of hundreds of modules (rxjs alone is ~300
-// CommonJS files). rxjs is taken from its ES module build, so only the operators used are kept. Only the
-// small pure-JavaScript packages every command needs are bundled; the others (database drivers, PGlite and
-// its wasm, Redis, the HTTP server) stay packages, loaded from node_modules when a command imports them.
+// Bundles the CLI and the optimize worker into dist/bundle with esbuild: dist/bundle/main.cjs (every
+// command, and the start of an optimize's worker threads) and dist/bundle/optimizeWorker.cjs, one file
+// each. bin/load-bundle.cjs runs them through a V8 code cache (their bytecode from the last run, in
+// dist/bundle/cache/), which Node 20 keeps only for CommonJS-style scripts: an ES module is parsed and
+// compiled at every start. One file also spares Node's ES module loader its work per module (resolving,
+// reading, linking ~40 chunks: the bundle as CommonJS without the cache was already ~45 ms faster a
+// backtest). A command's modules still run only when the command is used (esbuild wraps what is imported
+// lazily). rxjs is taken from its ES module build, so only the operators used are kept. Only the small
+// pure-JavaScript packages every command needs are bundled; the others (database drivers, PGlite and its
+// wasm, Redis, the HTTP server) stay packages, required from node_modules when a command loads them
+// (Node 20.19+ requires ES-only packages such as arquero and PGlite).
 import { build } from 'esbuild';
 import { rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
@@ -18,34 +24,32 @@ const BUNDLED = new Set(['rxjs', 'zod', 'commander']);
 // the chunk every command loads; the namespace import lets esbuild keep only what `z.number`, `z.object`,
 // … reach (~150 kB): about 40 ms less to compile and run at each start.
 
-// Chunk names carry a content hash: a build into a folder left by the last one would keep its stale chunks.
+// A build into the folder left by the last one would keep its code caches: they are the old bundle's.
 await rm(join(root, 'dist', 'bundle'), { recursive: true, force: true });
 
 await build({
   absWorkingDir: root,
   entryPoints: {
-    main: 'dist/src/cli/main.js',
+    main: 'dist/src/cli/entry.js',
     optimizeWorker: 'dist/backtests/optimizeWorker.js',
-    // bin/rxtrade.js starts an optimize's worker threads with it before the command's code loads.
-    prestart: 'dist/backtests/prestart.js',
   },
   bundle: true,
-  splitting: true,
-  format: 'esm',
+  format: 'cjs',
+  outExtension: { '.js': '.cjs' },
   platform: 'node',
   target: 'node20',
   outdir: 'dist/bundle',
-  chunkNames: 'chunks/[name]-[hash]',
   sourcemap: 'linked',
-  // Less text to parse when a command (and each optimize worker thread) starts: about a tenth of the
-  // worker's module loading. Names are kept (no identifier minification): stacks stay readable.
+  // Less text to read and hash when a command (and each optimize worker thread) starts. Names are kept
+  // (no identifier minification): stacks stay readable.
   minifyWhitespace: true,
   minifySyntax: true,
   logLevel: 'warning',
-  // CommonJS dependencies inside an ES module bundle still call require().
+  // The sources are ES modules: strict code, and import.meta.url is where the file is (the bundle's).
   banner: {
-    js: "import { createRequire as __rxtradeRequire } from 'node:module'; const require = __rxtradeRequire(import.meta.url);",
+    js: "'use strict';const __rxtradeUrl=require('node:url').pathToFileURL(__filename).href;",
   },
+  define: { 'import.meta.url': '__rxtradeUrl' },
   plugins: [
     {
       name: 'rxjs-esm',
@@ -67,14 +71,35 @@ await build({
             "let m; module.exports = new Proxy({}, { get: (_, k) => (m ??= require('node:child_process'))[k] });",
           loader: 'js',
         }));
+        // Much the same for node:worker_threads in backtests/workerPool.js: the command's bundle holds the
+        // start of an optimize's worker threads (bin/rxtrade.js calls it before the command runs), which
+        // would load the module (~5 ms) in every command. The pool only constructs Workers.
+        b.onResolve({ filter: /^(node:)?worker_threads$/ }, (args) =>
+          args.importer.endsWith(`backtests${sep}workerPool.js`)
+            ? { path: 'worker_threads', namespace: 'lazy-worker' }
+            : undefined,
+        );
+        b.onLoad({ filter: /.*/, namespace: 'lazy-worker' }, () => ({
+          contents:
+            "export function Worker(...args) { return new (require('node:worker_threads').Worker)(...args); }",
+          loader: 'js',
+        }));
         // Any other package outside BUNDLED stays an import of node_modules.
         b.onResolve({ filter: /^[^./]/ }, (args) => {
           const name = args.path.startsWith('@')
             ? args.path.split('/').slice(0, 2).join('/')
             : args.path.split('/')[0];
           if (BUNDLED.has(name) || args.importer.includes('node_modules')) return undefined;
+          // import() of a package (yaml, ccxt, node:crypto) becomes a require() made when the import()
+          // runs: Node 20 loses a script's import() callback when the script comes from a code cache
+          // ("A dynamic import callback was not specified"), and the callback is experimental anyway.
+          if (args.kind === 'dynamic-import') return { path: args.path, namespace: 'required' };
           return { path: args.path, external: true };
         });
+        b.onLoad({ filter: /.*/, namespace: 'required' }, (args) => ({
+          contents: `module.exports = require(${JSON.stringify(args.path)});`,
+          loader: 'js',
+        }));
       },
     },
   ],

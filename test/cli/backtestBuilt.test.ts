@@ -15,10 +15,10 @@ const root = fileURLToPath(new URL('../../', import.meta.url));
 describe('the built rxtrade backtest', () => {
   it('keeps only the zod it uses, and zod still says what is wrong with --params', async () => {
     // A language of zod's other than English (each one rides along when the whole of zod is bundled).
-    const chunks = join(root, 'dist', 'bundle', 'chunks');
-    const withFrench = readdirSync(chunks)
-      .filter((f) => f.endsWith('.js'))
-      .filter((f) => readFileSync(join(chunks, f), 'utf8').includes('adresse e-mail'));
+    const bundle = join(root, 'dist', 'bundle');
+    const withFrench = readdirSync(bundle)
+      .filter((f) => f.endsWith('.cjs'))
+      .filter((f) => readFileSync(join(bundle, f), 'utf8').includes('adresse e-mail'));
     expect(withFrench).toEqual([]);
 
     const args = [

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { workersToPrestart } from '../../backtests/prestart.js';
 import { MAY_SLICE } from '../backtests/support.js';
 import { runBuiltCli } from '../support/builtCli.js';
@@ -62,7 +62,9 @@ describe('the built rxtrade optimize', () => {
     const script = join(dir, 'prestart.mjs');
     writeFileSync(
       script,
-      `const m = await import(${JSON.stringify(pathToFileURL(join(root, 'dist', 'bundle', 'prestart.js')).href)});
+      `import { createRequire } from 'node:module';
+const { loadBundle } = createRequire(import.meta.url)(${JSON.stringify(join(root, 'bin', 'load-bundle.cjs'))});
+const m = loadBundle(${JSON.stringify(join(root, 'dist', 'bundle', 'main.cjs'))}, 'test').exports;
 m.prestartWorkers(1);
 // Long enough for the worker to be up (~0.2 s); then this thread has nothing left to do.
 setTimeout(() => console.log('alive after 1.5 s:', m.prestartedCount()), 1500);

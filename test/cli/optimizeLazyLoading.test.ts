@@ -3,7 +3,8 @@ import { fileURLToPath } from 'node:url';
 import { MAY_SLICE } from '../backtests/support.js';
 
 const main = fileURLToPath(new URL('../../dist/src/cli/main.js', import.meta.url));
-const bundled = fileURLToPath(new URL('../../dist/bundle/main.js', import.meta.url));
+const bundled = fileURLToPath(new URL('../../dist/bundle/main.cjs', import.meta.url));
+const loader = fileURLToPath(new URL('../../bin/load-bundle.cjs', import.meta.url));
 
 /**
  * Runs the built CLI in a fresh Node process and lists the npm packages it loaded through the CommonJS
@@ -16,7 +17,10 @@ function packagesLoaded(
   const script = `
     import { createRequire } from 'node:module';
     import { Writable } from 'node:stream';
-    const { main } = await import(${JSON.stringify(entry)});
+    const entry = ${JSON.stringify(entry)};
+    const { main } = entry.endsWith('.cjs')
+      ? createRequire(import.meta.url)(${JSON.stringify(loader)}).loadBundle(entry, 'test').exports
+      : await import(entry);
     const sink = new Writable({ write: (_c, _e, cb) => cb() });
     const code = await main(${JSON.stringify(argv)}, { stdout: sink, stderr: sink, interactive: false, interrupted: new Promise(() => {}) });
     const names = new Set();
@@ -60,11 +64,21 @@ describe('the CLI loads only what a command uses', () => {
     }
   });
 
-  it('backtest on a CSV, in the bundle bin/rxtrade.js loads: no worker-thread, v8 or child-process module', async () => {
+  it('backtest on a CSV, in the bundle bin/rxtrade.js loads (through its code cache loader): no worker-thread, v8 or child-process module', async () => {
     const r = await packagesLoaded(['backtest', '--strategy', 'sma_cross', '--data', MAY_SLICE], bundled);
     expect(r.code).toBe(0);
     expect(r.builtins).toContain('fs'); // the probe works
     for (const unused of ['worker_threads', 'v8', 'child_process']) expect(r.builtins).not.toContain(unused);
+  });
+
+  it('--version alone loads no command', async () => {
+    for (const flag of ['--version', '-v']) {
+      const r = await packagesLoaded([flag]);
+      expect(r.code).toBe(0);
+      for (const heavy of ['pg', 'ioredis', 'pino', 'koa', 'ws', 'arquero', 'bullmq']) {
+        expect(r.packages).not.toContain(heavy);
+      }
+    }
   });
 
   it('--help loads every command (to list them all)', async () => {
