@@ -39,7 +39,10 @@ function loadBundle(file, key = 'main') {
   const enabled = cacheEnabled();
   const { size, mtimeMs } = fs.statSync(file);
   const dir = join(dirname(file), 'cache');
-  const prefix = `${basename(file, '.cjs')}.${key}.`;
+  // Node's and V8's flags: V8 refuses a cache made under other flags, so each set keeps its own (a run
+  // with --inspect, say, does not throw away the plain runs' cache, nor they its).
+  const flags = [...process.execArgv, process.env.NODE_OPTIONS ?? ''].join(' ').trim();
+  const prefix = `${basename(file, '.cjs')}.${key}${flags === '' ? '' : `-${hash(flags)}`}.`;
   const cacheFile = join(
     dir,
     `${prefix}${process.version}-${process.arch}.${size}-${Math.trunc(mtimeMs)}.bin`,
@@ -93,6 +96,13 @@ function loadBundle(file, key = 'main') {
   const module = { exports: {} };
   script.runInThisContext()(module.exports, createRequire(file), module, file, dirname(file));
   return { exports: module.exports, cache, saveCodeCache };
+}
+
+/** A short hash of a string, for a file name (FNV-1a, 32 bits, in base 36). */
+function hash(text) {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  return (h >>> 0).toString(36);
 }
 
 module.exports = { loadBundle };

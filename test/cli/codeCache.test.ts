@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MAY_SLICE } from '../backtests/support.js';
 import { cleanEnv, runBuiltCli } from '../support/builtCli.js';
@@ -26,16 +26,27 @@ interface Load {
  * Loads FILE through the loader in a Node process of its own (in one process V8 finds a script it compiled
  * before in its own memory and never looks at the cache given), uses it, and saves the cache when asked.
  */
-function load(file: string, key: string, o: { save?: boolean; env?: NodeJS.ProcessEnv } = {}): Load {
-  const script = `
-    const b = require(${JSON.stringify(LOADER)}).loadBundle(${JSON.stringify(file)}, ${JSON.stringify(key)});
-    let thrown = '';
-    try { b.exports.where(); } catch (err) { thrown = err.stack; }
-    if (${o.save === true}) b.saveCodeCache();
-    console.log(JSON.stringify({ cache: b.cache, result: b.exports.fib(15) + b.exports.words('a b  c'), thrown }));`;
+function load(
+  file: string,
+  key: string,
+  o: { save?: boolean; env?: NodeJS.ProcessEnv; nodeArgs?: string[] } = {},
+): Load {
+  // A script file, not node -e: the loader keys its caches by the process's flags, which -e's text is.
+  const runner = join(dirname(file), 'runner.cjs');
+  writeFileSync(
+    runner,
+    `const [file, key, save] = process.argv.slice(2);
+const b = require(${JSON.stringify(LOADER)}).loadBundle(file, key);
+let thrown = '';
+try { b.exports.where(); } catch (err) { thrown = err.stack; }
+if (save === 'save') b.saveCodeCache();
+console.log(JSON.stringify({ cache: b.cache, result: b.exports.fib(15) + b.exports.words('a b  c'), thrown }));
+`,
+  );
   const env = { ...process.env, ...o.env };
   delete env.NODE_OPTIONS;
-  const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', env, timeout: 30_000 });
+  const args = [...(o.nodeArgs ?? []), runner, file, key, o.save === true ? 'save' : ''];
+  const r = spawnSync(process.execPath, args, { encoding: 'utf8', env, timeout: 30_000 });
   if (r.status !== 0) throw new Error(`load failed (${r.status}): ${r.stderr}`);
   return JSON.parse(r.stdout) as Load;
 }
@@ -106,6 +117,15 @@ describe('the code cache loader', () => {
     expect(rebuilt.thrown).toContain('THROWN ON LINE 7');
     expect(caches()).toHaveLength(1);
     expect(caches()[0]).not.toBe(old);
+  });
+
+  it('other Node or V8 flags keep a cache of their own beside the plain one', () => {
+    load(file, 'k', { save: true });
+    const nodeArgs = ['--max-semi-space-size=8'];
+    expect(load(file, 'k', { nodeArgs, save: true }).cache).toBe('missing');
+    expect(caches()).toHaveLength(2);
+    expect(load(file, 'k', { nodeArgs }).cache).toBe('used');
+    expect(load(file, 'k').cache).toBe('used');
   });
 
   it('stack traces keep the bundle lines, with the cache and without', () => {
