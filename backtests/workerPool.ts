@@ -171,7 +171,13 @@ interface Prestarted {
   failed: boolean;
   readonly onError: () => void;
 }
-let prestarted: Prestarted[] = [];
+/**
+ * Kept on globalThis: bin/rxtrade.js starts the workers from a small bundle of its own (dist/bundle/
+ * prestart.cjs, loaded before the command's bundle), whose copy of this module is not the command's; both
+ * copies take them from here.
+ */
+const PRESTARTED = Symbol.for('rxtrade.prestartedWorkers');
+const registry = ((globalThis as { [PRESTARTED]?: { list: Prestarted[] } })[PRESTARTED] ??= { list: [] });
 
 /**
  * Starts `count` workers now (returns their thread ids), for the next WorkerPool.start to take:
@@ -183,9 +189,9 @@ let prestarted: Prestarted[] = [];
  * as it would have, and start() ends any it does not need.
  */
 export function prestartWorkers(count: number): number[] {
-  if (prestarted.length > 0 || count <= 0) return [];
+  if (registry.list.length > 0 || count <= 0) return [];
   const script = workerScript();
-  prestarted = Array.from({ length: count }, () => {
+  registry.list = Array.from({ length: count }, () => {
     // A worker that failed before a pool took it is replaced by a new one there, which reports the
     // failure to the pool as usual.
     const p: Prestarted = {
@@ -199,21 +205,21 @@ export function prestartWorkers(count: number): number[] {
     p.worker.on('error', p.onError);
     return p;
   });
-  return prestarted.map((p) => p.worker.threadId);
+  return registry.list.map((p) => p.worker.threadId);
 }
 
 /** Prestarted workers no pool has taken yet that have not failed. */
 export function prestartedCount(): number {
-  return prestarted.filter((p) => !p.failed).length;
+  return registry.list.filter((p) => !p.failed).length;
 }
 
 /** Up to `size` prestarted workers, kept alive from now on; the others are ended. */
 function adoptPrestarted(size: number): Worker[] {
-  const taken = prestarted.filter((p) => !p.failed).slice(0, size);
-  for (const p of prestarted) {
+  const taken = registry.list.filter((p) => !p.failed).slice(0, size);
+  for (const p of registry.list) {
     if (!taken.includes(p)) void p.worker.terminate();
   }
-  prestarted = [];
+  registry.list = [];
   for (const p of taken) {
     p.worker.off('error', p.onError);
     p.worker.ref();

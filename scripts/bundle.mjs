@@ -1,6 +1,6 @@
 // Bundles the CLI and the optimize worker into dist/bundle with esbuild: dist/bundle/main.cjs (every
-// command, and the start of an optimize's worker threads) and dist/bundle/optimizeWorker.cjs, one file
-// each. bin/load-bundle.cjs runs them through a V8 code cache (their bytecode from the last run, in
+// command), dist/bundle/optimizeWorker.cjs and dist/bundle/prestart.cjs (the start of an optimize's worker
+// threads, before the command's bundle loads), one file each. bin/load-bundle.cjs runs them through a V8 code cache (their bytecode from the last run, in
 // dist/bundle/cache/), which Node 20 keeps only for CommonJS-style scripts: an ES module is parsed and
 // compiled at every start. One file also spares Node's ES module loader its work per module (resolving,
 // reading, linking ~40 chunks: the bundle as CommonJS without the cache was already ~45 ms faster a
@@ -30,8 +30,10 @@ await rm(join(root, 'dist', 'bundle'), { recursive: true, force: true });
 await build({
   absWorkingDir: root,
   entryPoints: {
-    main: 'dist/src/cli/entry.js',
+    main: 'dist/src/cli/main.js',
     optimizeWorker: 'dist/backtests/optimizeWorker.js',
+    // bin/rxtrade.js starts an optimize's worker threads with it before the command's bundle loads.
+    prestart: 'dist/backtests/prestart.js',
   },
   bundle: true,
   format: 'cjs',
@@ -71,9 +73,9 @@ await build({
             "let m; module.exports = new Proxy({}, { get: (_, k) => (m ??= require('node:child_process'))[k] });",
           loader: 'js',
         }));
-        // Much the same for node:worker_threads in backtests/workerPool.js: the command's bundle holds the
-        // start of an optimize's worker threads (bin/rxtrade.js calls it before the command runs), which
-        // would load the module (~5 ms) in every command. The pool only constructs Workers.
+        // Much the same for node:worker_threads in backtests/workerPool.js: every command's bundle holds
+        // the pool (optimize's and compare's), which would load the module (~5 ms) in every command. The
+        // pool only constructs Workers.
         b.onResolve({ filter: /^(node:)?worker_threads$/ }, (args) =>
           args.importer.endsWith(`backtests${sep}workerPool.js`)
             ? { path: 'worker_threads', namespace: 'lazy-worker' }

@@ -149,7 +149,7 @@ describe('the code cache loader', () => {
 });
 
 describe('the built CLI keeps its code caches', () => {
-  it('backtest and optimize (its workers too) leave theirs, and print the same with and without', async () => {
+  it('backtest and optimize (its prestart and workers too) leave theirs, and print the same with and without', async () => {
     const backtest = ['backtest', '--strategy', 'sma_cross', '--data', MAY_SLICE, '--json'];
     const optimize = ['optimize', '--strategy', 'sma_cross', '--data', MAY_SLICE];
     const search = [...optimize, '--grid', 'fast_period=5:15:5', '--workers', '2', '--json'];
@@ -158,6 +158,7 @@ describe('the built CLI keeps its code caches', () => {
     expect(files.some((f) => f.startsWith('main.backtest.'))).toBe(true);
     expect(files.some((f) => f.startsWith('main.optimize.'))).toBe(true);
     expect(files.some((f) => f.startsWith('optimizeWorker.worker.'))).toBe(true);
+    expect(files.some((f) => f.startsWith('prestart.prestart.'))).toBe(true);
     const env = cleanEnv({ RXTRADE_CODE_CACHE: '0' });
     const uncached = [await runBuiltCli(backtest, { env }), await runBuiltCli(search, { env })];
     for (const [i, r] of cached.entries()) {

@@ -64,7 +64,7 @@ describe('the built rxtrade optimize', () => {
       script,
       `import { createRequire } from 'node:module';
 const { loadBundle } = createRequire(import.meta.url)(${JSON.stringify(join(root, 'bin', 'load-bundle.cjs'))});
-const m = loadBundle(${JSON.stringify(join(root, 'dist', 'bundle', 'main.cjs'))}, 'test').exports;
+const m = loadBundle(${JSON.stringify(join(root, 'dist', 'bundle', 'prestart.cjs'))}, 'test').exports;
 m.prestartWorkers(1);
 // Long enough for the worker to be up (~0.2 s); then this thread has nothing left to do.
 setTimeout(() => console.log('alive after 1.5 s:', m.prestartedCount()), 1500);
