@@ -2,6 +2,8 @@ import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { UsageError } from '../domain/errors.js';
 import { candlesOfColumns, type CandleColumns } from './candleColumns.js';
 import { CandleColumnsParser } from './candleColumnsParser.js';
+import { CsvColumnsCache } from './candleCsvCache.js';
+import { CandleSpacing } from './candleSpacing.js';
 import type { CandleCsvOptions, CandleFile } from './candleCsvParser.js';
 import { describeFsError, readCsvLines } from './csvFile.js';
 
@@ -12,13 +14,28 @@ export interface CandleColumnsFile extends Omit<CandleFile, 'candles'> {
 /**
  * Reads a whole candle CSV file into columns (see CandleColumnsParser): the rules, errors and results of
  * readCandleCsv, several times faster. `shared`: the columns live on SharedArrayBuffers (for workers).
- * A FIFO or other non-regular file is read line by line as a stream instead.
+ * A FIFO or other non-regular file is read line by line as a stream instead. A regular file read before,
+ * unchanged, with the same options, comes from the candle CSV cache (RXTRADE_CSV_CACHE in `env`).
  */
 export async function readCandleCsvColumns(
   path: string,
   options: CandleCsvOptions & { readonly shared?: boolean } = {},
+  env: NodeJS.ProcessEnv = process.env,
 ): Promise<CandleColumnsFile> {
-  const parser = new CandleColumnsParser(path, options, options.shared ?? false);
+  // A file read before, unchanged, with the same options: its columns as then (src/streams/candleCsvCache.ts).
+  const cache = CsvColumnsCache.of(path, options, env);
+  const cached = cache?.read(options.shared ?? false);
+  if (cached !== undefined) {
+    options.spacing?.restore(cached.spacing);
+    return cached.file;
+  }
+  // The spacing the rows show goes with the columns into the cache, whether or not the caller asked.
+  const spacing = options.spacing ?? (cache !== undefined ? new CandleSpacing() : undefined);
+  const parser = new CandleColumnsParser(
+    path,
+    spacing === options.spacing ? options : { ...options, spacing },
+    options.shared ?? false,
+  );
   const cannotRead = (err: unknown): UsageError =>
     new UsageError(`cannot read candles file ${path}: ${describeFsError(err)}`, { cause: err });
   let fd: number | undefined;
@@ -45,13 +62,15 @@ export async function readCandleCsvColumns(
       row: (line, lineNo) => parser.row(line, lineNo),
     });
   }
-  return {
+  const file: CandleColumnsFile = {
     columns: parser.columns(),
     gaps: parser.gaps,
     label: parser.label,
     priceDecimals: parser.priceDecimals,
     volumeDecimals: parser.volumeDecimals,
   };
+  if (cache !== undefined && spacing !== undefined) cache.write(file, spacing.snapshot());
+  return file;
 }
 
 /**

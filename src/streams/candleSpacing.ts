@@ -1,6 +1,20 @@
 import { TIMEFRAMES, timeframeMs, type Timeframe } from '../domain/timeframe.js';
 import { iso } from '../domain/time.js';
 
+/** CandleSpacing's state (JSON: no NaN, no undefined). */
+export interface CandleSpacingState {
+  readonly gcdMs: number;
+  readonly gaps: number;
+  readonly previousMs: number | null;
+  readonly previousLine: number;
+  readonly firstPair: {
+    readonly fromMs: number;
+    readonly toMs: number;
+    readonly fromLine: number;
+    readonly toLine: number;
+  } | null;
+}
+
 /**
  * Which timeframe the rows of a candle file are spaced like, from the times alone.
  *
@@ -38,6 +52,26 @@ export class CandleSpacing {
     if (gap !== this.gcdMs) this.gcdMs = gcd(this.gcdMs, gap);
     this.gaps += 1;
     this.firstPair ??= { fromMs: prevMs, toMs: timeMs, fromLine: prevLine, toLine: line };
+  }
+
+  /** What it has seen, as data (kept with a file's columns by the candle CSV cache). */
+  snapshot(): CandleSpacingState {
+    return {
+      gcdMs: this.gcdMs,
+      gaps: this.gaps,
+      previousMs: Number.isNaN(this.previousMs) ? null : this.previousMs,
+      previousLine: this.previousLine,
+      firstPair: this.firstPair ?? null,
+    };
+  }
+
+  /** Takes on what `snapshot` gave: as if it had seen those rows itself. */
+  restore(state: CandleSpacingState): void {
+    this.gcdMs = state.gcdMs;
+    this.gaps = state.gaps;
+    this.previousMs = state.previousMs ?? Number.NaN;
+    this.previousLine = state.previousLine;
+    this.firstPair = state.firstPair ?? undefined;
   }
 
   /** How many gaps (pairs of consecutive rows) were seen. */
