@@ -6,7 +6,7 @@ import { parseRiskConfig, parseVenueModel } from '../src/domain/trading/config.j
 import { candlesOfColumns } from '../src/streams/candleColumns.js';
 import { loadCsvCandles } from '../backtests/sources.js';
 import { defaultStrategyRegistry } from '../src/strategies/registry.js';
-import { describeMachine, stats, time } from './machine.js';
+import { describeMachine, parsingCsv, stats, time } from './machine.js';
 import { runNodeProcess, type ProcessRun } from './processRun.js';
 import { issueCandlesCsv } from './realCandles.js';
 
@@ -38,12 +38,12 @@ export async function benchBacktestCli(runs = 7): Promise<string[]> {
   const uncached = new Samples();
   const empty = new Samples();
   const baseline = new Samples();
-  const noCache = { ...process.env, RXTRADE_CODE_CACHE: '0' };
+  const noCache = { ...process.env, RXTRADE_CODE_CACHE: '0', RXTRADE_CSV_CACHE: '0' };
   // The whole run (with its code cache, bin/load-bundle.cjs, and without: what the first run after a
   // build costs), the baseline's and an empty node process in turn, so all see the same machine.
   for (let r = 0; r < runs + 1; r++) {
     const run = runNodeProcess('backtest-cli', argsOf(root));
-    const cold = runNodeProcess('backtest-cli (no code cache)', argsOf(root), noCache);
+    const cold = runNodeProcess('backtest-cli (no caches)', argsOf(root), noCache);
     const before =
       baselineRoot !== undefined
         ? runNodeProcess('backtest-cli (baseline)', argsOf(baselineRoot))
@@ -63,7 +63,7 @@ export async function benchBacktestCli(runs = 7): Promise<string[]> {
   let columns;
   for (let r = 0; r < runs + 1; r++) {
     const t0 = process.hrtime.bigint();
-    columns = (await loadCsvCandles(data.path, { symbol: 'BTC-USDT' })).columns;
+    columns = (await parsingCsv(() => loadCsvCandles(data.path, { symbol: 'BTC-USDT' }))).columns;
     parse.push(Number(process.hrtime.bigint() - t0) / 1e9);
   }
   const firstParse = parse.shift() as number;
@@ -93,7 +93,7 @@ export async function benchBacktestCli(runs = 7): Promise<string[]> {
     `backtest-cli: machine ${describeMachine()}`,
     `backtest-cli: rxtrade backtest --strategy sma_cross on ${candles.length} real 1m candles (${data.label})`,
     `backtest-cli whole process                    median ${(w.median * 1000).toFixed(0)} ms  (min ${(w.min * 1000).toFixed(0)}, max ${(w.max * 1000).toFixed(0)}, ${w.runs} runs; an empty node process: ${(e.median * 1000).toFixed(0)} ms)`,
-    `backtest-cli whole process, no code cache     median ${(u.median * 1000).toFixed(0)} ms  (min ${(u.min * 1000).toFixed(0)}, max ${(u.max * 1000).toFixed(0)}; RXTRADE_CODE_CACHE=0, in turn with the runs above)`,
+    `backtest-cli whole process, no caches        median ${(u.median * 1000).toFixed(0)} ms  (min ${(u.min * 1000).toFixed(0)}, max ${(u.max * 1000).toFixed(0)}; RXTRADE_CODE_CACHE=0 RXTRADE_CSV_CACHE=0: a first run, in turn with the runs above)`,
     `backtest-cli whole process CPU (user+sys)      ${wc === undefined || ec === undefined ? 'n/a (no /usr/bin/time)' : `median ${(wc.median * 1000).toFixed(0)} ms  (min ${(wc.min * 1000).toFixed(0)}; an empty node process: ${(ec.median * 1000).toFixed(0)} ms)`}; load average during the runs: median ${l.median.toFixed(2)} (${l.min.toFixed(2)} … ${l.max.toFixed(2)})`,
   ];
   if (baselineRoot !== undefined) {

@@ -35,3 +35,18 @@ export function time(fn: () => void, runs: number, warmup = 2): number[] {
   }
   return out;
 }
+
+/**
+ * Runs `fn` with the candle CSV cache off (RXTRADE_CSV_CACHE=0 in this process meanwhile): what it reads
+ * is parsed, as a figure of the parser's speed must be.
+ */
+export async function parsingCsv<T>(fn: () => Promise<T>): Promise<T> {
+  const before = process.env.RXTRADE_CSV_CACHE;
+  process.env.RXTRADE_CSV_CACHE = '0';
+  try {
+    return await fn();
+  } finally {
+    if (before === undefined) delete process.env.RXTRADE_CSV_CACHE;
+    else process.env.RXTRADE_CSV_CACHE = before;
+  }
+}

@@ -37,14 +37,14 @@ export async function benchOptimize(runs = 7): Promise<string[]> {
   const cpu: number[] = [];
   const loads: number[] = [];
   const uncached: number[] = [];
-  const noCache = { ...process.env, RXTRADE_CODE_CACHE: '0' };
+  const noCache = { ...process.env, RXTRADE_CODE_CACHE: '0', RXTRADE_CSV_CACHE: '0' };
   let combos = 0;
   for (let r = 0; r < runs + 1; r++) {
-    // The first run warms the disk cache and leaves the code caches (bin/load-bundle.cjs) the others use.
+    // The first run warms the disk cache and leaves the code and CSV caches the others use.
     const run = runNodeProcess('optimize', args);
     combos = (JSON.parse(run.stdout) as { combinations: number }).combinations;
-    // In turn, the same without the code caches: what the first run after a build costs.
-    const cold = runNodeProcess('optimize (no code cache)', args, noCache);
+    // In turn, the same without those caches: what a first run costs (after a build, on a new file).
+    const cold = runNodeProcess('optimize (no caches)', args, noCache);
     if (r === 0) continue;
     seconds.push(run.seconds);
     uncached.push(cold.seconds);
@@ -63,7 +63,7 @@ export async function benchOptimize(runs = 7): Promise<string[]> {
     `optimize: sma_cross grid '${GRID}' with '${CONSTRAINT}' = ${combos} combinations on ${data.rows} real 1m candles (${data.label}), ${cores} threads`,
     `optimize whole process                        median ${s.median.toFixed(2)} s  (min ${s.min.toFixed(2)}, max ${s.max.toFixed(2)}, ${s.runs} runs)  target < ${TARGET_SECONDS} s: ${s.median < TARGET_SECONDS ? 'met' : 'MISSED'}`,
     `optimize whole process CPU (user+sys)          ${c === undefined ? 'n/a (no /usr/bin/time)' : `median ${c.median.toFixed(2)} s  (min ${c.min.toFixed(2)}, max ${c.max.toFixed(2)})`}; load average during the runs: median ${l.median.toFixed(2)} (${l.min.toFixed(2)} … ${l.max.toFixed(2)})`,
-    `optimize whole process, no code cache         median ${u.median.toFixed(2)} s  (min ${u.min.toFixed(2)}, max ${u.max.toFixed(2)}; RXTRADE_CODE_CACHE=0, in turn with the runs above)`,
+    `optimize whole process, no caches            median ${u.median.toFixed(2)} s  (min ${u.min.toFixed(2)}, max ${u.max.toFixed(2)}; RXTRADE_CODE_CACHE=0 RXTRADE_CSV_CACHE=0: a first run, in turn with the runs above)`,
     `optimize throughput                           ${(perCore / 1e6).toFixed(2)} M candles/s per core (${combos} × ${data.rows} candles)`,
     `optimize in process, ${cores} threads             first search ${(inProcess.first * 1000).toFixed(0)} ms (code not yet optimized), then median ${(inProcess.warm * 1000).toFixed(0)} ms = ${(warmPerCore / 1e6).toFixed(2)} M candles/s per core`,
   ];

@@ -9,7 +9,7 @@ import { readCandleCsv } from '../src/streams/candleCsv.js';
 import { defaultStrategyRegistry } from '../src/strategies/registry.js';
 import { StrategyContext, type Strategy } from '../src/strategies/strategy.js';
 import { btcMonthCsv } from './data.js';
-import { stats, time } from './machine.js';
+import { parsingCsv, stats, time } from './machine.js';
 
 /** Targets from issue 5, in candles/s. */
 const TARGETS: Readonly<Record<string, number>> = { ema_crossover: 5e6, momentum: 1e6 };
@@ -94,7 +94,7 @@ function plainLoop(strategy: Strategy, candles: readonly Candle[], out: (s: Sign
 async function realCandles(minCandles: number): Promise<{ candles: Candle[]; source: string }> {
   const root = packageRoot();
   const { path, label } = btcMonthCsv(root);
-  const file = await readCandleCsv(path, { symbol: 'BTC-USDT' });
+  const file = await parsingCsv(() => readCandleCsv(path, { symbol: 'BTC-USDT' }));
   const base = file.candles;
   const first = base[0];
   const last = base[base.length - 1];
