@@ -17,6 +17,20 @@ export interface CandleColumns {
 /** The columns of CandleColumns, in a file's order. */
 export const CANDLE_FIELDS = ['closeTimeMs', 'open', 'high', 'low', 'close', 'volume'] as const;
 
+/** The six columns' arrays, in CANDLE_FIELDS order. */
+export type SixColumns = [Float64Array, Float64Array, Float64Array, Float64Array, Float64Array, Float64Array];
+
+/** Columns of `length` rows from six arrays in CANDLE_FIELDS order (used as they are, not copied). */
+export function columnsOf(
+  symbol: string,
+  timeframe: Timeframe,
+  length: number,
+  arrays: readonly Float64Array[],
+): CandleColumns {
+  const [closeTimeMs, open, high, low, close, volume] = arrays as SixColumns;
+  return { symbol, timeframe, length, closeTimeMs, open, high, low, close, volume };
+}
+
 /** The rows of `c` as Candle objects (closed, revision 0, tradesCount 0). */
 export function candlesOfColumns(c: CandleColumns, from = 0, to = c.length): Candle[] {
   const out = new Array<Candle>(Math.max(0, to - from));

@@ -1,5 +1,5 @@
 import { InvalidDataError } from '../domain/errors.js';
-import { CANDLE_FIELDS, type CandleColumns } from './candleColumns.js';
+import { CANDLE_FIELDS, columnsOf, type CandleColumns, type SixColumns } from './candleColumns.js';
 import { CandleCsvParser, MAX_TIME_MS, MIN_EPOCH_MS, type CandleCsvOptions } from './candleCsvParser.js';
 
 /** Exact powers of ten (every one up to 1e22 is a double). */
@@ -77,25 +77,12 @@ export class CandleColumnsParser extends CandleCsvParser {
   /** The columns read (views of the parser's, on SharedArrayBuffers when it was made `shared`). */
   columns(): CandleColumns {
     const n = this.n;
-    const [closeTimeMs, open, high, low, close, volume] = this.cols.map((c) => c.subarray(0, n)) as [
-      Float64Array,
-      Float64Array,
-      Float64Array,
-      Float64Array,
-      Float64Array,
-      Float64Array,
-    ];
-    return {
-      symbol: this.symbol,
-      timeframe: this.timeframe,
-      length: n,
-      closeTimeMs,
-      open,
-      high,
-      low,
-      close,
-      volume,
-    };
+    return columnsOf(
+      this.symbol,
+      this.timeframe,
+      n,
+      this.cols.map((c) => c.subarray(0, n)),
+    );
   }
 
   /**
@@ -172,14 +159,7 @@ export class CandleColumnsParser extends CandleCsvParser {
     let lineNo = this.lineNo;
     let n = this.n;
     const first = n;
-    const [tCol, oCol, hCol, lCol, cCol, vCol] = this.cols as [
-      Float64Array,
-      Float64Array,
-      Float64Array,
-      Float64Array,
-      Float64Array,
-      Float64Array,
-    ];
+    const [tCol, oCol, hCol, lCol, cCol, vCol] = this.cols as SixColumns;
     let p = start;
     while (p < to && n < limit) {
       let stamp = Number.NaN;

@@ -12,7 +12,7 @@ import {
 } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { CANDLE_FIELDS, type CandleColumns } from './candleColumns.js';
+import { CANDLE_FIELDS, columnsOf, type CandleColumns } from './candleColumns.js';
 import type { CandleColumnsFile } from './candleCsv.js';
 import type { CandleCsvOptions } from './candleCsvParser.js';
 import type { CandleSpacingState } from './candleSpacing.js';
@@ -119,25 +119,7 @@ export class CsvColumnsCache {
       for (const [i, col] of cols.entries()) {
         if (bytes > 0 && readSync(fd, col, 0, bytes, start + i * bytes) !== bytes) return undefined;
       }
-      const [closeTimeMs, open, high, low, close, volume] = cols as [
-        Float64Array,
-        Float64Array,
-        Float64Array,
-        Float64Array,
-        Float64Array,
-        Float64Array,
-      ];
-      const columns: CandleColumns = {
-        symbol: h.symbol,
-        timeframe: h.timeframe as CandleColumns['timeframe'],
-        length: h.rows,
-        closeTimeMs,
-        open,
-        high,
-        low,
-        close,
-        volume,
-      };
+      const columns = columnsOf(h.symbol, h.timeframe as CandleColumns['timeframe'], h.rows, cols);
       return {
         file: {
           columns,
