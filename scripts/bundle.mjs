@@ -42,7 +42,7 @@ await build({
   target: 'node20',
   outdir: 'dist/bundle',
   sourcemap: 'linked',
-  // Less text to read and hash when a command (and each optimize worker thread) starts. Names are kept
+  // Less text to read (and, without a code cache, to parse) when a command or a worker starts. Names are kept
   // (no identifier minification): stacks stay readable.
   minifyWhitespace: true,
   minifySyntax: true,
