@@ -95,6 +95,7 @@ const code = await cli.main(process.argv.slice(2), {
 // computation dropped); do not wait for it.
 if (code === cli.EXIT_INTERRUPTED) process.exit(code);
 // A command that did its work leaves the code cache for its next run, when there was none to use (a
-// failed one may have stopped before most of its code ran).
-if (code === 0) for (const save of savers) save();
+// failed one may have stopped before most of its code ran). Not after Ctrl-C or SIGTERM: a stop owes the
+// user speed, not a cache (`start`, `collect` and the simulator, which run until stopped, keep none).
+if (code === 0 && !signalled) for (const save of savers) save();
 process.exitCode = code;
