@@ -1,8 +1,8 @@
 // Bundles the CLI and the optimize worker into dist/bundle with esbuild: dist/bundle/main.cjs (every
 // command), dist/bundle/optimizeWorker.cjs and dist/bundle/prestart.cjs (the start of an optimize's worker
-// threads, before the command's bundle loads), one file each. bin/load-bundle.cjs runs them through a V8 code cache (their bytecode from the last run, in
-// dist/bundle/cache/), which Node 20 keeps only for CommonJS-style scripts: an ES module is parsed and
-// compiled at every start. One file also spares Node's ES module loader its work per module (resolving,
+// threads, before the command's bundle loads), one file each. bin/load-bundle.cjs runs them through a V8
+// code cache (their bytecode from the last run, in dist/bundle/cache/), which Node 20 can keep only for
+// CommonJS-style scripts: an ES module is parsed and compiled at every start. One file also spares Node's ES module loader its work per module (resolving,
 // reading, linking ~40 chunks: the bundle as CommonJS without the cache was already ~45 ms faster a
 // backtest). A command's modules still run only when the command is used (esbuild wraps what is imported
 // lazily). rxjs is taken from its ES module build, so only the operators used are kept. Only the small
@@ -42,8 +42,8 @@ await build({
   target: 'node20',
   outdir: 'dist/bundle',
   sourcemap: 'linked',
-  // Less text to read (and, without a code cache, to parse) when a command or a worker starts. Names are kept
-  // (no identifier minification): stacks stay readable.
+  // Less text to read (and, without a code cache, to parse) when a command or a worker starts. Names are
+  // kept (no identifier minification): stacks stay readable.
   minifyWhitespace: true,
   minifySyntax: true,
   logLevel: 'warning',

@@ -4,14 +4,13 @@ import {
   openSync,
   readdirSync,
   readSync,
-  realpathSync,
   renameSync,
   rmSync,
   statSync,
   writeSync,
 } from 'node:fs';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { CANDLE_FIELDS, columnsOf, type CandleColumns } from './candleColumns.js';
 import type { CandleColumnsFile } from './candleCsv.js';
 import type { CandleCsvOptions } from './candleCsvParser.js';
@@ -22,9 +21,9 @@ import type { CandleSpacingState } from './candleSpacing.js';
  * unchanged file with the same options takes them instead of parsing it again (a research loop backtests
  * one file again and again). A 71 k-row file in a fresh process: ~60 ms to parse, ~15 ms to read back.
  *
- * Where: RXTRADE_CSV_CACHE (a folder; `0`/`off` for no cache), by default `$XDG_CACHE_HOME/rxtrade/candles`
+ * Where: RXTRADE_CSV_CACHE (a folder; `0`/`off` for no cache, `1`/`on` for the default), by default `$XDG_CACHE_HOME/rxtrade/candles`
  * (`~/.cache/rxtrade/candles`). One entry per file and set of options, named by hashes of them; an entry
- * holds the file's identity (its real path, size, modification and change times, inode) and the options it
+ * holds the file's identity (its path, size, modification and change times, inode) and the options it
  * was read with, and is used only when all of them still hold: a file edited, replaced, or merely touched
  * is parsed again (and its entry replaced). Only a read that succeeded is kept; a cache that cannot be read
  * or written costs nothing but the parse. The folder can be deleted at any time.
@@ -53,7 +52,8 @@ interface Header {
 export function csvCacheDir(env: NodeJS.ProcessEnv = process.env): string | undefined {
   const v = (env.RXTRADE_CSV_CACHE ?? '').trim();
   if (['0', 'off', 'false', 'no'].includes(v.toLowerCase())) return undefined;
-  if (v !== '') return v;
+  // `1`/`on`/`true`/`yes` ask for the cache, not for a folder of that name.
+  if (v !== '' && !['1', 'on', 'true', 'yes'].includes(v.toLowerCase())) return v;
   const base = env.XDG_CACHE_HOME?.trim() || join(homedir(), '.cache');
   return join(base, 'rxtrade', 'candles');
 }
@@ -73,18 +73,19 @@ export class CsvColumnsCache {
   ): CsvColumnsCache | undefined {
     const dir = csvCacheDir(env);
     if (dir === undefined) return undefined;
-    let real: string;
+    // The path as given, not the file it may link to: a file's default symbol comes from its name, so two
+    // links to one file are two reads (each still checked against the file itself: stat follows links).
+    const given = resolve(path);
     let identity: string;
     try {
-      real = realpathSync(path);
-      const st = statSync(real, { bigint: true });
+      const st = statSync(given, { bigint: true });
       if (!st.isFile()) return undefined;
       identity = [st.dev, st.ino, st.size, st.mtimeNs, st.ctimeNs].join(':');
     } catch {
       return undefined; // the reader says what is wrong with the path
     }
     const read = JSON.stringify([
-      real,
+      given,
       options.timeframe ?? '1m',
       options.label ?? null,
       options.symbol ?? null,

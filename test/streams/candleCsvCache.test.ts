@@ -1,4 +1,13 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readCandleCsvColumns, type CandleColumnsFile } from '../../src/streams/candleCsv.js';
@@ -151,8 +160,23 @@ describe('the candle CSV cache', () => {
     expect((await readCandleCsvColumns(file, {}, env)).columns.length).toBe(10);
   });
 
+  it('two links to one file keep the symbol each name gives', async () => {
+    const btc = join(dir, 'BTC-USDT.csv');
+    const eth = join(dir, 'ETH-USDT.csv');
+    symlinkSync(file, btc);
+    symlinkSync(file, eth);
+    for (let round = 0; round < 2; round++) {
+      expect((await readCandleCsvColumns(btc, {}, env)).columns.symbol).toBe('BTC-USDT');
+      expect((await readCandleCsvColumns(eth, {}, env)).columns.symbol).toBe('ETH-USDT');
+    }
+    expect(entries()).toHaveLength(2);
+  });
+
   it('lives in $XDG_CACHE_HOME/rxtrade/candles unless told', () => {
     expect(csvCacheDir({ XDG_CACHE_HOME: '/x' })).toBe('/x/rxtrade/candles');
+    for (const on of ['1', 'on', 'TRUE', 'yes']) {
+      expect(csvCacheDir({ XDG_CACHE_HOME: '/x', RXTRADE_CSV_CACHE: on })).toBe('/x/rxtrade/candles');
+    }
     expect(csvCacheDir({ RXTRADE_CSV_CACHE: '/y' })).toBe('/y');
     expect(csvCacheDir({ RXTRADE_CSV_CACHE: 'off' })).toBeUndefined();
   });
