@@ -51,8 +51,9 @@ export default tseslint.config(
     },
   },
   {
-    // The loaders of the CommonJS bundles (bin/load-bundle.cjs): CommonJS themselves.
-    files: ['**/*.cjs'],
+    // The loaders of the CommonJS bundles (bin/load-bundle.cjs) and the command (bin/rxtrade.js, CommonJS
+    // by bin/package.json): CommonJS themselves.
+    files: ['**/*.cjs', 'bin/*.js'],
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
   prettier,
