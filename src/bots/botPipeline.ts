@@ -26,7 +26,7 @@ import type { BotConfig } from './botConfig.js';
  */
 export const botStateSchema = z.strictObject({
   v: z.literal(1),
-  engine: engineStateSchema,
+  engine: engineStateSchema(),
   fillSeq: z.number().int().nonnegative(),
 });
 export type BotState = z.output<typeof botStateSchema>;

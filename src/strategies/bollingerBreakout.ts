@@ -12,16 +12,19 @@ import {
   type StrategyContext,
   type StrategyDefinition,
 } from './strategy.js';
+import { once } from '../domain/once.js';
 
-const schema = z
-  .object({
-    timeframe: timeframe(),
-    period: period(20),
-    std_dev: positive(2),
-  })
-  .strict();
+const schema = once(() =>
+  z
+    .object({
+      timeframe: timeframe(),
+      period: period(20),
+      std_dev: positive(2),
+    })
+    .strict(),
+);
 
-export type BollingerBreakoutParams = z.output<typeof schema>;
+export type BollingerBreakoutParams = z.output<ReturnType<typeof schema>>;
 
 type Spec = { bb: () => BollingerBands };
 
@@ -113,6 +116,8 @@ export const bollingerBreakout: StrategyDefinition<BollingerBreakoutParams> = {
   name: 'bollinger_breakout',
   displayName: 'Bollinger_Breakout',
   summary: 'buy when the close breaks above the upper Bollinger band, sell when it breaks below the lower',
-  schema,
+  get schema() {
+    return schema();
+  },
   create: (params) => new BollingerBreakout(Object.freeze({ ...params })),
 };

@@ -1,10 +1,11 @@
 import type { z } from 'zod';
 import { crossSchema, MovingAverageCross } from './movingAverageCross.js';
 import type { StrategyDefinition } from './strategy.js';
+import { once } from '../domain/once.js';
 
-const schema = crossSchema(12, 26);
+const schema = once(() => crossSchema(12, 26));
 
-export type EmaCrossoverParams = z.output<typeof schema>;
+export type EmaCrossoverParams = z.output<ReturnType<typeof schema>>;
 
 /**
  * The spread move, in ATRs, that gives confidence 1 (crossing speed, see MovingAverageCross): twice the
@@ -23,7 +24,9 @@ export const emaCrossover: StrategyDefinition<EmaCrossoverParams> = {
   name: 'ema_crossover',
   displayName: 'EMA_Crossover',
   summary: 'buy when the fast EMA crosses above the slow EMA, sell on the opposite crossing',
-  schema,
+  get schema() {
+    return schema();
+  },
   create: (params) =>
     new MovingAverageCross('ema_crossover', 'ema', EMA_FULL_CONFIDENCE_ATR, Object.freeze({ ...params })),
 };

@@ -11,20 +11,26 @@ import {
   type StrategyContext,
   type StrategyDefinition,
 } from './strategy.js';
+import { once } from '../domain/once.js';
 
-const schema = z
-  .object({
-    timeframe: timeframe(),
-    fast_period: period(12),
-    slow_period: period(26),
-    signal_period: period(9),
-    /** ATR period of the confidence scale. */
-    atr_period: period(14),
-  })
-  .strict()
-  .refine(fastBelowSlow, { message: 'fast_period must be smaller than slow_period', path: ['fast_period'] });
+const schema = once(() =>
+  z
+    .object({
+      timeframe: timeframe(),
+      fast_period: period(12),
+      slow_period: period(26),
+      signal_period: period(9),
+      /** ATR period of the confidence scale. */
+      atr_period: period(14),
+    })
+    .strict()
+    .refine(fastBelowSlow, {
+      message: 'fast_period must be smaller than slow_period',
+      path: ['fast_period'],
+    }),
+);
 
-export type MacdTrendParams = z.output<typeof schema>;
+export type MacdTrendParams = z.output<ReturnType<typeof schema>>;
 
 /**
  * The histogram move, in ATRs, that gives confidence 1 (see MacdTrend): about twice the median. Over the
@@ -114,6 +120,8 @@ export const macdTrend: StrategyDefinition<MacdTrendParams> = {
   name: 'macd_trend',
   displayName: 'MACD_Trend',
   summary: 'buy when the MACD line crosses above its signal line, sell on the opposite crossing',
-  schema,
+  get schema() {
+    return schema();
+  },
   create: (params) => new MacdTrend(Object.freeze({ ...params })),
 };

@@ -23,45 +23,48 @@ import {
   type StrategyContext,
   type StrategyDefinition,
 } from './strategy.js';
+import { once } from '../domain/once.js';
 
-const schema = z
-  .object({
-    timeframe: timeframe(),
-    rsi_period: period(14, 2),
-    oversold: level(30),
-    overbought: level(70),
-    macd_fast: period(12),
-    macd_slow: period(26),
-    macd_signal: period(9),
-    /** ROC lookbacks in candles, and the % move each must exceed (same length, 1 to 5 entries). */
-    roc_periods: z.array(z.number().int().min(1).max(100_000)).min(1).max(5).default([1, 5, 15]),
-    roc_thresholds: z.array(z.number().positive().finite()).min(1).max(5).default([0.5, 1.0, 1.5]),
-    bb_period: period(20),
-    bb_std_dev: positive(2),
-    /** Buy only while the last closed `trend_timeframe` candle closed above its EMA(trend_ema_period). */
-    trend_confirmation: z.boolean().default(false),
-    trend_timeframe: z.enum(TIMEFRAMES).default('15m'),
-    trend_ema_period: period(20),
-  })
-  .strict()
-  .refine((p) => p.oversold < p.overbought, {
-    message: 'oversold must be below overbought',
-    path: ['oversold'],
-  })
-  .refine((p) => p.macd_fast < p.macd_slow, {
-    message: 'macd_fast must be smaller than macd_slow',
-    path: ['macd_fast'],
-  })
-  .refine((p) => p.roc_thresholds.length === p.roc_periods.length, {
-    message: 'roc_thresholds needs one threshold per entry of roc_periods',
-    path: ['roc_thresholds'],
-  })
-  .refine((p) => !p.trend_confirmation || timeframeMs(p.trend_timeframe) > timeframeMs(p.timeframe), {
-    message: 'trend_timeframe must be longer than timeframe',
-    path: ['trend_timeframe'],
-  });
+const schema = once(() =>
+  z
+    .object({
+      timeframe: timeframe(),
+      rsi_period: period(14, 2),
+      oversold: level(30),
+      overbought: level(70),
+      macd_fast: period(12),
+      macd_slow: period(26),
+      macd_signal: period(9),
+      /** ROC lookbacks in candles, and the % move each must exceed (same length, 1 to 5 entries). */
+      roc_periods: z.array(z.number().int().min(1).max(100_000)).min(1).max(5).default([1, 5, 15]),
+      roc_thresholds: z.array(z.number().positive().finite()).min(1).max(5).default([0.5, 1.0, 1.5]),
+      bb_period: period(20),
+      bb_std_dev: positive(2),
+      /** Buy only while the last closed `trend_timeframe` candle closed above its EMA(trend_ema_period). */
+      trend_confirmation: z.boolean().default(false),
+      trend_timeframe: z.enum(TIMEFRAMES).default('15m'),
+      trend_ema_period: period(20),
+    })
+    .strict()
+    .refine((p) => p.oversold < p.overbought, {
+      message: 'oversold must be below overbought',
+      path: ['oversold'],
+    })
+    .refine((p) => p.macd_fast < p.macd_slow, {
+      message: 'macd_fast must be smaller than macd_slow',
+      path: ['macd_fast'],
+    })
+    .refine((p) => p.roc_thresholds.length === p.roc_periods.length, {
+      message: 'roc_thresholds needs one threshold per entry of roc_periods',
+      path: ['roc_thresholds'],
+    })
+    .refine((p) => !p.trend_confirmation || timeframeMs(p.trend_timeframe) > timeframeMs(p.timeframe), {
+      message: 'trend_timeframe must be longer than timeframe',
+      path: ['trend_timeframe'],
+    }),
+);
 
-export type MomentumParams = z.output<typeof schema>;
+export type MomentumParams = z.output<ReturnType<typeof schema>>;
 
 /**
  * Momentum: a burst of price change that MACD agrees with, while RSI and the Bollinger Bands say the move
@@ -306,6 +309,8 @@ export const momentum: StrategyDefinition<MomentumParams> = {
   displayName: 'Momentum',
   summary:
     'ROC burst confirmed by MACD, not exhausted per RSI and Bollinger, optionally with a higher-timeframe trend',
-  schema,
+  get schema() {
+    return schema();
+  },
   create: (params) => new Momentum(Object.freeze({ ...params })),
 };

@@ -12,21 +12,24 @@ import {
   type StrategyContext,
   type StrategyDefinition,
 } from './strategy.js';
+import { once } from '../domain/once.js';
 
-const schema = z
-  .object({
-    timeframe: timeframe(),
-    period: period(14, 2),
-    oversold: level(30),
-    overbought: level(70),
-  })
-  .strict()
-  .refine((p) => p.oversold < p.overbought, {
-    message: 'oversold must be below overbought',
-    path: ['oversold'],
-  });
+const schema = once(() =>
+  z
+    .object({
+      timeframe: timeframe(),
+      period: period(14, 2),
+      oversold: level(30),
+      overbought: level(70),
+    })
+    .strict()
+    .refine((p) => p.oversold < p.overbought, {
+      message: 'oversold must be below overbought',
+      path: ['oversold'],
+    }),
+);
 
-export type RsiReversionParams = z.output<typeof schema>;
+export type RsiReversionParams = z.output<ReturnType<typeof schema>>;
 
 /**
  * RSI points past the level that give confidence 1 (see RsiReversion). Over the BTC/USDT 1m month (1,013
@@ -113,6 +116,8 @@ export const rsiReversion: StrategyDefinition<RsiReversionParams> = {
   name: 'rsi_reversion',
   displayName: 'RSI_Reversion',
   summary: 'buy when the RSI falls into oversold, sell when it rises into overbought',
-  schema,
+  get schema() {
+    return schema();
+  },
   create: (params) => new RsiReversion(Object.freeze({ ...params })),
 };

@@ -1,10 +1,11 @@
 import type { z } from 'zod';
 import { crossSchema, MovingAverageCross } from './movingAverageCross.js';
 import type { StrategyDefinition } from './strategy.js';
+import { once } from '../domain/once.js';
 
-const schema = crossSchema(10, 30);
+const schema = once(() => crossSchema(10, 30));
 
-export type SmaCrossParams = z.output<typeof schema>;
+export type SmaCrossParams = z.output<ReturnType<typeof schema>>;
 
 /**
  * The spread move, in ATRs, that gives confidence 1 (see MovingAverageCross): twice the median. Over the
@@ -23,7 +24,9 @@ export const smaCross: StrategyDefinition<SmaCrossParams> = {
   name: 'sma_cross',
   displayName: 'SMA_Cross',
   summary: 'buy when the fast SMA crosses above the slow SMA, sell on the opposite crossing',
-  schema,
+  get schema() {
+    return schema();
+  },
   create: (params) =>
     new MovingAverageCross('sma_cross', 'sma', SMA_FULL_CONFIDENCE_ATR, Object.freeze({ ...params })),
 };

@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { InvalidDataError } from '../errors.js';
+import { once } from '../once.js';
 
 /**
  * The saved state of a TradingEngine (`engine.snapshot()`, `TradingEngine.restore(state, …)`): plain JSON,
@@ -19,121 +20,126 @@ import { InvalidDataError } from '../errors.js';
 
 export const ENGINE_STATE_VERSION = 1;
 
-const finite = z.number().finite();
-const nonNegative = finite.nonnegative();
-const positive = finite.positive();
-const time = z.number().int();
-const symbol = z.string().min(1);
-const orderId = z.number().int().nonnegative();
+/** The snapshot's schema, built on first use (see once): only a bot restoring an engine parses one. */
+export const engineStateSchema = once(buildEngineStateSchema);
 
-const holdingSchema = z.strictObject({
-  symbol,
-  /** Signed: > 0 long, < 0 short, 0 flat. */
-  qty: finite,
-  avgEntryPrice: nonNegative,
-  entryTimeMs: time,
-  entryFees: finite,
-  /** null: never priced. */
-  lastPrice: positive.nullable(),
-  lastPriceTimeMs: time.nullable(),
-});
+function buildEngineStateSchema() {
+  const finite = z.number().finite();
+  const nonNegative = finite.nonnegative();
+  const positive = finite.positive();
+  const time = z.number().int();
+  const symbol = z.string().min(1);
+  const orderId = z.number().int().nonnegative();
 
-const bookSchema = z.strictObject({
-  initialCash: nonNegative,
-  cash: finite,
-  realizedPnl: finite,
-  feesPaid: nonNegative,
-  closedTrades: z.number().int().nonnegative(),
-  winningTrades: z.number().int().nonnegative(),
-  /** Every symbol the book has seen, in that order. */
-  holdings: z.array(holdingSchema),
-  /** Symbols of the open positions, in the order they were opened. */
-  open: z.array(symbol),
-});
+  const holdingSchema = z.strictObject({
+    symbol,
+    /** Signed: > 0 long, < 0 short, 0 flat. */
+    qty: finite,
+    avgEntryPrice: nonNegative,
+    entryTimeMs: time,
+    entryFees: finite,
+    /** null: never priced. */
+    lastPrice: positive.nullable(),
+    lastPriceTimeMs: time.nullable(),
+  });
 
-const riskSchema = z.strictObject({
-  /** The id the next order gets. */
-  nextOrderId: z.number().int().positive(),
-  pendingEntries: z.array(z.strictObject({ symbol, orderId, cost: nonNegative })),
-  pendingExits: z.array(z.strictObject({ symbol, orderId })),
-  /** Cash promised to pending entries. */
-  reserved: finite,
-});
+  const bookSchema = z.strictObject({
+    initialCash: nonNegative,
+    cash: finite,
+    realizedPnl: finite,
+    feesPaid: nonNegative,
+    closedTrades: z.number().int().nonnegative(),
+    winningTrades: z.number().int().nonnegative(),
+    /** Every symbol the book has seen, in that order. */
+    holdings: z.array(holdingSchema),
+    /** Symbols of the open positions, in the order they were opened. */
+    open: z.array(symbol),
+  });
 
-const exitPlanSchema = z.strictObject({
-  stopLoss: positive.optional(),
-  takeProfits: z.array(z.strictObject({ distance: positive, fraction: positive })).readonly(),
-  trailing: z.strictObject({ activation: nonNegative, offset: positive }).optional(),
-});
+  const riskSchema = z.strictObject({
+    /** The id the next order gets. */
+    nextOrderId: z.number().int().positive(),
+    pendingEntries: z.array(z.strictObject({ symbol, orderId, cost: nonNegative })),
+    pendingExits: z.array(z.strictObject({ symbol, orderId })),
+    /** Cash promised to pending entries. */
+    reserved: finite,
+  });
 
-const orderSchema = z.strictObject({
-  kind: z.literal('order'),
-  id: orderId,
-  symbol,
-  side: z.enum(['buy', 'sell']),
-  type: z.enum(['market', 'limit', 'stop']),
-  qty: positive,
-  limitPrice: positive.optional(),
-  stopPrice: positive.optional(),
-  purpose: z.enum(['entry', 'exit']),
-  createdTimeMs: time,
-  reason: z.string(),
-  maxCost: nonNegative.optional(),
-  qtyStep: nonNegative,
-  minQty: nonNegative,
-  exitPlan: exitPlanSchema.optional(),
-  expiresAtMs: time.optional(),
-});
+  const exitPlanSchema = z.strictObject({
+    stopLoss: positive.optional(),
+    takeProfits: z.array(z.strictObject({ distance: positive, fraction: positive })).readonly(),
+    trailing: z.strictObject({ activation: nonNegative, offset: positive }).optional(),
+  });
 
-const bracketSchema = z.strictObject({
-  symbol,
-  /** The entry order the exits belong to (their fills carry its id). */
-  entryOrderId: orderId,
-  side: z.enum(['long', 'short']),
-  /** null: no stop-loss. */
-  stopLossPrice: positive.nullable(),
-  /** Every level of the plan, nearest first; qty null: all that is left. */
-  takeProfits: z.array(z.strictObject({ price: positive, qty: nonNegative.nullable() })),
-  /** How many of them are done (filled or skipped). */
-  takeProfitsDone: z.number().int().nonnegative(),
-  /** null: no trailing stop. */
-  trailingActivationPrice: positive.nullable(),
-  trailingOffset: nonNegative,
-  /** Whether the trailing stop is following the best price yet. */
-  trailing: z.boolean(),
-  /** The best price since the entry (the highest for a long). */
-  bestPrice: positive,
-  /** The trailing stop's level; null until it is trailing. */
-  trailingStopPrice: finite.nullable(),
-  qtyStep: nonNegative,
-  minQty: nonNegative,
-  /** Exits are watched on prices from this time on. */
-  activeFromMs: time,
-});
+  const orderSchema = z.strictObject({
+    kind: z.literal('order'),
+    id: orderId,
+    symbol,
+    side: z.enum(['buy', 'sell']),
+    type: z.enum(['market', 'limit', 'stop']),
+    qty: positive,
+    limitPrice: positive.optional(),
+    stopPrice: positive.optional(),
+    purpose: z.enum(['entry', 'exit']),
+    createdTimeMs: time,
+    reason: z.string(),
+    maxCost: nonNegative.optional(),
+    qtyStep: nonNegative,
+    minQty: nonNegative,
+    exitPlan: exitPlanSchema.optional(),
+    expiresAtMs: time.optional(),
+  });
 
-const venueSchema = z.strictObject({
-  /** Orders waiting for a price, in submission order. */
-  pendingOrders: z.array(orderSchema),
-  brackets: z.array(bracketSchema),
-  slTpSameCandle: z.number().int().nonnegative(),
-  /** The random slippage generator (null: fixed slippage). */
-  slippageRng: z
-    .strictObject({ seed: z.number().int(), state: z.number().int().min(0).max(0xffffffff) })
-    .nullable(),
-});
+  const bracketSchema = z.strictObject({
+    symbol,
+    /** The entry order the exits belong to (their fills carry its id). */
+    entryOrderId: orderId,
+    side: z.enum(['long', 'short']),
+    /** null: no stop-loss. */
+    stopLossPrice: positive.nullable(),
+    /** Every level of the plan, nearest first; qty null: all that is left. */
+    takeProfits: z.array(z.strictObject({ price: positive, qty: nonNegative.nullable() })),
+    /** How many of them are done (filled or skipped). */
+    takeProfitsDone: z.number().int().nonnegative(),
+    /** null: no trailing stop. */
+    trailingActivationPrice: positive.nullable(),
+    trailingOffset: nonNegative,
+    /** Whether the trailing stop is following the best price yet. */
+    trailing: z.boolean(),
+    /** The best price since the entry (the highest for a long). */
+    bestPrice: positive,
+    /** The trailing stop's level; null until it is trailing. */
+    trailingStopPrice: finite.nullable(),
+    qtyStep: nonNegative,
+    minQty: nonNegative,
+    /** Exits are watched on prices from this time on. */
+    activeFromMs: time,
+  });
 
-export const engineStateSchema = z.strictObject({
-  v: z.literal(ENGINE_STATE_VERSION),
-  /** Close time of the last candle whose prices the engine used (fills, exits, marks); null: none yet. */
-  pricedToMs: time.nullable(),
-  /** Close time of the last candle a decision was taken on; null: none yet. */
-  decidedToMs: time.nullable(),
-  book: bookSchema,
-  risk: riskSchema,
-  venue: venueSchema,
-});
+  const venueSchema = z.strictObject({
+    /** Orders waiting for a price, in submission order. */
+    pendingOrders: z.array(orderSchema),
+    brackets: z.array(bracketSchema),
+    slTpSameCandle: z.number().int().nonnegative(),
+    /** The random slippage generator (null: fixed slippage). */
+    slippageRng: z
+      .strictObject({ seed: z.number().int(), state: z.number().int().min(0).max(0xffffffff) })
+      .nullable(),
+  });
 
-export type EngineState = z.output<typeof engineStateSchema>;
+  return z.strictObject({
+    v: z.literal(ENGINE_STATE_VERSION),
+    /** Close time of the last candle whose prices the engine used (fills, exits, marks); null: none yet. */
+    pricedToMs: time.nullable(),
+    /** Close time of the last candle a decision was taken on; null: none yet. */
+    decidedToMs: time.nullable(),
+    book: bookSchema,
+    risk: riskSchema,
+    venue: venueSchema,
+  });
+}
+
+export type EngineState = z.output<ReturnType<typeof buildEngineStateSchema>>;
 export type BookState = EngineState['book'];
 export type HoldingState = BookState['holdings'][number];
 export type RiskState = EngineState['risk'];
@@ -151,7 +157,7 @@ export function parseEngineState(input: unknown): EngineState {
         'start the bot from a fresh engine or use the rxtrade version that wrote it',
     );
   }
-  const parsed = engineStateSchema.safeParse(input);
+  const parsed = engineStateSchema().safeParse(input);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const path = issue === undefined || issue.path.length === 0 ? '(the snapshot)' : issue.path.join('.');
