@@ -13,6 +13,7 @@ import {
   type BatchSeries,
   type Indicator,
   type IndicatorInput,
+  type SeriesAlloc,
 } from '../src/domain/indicators/index.js';
 import type { ColumnRange, PreparedBacktest } from './backtestTypes.js';
 import { streamCandle, streamLength } from './prepareBacktest.js';
@@ -54,7 +55,14 @@ const READS_FIELDS_ONLY: ReadonlySet<unknown> = new Set([
 const BATCH: ReadonlySet<unknown> = new Set([Atr, Ema, Rsi, Sma]);
 
 /** An indicator's values over a prepared stream's candles of `timeframe` (its decision candles). */
-export function seriesOf(probe: Indicator<unknown>, prepared: PreparedBacktest, timeframe: string): Series;
+export function seriesOf(
+  probe: Indicator<unknown>,
+  prepared: PreparedBacktest,
+  timeframe: string,
+  numbersOnly?: false,
+  /** Where a series of numbers goes (see SeriesAlloc); new arrays without it. */
+  alloc?: SeriesAlloc,
+): Series;
 /**
  * `numbersOnly`: undefined as soon as a value is neither undefined nor a number (MACD's and the bands'
  * objects): a run that would only use such a series once does without it (see candidatesOf).
@@ -70,13 +78,14 @@ export function seriesOf(
   prepared: PreparedBacktest,
   timeframe: string,
   numbersOnly = false,
+  alloc?: SeriesAlloc,
 ): Series | undefined {
   const rows = prepared.columns;
   if (rows !== undefined && BATCH.has(probe.constructor) && rows.to - rows.from === prepared.decisions) {
-    const numbers = (probe as unknown as BatchSeries).seriesOver(rows.columns, rows.from, rows.to);
+    const numbers = (probe as unknown as BatchSeries).seriesOver(rows.columns, rows.from, rows.to, alloc);
     return { numbers, from: Math.min(probe.lookback, numbers.length) };
   }
-  const out = new SeriesBuilder(prepared.decisions);
+  const out = new SeriesBuilder(prepared.decisions, alloc);
   const complete =
     rows !== undefined && READS_FIELDS_ONLY.has(probe.constructor)
       ? feedRows(probe, rows, out, numbersOnly)
@@ -142,8 +151,8 @@ class SeriesBuilder {
   private values: unknown[] | undefined;
   private k = 0;
 
-  constructor(room: number) {
-    this.numbers = new Float64Array(room);
+  constructor(room: number, alloc?: SeriesAlloc) {
+    this.numbers = alloc === undefined ? new Float64Array(room) : alloc(room);
   }
 
   /** Takes the next value; false once the values are not of the usual shape. */

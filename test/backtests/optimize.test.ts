@@ -128,6 +128,33 @@ describe('optimize runs', () => {
     }
   });
 
+  it('a runner that gives up series and reuses their arrays gives what fresh runners give', async () => {
+    const setup = await monthSetup();
+    // 10 SMA periods and the ATR, each period coming back after others pushed it out.
+    const periods: [number, number][] = [
+      [5, 30],
+      [10, 40],
+      [15, 50],
+      [20, 60],
+      [25, 70],
+      [5, 30],
+      [10, 70],
+      [25, 40],
+    ];
+    const runner = new JobRunner(setup);
+    for (const [id, [fast, slow]] of periods.entries()) {
+      const job = { id, params: { fast_period: fast, slow_period: slow }, from: 0, to: setup.columns.length };
+      const run = runner.run(job);
+      expect(run).toEqual(new JobRunner(setup).run(job));
+      expect(run.metrics.trades).toBeGreaterThan(0);
+      // This job's three series and at most four others.
+      expect(runner.seriesKept).toBeLessThanOrEqual(7);
+    }
+    // Another range of the same candles: arrays longer than its series are reused too.
+    const part = { id: 99, params: { fast_period: 15, slow_period: 60 }, from: 1_000, to: 9_000 };
+    expect(runner.run(part)).toEqual(new JobRunner(setup).run(part));
+  });
+
   it('a cached series replays exactly the values the indicator gives, warm-up and odd shapes included', async () => {
     const base = await monthSetup();
     const seen: unknown[][] = [];

@@ -2,6 +2,7 @@ import {
   checkPeriod,
   warmingSeries,
   type BatchSeries,
+  type SeriesAlloc,
   type Indicator,
   type IndicatorInput,
   type PriceColumns,
@@ -62,10 +63,10 @@ export class Atr implements Indicator<number>, BatchSeries {
   }
 
   /** BatchSeries: update's steps over the rows at once. */
-  seriesOver(c: PriceColumns, from: number, to: number): Float64Array {
+  seriesOver(c: PriceColumns, from: number, to: number, alloc?: SeriesAlloc): Float64Array {
     const n = this.period;
     const count = Math.max(0, to - from);
-    const out = warmingSeries(count, n);
+    const out = warmingSeries(count, n, alloc);
     if (count <= n) return out;
     const { high, low, close } = c;
     let prevClose = close[from] as number;

@@ -5,6 +5,7 @@ import {
   sourceReader,
   warmingSeries,
   type BatchSeries,
+  type SeriesAlloc,
   type Indicator,
   type IndicatorInput,
   type PriceColumns,
@@ -78,11 +79,11 @@ export class Ema implements Indicator<number>, BatchSeries {
   }
 
   /** BatchSeries: EmaCore's seed and recurrence over the rows at once. */
-  seriesOver(c: PriceColumns, from: number, to: number): Float64Array {
+  seriesOver(c: PriceColumns, from: number, to: number, alloc?: SeriesAlloc): Float64Array {
     const x = sourceColumn(c, this.source, from, to);
     const n = this.period;
     const k = this.core.k;
-    const out = warmingSeries(x.length, n - 1);
+    const out = warmingSeries(x.length, n - 1, alloc);
     if (x.length < n) return out;
     let seedSum = 0;
     for (let i = 0; i < n; i++) seedSum += x[i] as number;

@@ -69,8 +69,15 @@ export interface PriceColumns {
  * 2.10 G instructions, a process's first search of the issue-12 grid 5.39 → 5.10 G).
  */
 export interface BatchSeries {
-  seriesOver(c: PriceColumns, from: number, to: number): Float64Array;
+  /** `alloc`: where the values go (an array of `count` zeros); a new Float64Array without it. */
+  seriesOver(c: PriceColumns, from: number, to: number, alloc?: SeriesAlloc): Float64Array;
 }
+
+/**
+ * Gives seriesOver the array of `count` elements its values go in, all 0 (as a new Float64Array is): a
+ * parameter search reuses the arrays of series it no longer keeps (JobRunner).
+ */
+export type SeriesAlloc = (count: number) => Float64Array;
 
 /** `source` over rows from … to − 1 as one array: the column's own (a view), or the typical prices. */
 export function sourceColumn(c: PriceColumns, source: PriceSource, from: number, to: number): Float64Array {
@@ -84,8 +91,8 @@ export function sourceColumn(c: PriceColumns, source: PriceSource, from: number,
 }
 
 /** An array for `seriesOver`'s values: NaN over the warm-up (its first `lookback` elements). */
-export function warmingSeries(count: number, lookback: number): Float64Array {
-  const out = new Float64Array(Math.max(0, count));
+export function warmingSeries(count: number, lookback: number, alloc?: SeriesAlloc): Float64Array {
+  const out = alloc === undefined ? new Float64Array(Math.max(0, count)) : alloc(Math.max(0, count));
   out.fill(Number.NaN, 0, Math.min(lookback, out.length));
   return out;
 }

@@ -6,6 +6,7 @@ import {
   sourceReader,
   warmingSeries,
   type BatchSeries,
+  type SeriesAlloc,
   type Indicator,
   type IndicatorInput,
   type PriceColumns,
@@ -77,10 +78,10 @@ export class Rsi implements Indicator<number>, BatchSeries {
   }
 
   /** BatchSeries: update's steps over the rows at once. */
-  seriesOver(c: PriceColumns, from: number, to: number): Float64Array {
+  seriesOver(c: PriceColumns, from: number, to: number, alloc?: SeriesAlloc): Float64Array {
     const x = sourceColumn(c, this.source, from, to);
     const n = this.period;
-    const out = warmingSeries(x.length, n);
+    const out = warmingSeries(x.length, n, alloc);
     if (x.length <= n) return out;
     let prev = x[0] as number;
     let gain = 0;

@@ -5,6 +5,7 @@ import {
   sourceReader,
   warmingSeries,
   type BatchSeries,
+  type SeriesAlloc,
   type Indicator,
   type IndicatorInput,
   type PriceColumns,
@@ -113,11 +114,11 @@ export class Sma implements Indicator<number>, BatchSeries {
   }
 
   /** BatchSeries: RollingWindow's sums, in its order, over the rows at once. */
-  seriesOver(c: PriceColumns, from: number, to: number): Float64Array {
+  seriesOver(c: PriceColumns, from: number, to: number, alloc?: SeriesAlloc): Float64Array {
     const x = sourceColumn(c, this.source, from, to);
     const n = this.period;
     const count = x.length;
-    const out = warmingSeries(count, n - 1);
+    const out = warmingSeries(count, n - 1, alloc);
     if (count < n) return out;
     const window = new Float64Array(n);
     let partial = 0;
