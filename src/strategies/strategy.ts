@@ -47,6 +47,8 @@ export interface Strategy<S extends IndicatorSpec = IndicatorSpec> {
    * `Int32Array.from(out)`) keeps code after the loop out of a function V8 compiles while its loop runs
    * (code that had not run then deoptimized every later call: see runCandidates' driveRows).
    * test/backtests/candidateRun.test.ts checks each built-in strategy's list against `onCandle`.
+   * On that path `ctx.candle` and `ctx.previousCandle` are two objects rewritten for each decision: a
+   * strategy with `candidates` reads them in `onCandle` and keeps no reference to them.
    */
   candidates?(
     series: IndicatorSeries<S>,
