@@ -12,6 +12,7 @@ import type { EquityRecorder } from './equityRecorder.js';
 import { seriesOf, type Series } from './indicatorReplay.js';
 import type { IndicatorFactory } from '../src/domain/indicators/indicator.js';
 import type { RunTally } from './runTally.js';
+import { objectArray } from '../src/domain/objectArray.js';
 
 /**
  * The candles a run needs to ask the strategy about, when it can ask on those only: a stream on candle
@@ -264,13 +265,7 @@ class CandidateRun {
       decision = engine.onSignal(signal);
     } else engine.onHold(t);
     const events = this.events;
-    if (events.fills !== undefined || events.trips !== undefined) {
-      const f = events.fills;
-      const r = events.trips;
-      events.fills = undefined;
-      events.trips = undefined;
-      this.tally.events(f, r);
-    }
+    if (events.fillCount > 0 || events.tripCount > 0) events.drain(this.tally);
     if (signal !== undefined) this.tally.decided(signal, decision, this.runner.lastError);
     const book = engine.book;
     this.cash = book.cash;
@@ -315,15 +310,37 @@ function toRow(candle: ScratchCandle, c: CandleColumns, i: number): Candle {
  * V8 inlines a call site for the one function it saw there, and a new closure each run undid that.
  */
 class EventQueue implements TradingListener {
-  fills: Fill[] | undefined = undefined;
-  trips: RoundTrip[] | undefined = undefined;
+  /**
+   * The candle's events are fills[0 … fillCount − 1] and trips[0 … tripCount − 1]: two arrays for the run,
+   * not new ones for each candle with events (~9 % of a parameter search's garbage).
+   */
+  private readonly fills: (Fill | undefined)[] = objectArray<Fill>();
+  private readonly trips: (RoundTrip | undefined)[] = objectArray<RoundTrip>();
+  fillCount = 0;
+  tripCount = 0;
 
   fill(f: Fill): void {
-    (this.fills ??= []).push(f);
+    this.fills[this.fillCount++] = f;
   }
 
   roundTrip(t: RoundTrip): void {
-    (this.trips ??= []).push(t);
+    this.trips[this.tripCount++] = t;
+  }
+
+  /** The fills, then the round trips, to the tally (as RunTally.events), and forgets them. */
+  drain(tally: RunTally): void {
+    const fills = this.fills;
+    const trips = this.trips;
+    for (let i = 0; i < this.fillCount; i++) {
+      tally.fill(fills[i] as Fill);
+      fills[i] = undefined;
+    }
+    for (let i = 0; i < this.tripCount; i++) {
+      tally.roundTrip(trips[i] as RoundTrip);
+      trips[i] = undefined;
+    }
+    this.fillCount = 0;
+    this.tripCount = 0;
   }
 }
 

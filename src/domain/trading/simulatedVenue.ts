@@ -157,7 +157,13 @@ class VenuePosition {
 export class SimulatedVenue {
   /** Stop-losses filled in a candle whose range also reached a take-profit level. */
   slTpSameCandle = 0;
-  private readonly pending: Order[] = objectArray<Order>();
+  /**
+   * The resting orders are pending[0 … pendingCount − 1] (the rest: undefined). A count, not the array's
+   * length: an array emptied by `length = 0` drops its storage and makes new at the next push (~7 % of a
+   * parameter search's garbage, one per order).
+   */
+  private readonly pending: (Order | undefined)[] = objectArray<Order>();
+  private pendingCount = 0;
   private readonly positions = new Map<string, VenuePosition>();
   private bracketCount = 0;
   private readonly maker: number;
@@ -192,7 +198,7 @@ export class SimulatedVenue {
   }
 
   get pendingOrders(): readonly Order[] {
-    return this.pending;
+    return this.pending.slice(0, this.pendingCount) as Order[];
   }
 
   /** Resting orders, exit plans, the counter and the slippage generator, as plain JSON (see EngineState). */
@@ -202,7 +208,7 @@ export class SimulatedVenue {
       if (p.bracket !== undefined) brackets.push(p.bracket.toState(p.symbol, p.entryOrderId));
     }
     return {
-      pendingOrders: this.pending.map(orderState),
+      pendingOrders: this.pendingOrders.map(orderState),
       brackets,
       slTpSameCandle: this.slTpSameCandle,
       slippageRng: this.rng === undefined ? null : { seed: this.rng.seed, state: this.rng.state },
@@ -248,33 +254,33 @@ export class SimulatedVenue {
         );
       }
     }
-    this.pending.push(order);
+    this.pending[this.pendingCount++] = order;
   }
 
   /** A closed candle: its open, high and low are the prices after its open time. */
   onCandle(c: Candle): void {
-    if (this.pending.length === 0 && this.bracketCount === 0) return;
+    if (this.pendingCount === 0 && this.bracketCount === 0) return;
     this.onPrices(c.symbol, openTimeMs(c), c.open, c.high, c.low);
   }
 
   /** No order waiting and no exit watched: a candle changes nothing here (onCandle returns at once). */
   get idle(): boolean {
-    return this.pending.length === 0 && this.bracketCount === 0;
+    return this.pendingCount === 0 && this.bracketCount === 0;
   }
 
   /** The same as onCandle for a candle given by its prices (`openMs`: its open time). */
   onBar(symbol: string, openMs: number, open: number, high: number, low: number): void {
-    if (this.pending.length === 0 && this.bracketCount === 0) return;
+    if (this.pendingCount === 0 && this.bracketCount === 0) return;
     this.onPrices(symbol, openMs, open, high, low);
   }
 
   onTrade(t: Trade): void {
-    if (this.pending.length === 0 && this.bracketCount === 0) return;
+    if (this.pendingCount === 0 && this.bracketCount === 0) return;
     this.onPrices(t.symbol, t.tsMs, t.price, t.price, t.price);
   }
 
   private onPrices(symbol: string, timeMs: number, open: number, high: number, low: number): void {
-    if (this.pending.length > 0) this.fillOrders(symbol, timeMs, open, high, low);
+    if (this.pendingCount > 0) this.fillOrders(symbol, timeMs, open, high, low);
     if (this.bracketCount > 0) {
       const pos = this.positions.get(symbol);
       const b = pos?.bracket;
@@ -286,13 +292,15 @@ export class SimulatedVenue {
   private fillOrders(symbol: string, timeMs: number, open: number, high: number, low: number): void {
     const pending = this.pending;
     let kept = 0;
-    for (let i = 0; i < pending.length; i++) {
+    // pendingCount is read at each step: an order submitted by a listener of a fill is taken too.
+    for (let i = 0; i < this.pendingCount; i++) {
       const o = pending[i] as Order;
       if (o.symbol !== symbol || o.createdTimeMs > timeMs || !this.tryFill(o, timeMs, open, high, low)) {
         pending[kept++] = o;
       }
     }
-    pending.length = kept;
+    for (let i = kept; i < this.pendingCount; i++) pending[i] = undefined;
+    this.pendingCount = kept;
   }
 
   /** Fills or cancels `o` on these prices; false when it keeps waiting. */
