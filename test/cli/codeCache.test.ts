@@ -149,14 +149,32 @@ describe('the code cache loader', () => {
 });
 
 describe('the built CLI keeps its code caches', () => {
+  it('research.cjs has the research commands only, and says so if asked for another', () => {
+    const r = spawnSync(
+      process.execPath,
+      [
+        '-e',
+        `const { loadBundle } = require(${JSON.stringify(join(root, 'bin', 'load-bundle.cjs'))});
+         const cli = loadBundle(${JSON.stringify(join(root, 'dist', 'bundle', 'research.cjs'))}, 'probe').exports;
+         const io = { stdout: process.stdout, stderr: process.stderr, interactive: false, interrupted: new Promise(() => {}) };
+         cli.main(['start'], io).then((code) => { process.exitCode = code; });`,
+      ],
+      { encoding: 'utf8', env: cleanEnv({ RXTRADE_CODE_CACHE: '0' }) },
+    );
+    expect(r.stderr).toContain('research.cjs has no start command');
+    expect(r.status).not.toBe(0);
+  });
+
   it('backtest and optimize (its prestart and workers too) leave theirs, and print the same with and without', async () => {
     const backtest = ['backtest', '--strategy', 'sma_cross', '--data', MAY_SLICE, '--json'];
     const optimize = ['optimize', '--strategy', 'sma_cross', '--data', MAY_SLICE];
     const search = [...optimize, '--grid', 'fast_period=5:15:5', '--workers', '2', '--json'];
     const cached = [await runBuiltCli(backtest), await runBuiltCli(search)];
     const files = readdirSync(join(root, 'dist', 'bundle', 'cache'));
-    expect(files.some((f) => f.startsWith('main.backtest.'))).toBe(true);
-    expect(files.some((f) => f.startsWith('main.optimize.'))).toBe(true);
+    // Both run from research.cjs (the CLI with backtest, optimize and compare only), not main.cjs.
+    expect(files.some((f) => f.startsWith('research.backtest.'))).toBe(true);
+    expect(files.some((f) => f.startsWith('research.optimize.'))).toBe(true);
+    expect(files.some((f) => f.startsWith('main.backtest.') || f.startsWith('main.optimize.'))).toBe(false);
     expect(files.some((f) => f.startsWith('optimizeWorker.worker.'))).toBe(true);
     expect(files.some((f) => f.startsWith('prestart.prestart.'))).toBe(true);
     const env = cleanEnv({ RXTRADE_CODE_CACHE: '0' });
