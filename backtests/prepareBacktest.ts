@@ -144,7 +144,8 @@ function checkedGaps(range: ColumnRange, tf: Timeframe): CandleGap[] {
       for (let k = from; k <= i; k++) resampler.take(candleOfRow(columns, k), sink);
       throw new InvalidDataError(`candle columns: row ${i} closing at ${t} is out of order or misaligned`);
     }
-    if (i > from) {
+    // gapBetween's own test first: a call per row, not inlined (bin/rxtrade.js), boxed its numbers.
+    if (i > from && t - previous > ms) {
       const gap = gapBetween(previous, t, ms);
       if (gap !== undefined) gaps.push(gap);
     }
