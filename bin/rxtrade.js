@@ -37,13 +37,13 @@ if (process.argv[2] === 'optimize' || process.argv[2] === 'backtest') {
 const bundled = (name) => join(__dirname, '..', 'dist', 'bundle', `${name}.cjs`);
 /** The commands of dist/bundle/research.cjs (RESEARCH in scripts/bundle.mjs). */
 const RESEARCH = new Set(['backtest', 'optimize', 'compare']);
+const command = process.argv[2] ?? '';
 
 async function run() {
   let cli;
   const savers = [];
   if (existsSync(bundled('main'))) {
     const { loadBundle } = require('./load-bundle.cjs');
-    const command = process.argv[2] ?? '';
     // `optimize` starts its worker threads first, from a bundle of their own: they load their code while
     // the command loads its own (~20 ms sooner than after it) and reads the candles.
     if (command === 'optimize') {
@@ -114,6 +114,16 @@ async function run() {
   // user speed, not a cache (`start`, `collect` and the simulator, which run until stopped, keep none).
   if (code === 0 && !signalled) for (const save of savers) save();
   process.exitCode = code;
+  // A research command is done when it returns: its output was written (each write awaited), its files
+  // closed. Ending the process here spares Node's teardown of the heap and the worker threads (a 71 k-candle
+  // backtest: 284 -> 279 ms, 15 interleaved runs each); not while anything is still buffered for stdout
+  // or stderr (an asynchronous pipe elsewhere than on Linux), which the usual exit waits for.
+  if (RESEARCH.has(command) && flushed(process.stdout) && flushed(process.stderr)) process.exit(code);
+}
+
+/** Nothing left to write on `stream`, in Node's buffer or in libuv's queue. */
+function flushed(stream) {
+  return stream.writableLength === 0 && (stream._handle?.writeQueueSize ?? 0) === 0;
 }
 
 run();

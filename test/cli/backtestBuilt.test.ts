@@ -1,9 +1,9 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { MAY_SLICE } from '../backtests/support.js';
+import { BTC_MONTH, MAY_SLICE } from '../backtests/support.js';
 import { runCli } from '../support/cli.js';
-import { runBuiltCli } from '../support/builtCli.js';
+import { CliProcess, runBuiltCli } from '../support/builtCli.js';
 
 /**
  * `rxtrade backtest` as users run it: the built command (`node bin/rxtrade.js`, the esbuild bundle of
@@ -48,5 +48,19 @@ describe('the built rxtrade backtest', () => {
     expect(built.stdout.length).toBeGreaterThan(1000);
     expect(built.stdout).toBe(inProcess.stdout);
     expect(built.stderr).toBe(inProcess.stderr);
+  });
+
+  it('ends its process only when everything it printed is out, a reader that pauses included', async () => {
+    // bin/rxtrade.js ends a research command's process itself (process.exit) once it returns: the whole
+    // JSON still reaches a reader that holds the pipe full for a while.
+    const p = new CliProcess(['backtest', '--strategy', 'sma_cross', '--data', BTC_MONTH, '--json']);
+    p.child.stdout?.pause();
+    await new Promise((r) => setTimeout(r, 500));
+    p.child.stdout?.resume();
+    const r = await p.exited;
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout) as { equity_curve: unknown[]; metrics: { candles: number } };
+    expect(out.equity_curve.length).toBe(out.metrics.candles);
+    expect(r.stdout.length).toBeGreaterThan(1_000_000); // many times what a pipe holds
   });
 });
