@@ -54,3 +54,34 @@ export function candleOfRow(c: CandleColumns, i: number): Candle {
     revision: 0,
   };
 }
+
+/** A Candle whose fields can be rewritten (scratchCandle, toRow). */
+export type MutableCandle = { -readonly [K in keyof Candle]: Candle[K] };
+
+/** A Candle to be rewritten with rows of `c` (toRow): candleOfRow's fields, in its order. */
+export function scratchCandle(c: CandleColumns): MutableCandle {
+  return {
+    symbol: c.symbol,
+    timeframe: c.timeframe,
+    closeTimeMs: Number.NaN,
+    open: Number.NaN,
+    high: Number.NaN,
+    low: Number.NaN,
+    close: Number.NaN,
+    volume: Number.NaN,
+    tradesCount: 0,
+    closed: true,
+    revision: 0,
+  };
+}
+
+/** `candle` rewritten as row `i` of `c` (what candleOfRow would make). */
+export function toRow(candle: MutableCandle, c: CandleColumns, i: number): Candle {
+  candle.closeTimeMs = c.closeTimeMs[i] as number;
+  candle.open = c.open[i] as number;
+  candle.high = c.high[i] as number;
+  candle.low = c.low[i] as number;
+  candle.close = c.close[i] as number;
+  candle.volume = c.volume[i] as number;
+  return candle;
+}
