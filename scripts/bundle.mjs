@@ -1,6 +1,7 @@
 // Bundles the CLI and the optimize worker into dist/bundle with esbuild: dist/bundle/main.cjs (every
-// command), dist/bundle/optimizeWorker.cjs and dist/bundle/prestart.cjs (the start of an optimize's worker
-// threads, before the command's bundle loads), one file each. bin/load-bundle.cjs runs them through a V8
+// command), dist/bundle/research.cjs (the CLI with backtest, optimize and compare only: see RESEARCH),
+// dist/bundle/optimizeWorker.cjs and dist/bundle/prestart.cjs (the start of an optimize's worker threads,
+// before the command's bundle loads), one file each. bin/load-bundle.cjs runs them through a V8
 // code cache (their bytecode from the last run, in dist/bundle/cache/), which Node 20 can keep only for
 // CommonJS-style scripts: an ES module is parsed and compiled at every start. One file also spares Node's ES module loader its work per module (resolving,
 // reading, linking ~40 chunks: the bundle as CommonJS without the cache was already ~45 ms faster a
@@ -30,8 +31,9 @@ await rm(join(root, 'dist', 'bundle'), { recursive: true, force: true });
 /**
  * The commands of dist/bundle/research.cjs: the CLI with these commands only (the others' modules left
  * out), which bin/rxtrade.js runs for them. A research command reads less and deserializes a smaller code
- * cache than from main.cjs (the 71 k-candle backtest: 545 instead of 957 kB of source, a 518 instead of a
- * 637 kB cache, ~300–550 fewer page faults of ~7.8 k). Keep in step with RESEARCH in bin/rxtrade.js.
+ * cache than from main.cjs (the 71 k-candle backtest: 547 instead of 957 kB of source, a 518 instead of a
+ * 637 kB cache, ~300–570 fewer page faults of ~7.8 k). Keep in step with RESEARCH in bin/rxtrade.js
+ * (test/cli/codeCache.test.ts holds the two equal).
  */
 const RESEARCH = new Set(['backtest', 'optimize', 'compare']);
 

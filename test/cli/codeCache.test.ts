@@ -149,6 +149,16 @@ describe('the code cache loader', () => {
 });
 
 describe('the built CLI keeps its code caches', () => {
+  it('bin/rxtrade.js sends to research.cjs the commands scripts/bundle.mjs keeps in it', () => {
+    const researchOf = (file: string): string[] => {
+      const m = /const RESEARCH = new Set\((\[[^\]]*\])\)/.exec(readFileSync(join(root, file), 'utf8'));
+      if (m === null) throw new Error(`${file}: no RESEARCH set`);
+      return (JSON.parse((m[1] as string).replace(/'/g, '"')) as string[]).sort();
+    };
+    expect(researchOf('bin/rxtrade.js')).toEqual(researchOf('scripts/bundle.mjs'));
+    expect(researchOf('bin/rxtrade.js')).toEqual(['backtest', 'compare', 'optimize']);
+  });
+
   it('research.cjs has the research commands only, and says so if asked for another', () => {
     const r = spawnSync(
       process.execPath,
